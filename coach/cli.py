@@ -1,0 +1,237 @@
+"""The ``coach`` command: parse arguments, build settings, choose adapters, run.
+
+Thin on purpose. Every :class:`~coach.errors.CoachError` becomes one line per problem on stderr
+and exit status 2; a traceback is never what a person sees for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import sys
+from pathlib import Path
+from typing import IO, Sequence
+
+from coach import __version__
+from coach.clock import Clock, FakeClock, MonotonicClock
+from coach.config import LoadedSettings, load_settings, settings_table
+from coach.errors import CoachError
+from coach.eventlog import EventSink
+from coach.inputs import Input, KeyboardInput, read_input_script
+from coach.journal import Journal, JsonlJournal, MemoryJournal, default_state_dir
+from coach.locale import available_languages, load_locale
+from coach.routine import Routine, find_routine, load_routine, routine_paths
+from coach.runner import Runner
+from coach.safety import SafetyRules
+from coach.script import PainCheck, Script, compile_script
+from coach.session import Session, SessionSettings
+from coach.voice.speaker import ConsoleSpeaker
+
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except CoachError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("\ncoach: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coach",
+        description="A voice-guided exercise coach for low-back pain (PIR and rehabilitation). "
+        "A home-exercise aid, not a medical device.",
+    )
+    parser.add_argument("--version", action="version", version=f"coach {__version__}")
+    parser.add_argument("--config", metavar="FILE", help="config file (default: ~/.config/coach/config.yaml, then /etc/coach/config.yaml)")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    run = commands.add_parser("run", help="run a session", description="Run a session, spoken (or printed) on the beat.")
+    run.add_argument("routine", nargs="?", default="quick-start", help="routine name (see 'coach list') or path to a .yaml file")
+    run.add_argument("--simulate", action="store_true", help="fake clock: run the whole session at once, no waiting")
+    run.add_argument("--speed", type=_positive_float, default=1.0, metavar="F", help="real time scaled by F (2 = twice as fast)")
+    run.add_argument("--input-script", metavar="FILE", help="inputs to play: lines of 'SECONDS COMMAND [VALUE]'")
+    run.add_argument("--events", metavar="FILE", help="write JSON Lines events to FILE ('-' for stdout)")
+    run.add_argument("--state-dir", metavar="DIR", help="where the session log is written")
+    run.add_argument("--no-voice", action="store_true", help="console text only, no audio")
+    run.set_defaults(handler=cmd_run)
+
+    plan = commands.add_parser("plan", help="print a routine's timetable", description="Print what will be said, and when.")
+    plan.add_argument("routine", help="routine name or path")
+    plan.set_defaults(handler=cmd_plan)
+
+    validate = commands.add_parser("validate", help="check routine files", description="Check routine files; exit 0 if all are valid, 2 if not.")
+    validate.add_argument("paths", nargs="+", metavar="PATH", help="routine files (or names)")
+    validate.set_defaults(handler=cmd_validate)
+
+    listing = commands.add_parser("list", help="list the routines", description="List the routines that can be run.")
+    listing.set_defaults(handler=cmd_list)
+
+    config = commands.add_parser("config", help="print the effective settings", description="Print every setting, its value and where it came from.")
+    config.set_defaults(handler=cmd_config)
+    return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1000, got {text}")
+    return value
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    loaded = load_settings(args.config)
+    routine = _load(args.routine, loaded)
+    locale = load_locale(routine.language)
+    script = compile_script(routine, locale)
+    scripted = read_input_script(Path(args.input_script)) if args.input_script else []
+    events_stream = _open_events(args.events)
+    console: IO[str] = sys.stderr if args.events == "-" else sys.stdout
+    rules = _rules(loaded, routine)
+    session = Session(
+        script,
+        locale,
+        SessionSettings(loaded.settings.session.answer_seconds, loaded.settings.recognition.auto_accept_seconds, rules),
+    )
+    clock: Clock = FakeClock() if args.simulate else MonotonicClock(args.speed)
+    journal = _journal(args, loaded)
+    speaker = ConsoleSpeaker(console)
+    if not args.no_voice and loaded.settings.voice.output != "console":
+        print("coach: no audio speaker is available in this build; the session is shown as text.", file=sys.stderr)
+    inbox: queue.Queue[Input] = queue.Queue()
+    keyboard = not args.simulate and sys.stdin is not None and sys.stdin.isatty()
+    if keyboard:
+        print("coach: type a number 0-10 for your pain; p pause, r resume, n next, s stop, h help.", file=sys.stderr)
+        KeyboardInput(inbox).start()
+    events = EventSink(events_stream)
+    runner = Runner(session, clock, speaker, journal, events, locale, inbox, scripted, live_inputs=keyboard)
+    try:
+        status = runner.run()
+    except KeyboardInterrupt:
+        for action in session.abort(clock.now(), "interrupted"):
+            runner._perform(action)
+        status = "interrupted"
+    finally:
+        journal.close()
+        events.close()
+    return 0 if status != "interrupted" else 130
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    loaded = load_settings(args.config)
+    routine = _load(args.routine, loaded)
+    script = compile_script(routine, load_locale(routine.language))
+    print_plan(script, sys.stdout)
+    return 0
+
+
+def print_plan(script: Script, out: IO[str]) -> None:
+    routine = script.routine
+    out.write(f"{routine.title} ({routine.id}, {routine.source}, version {routine.version})\n")
+    out.write("  time    phase      exercise             side   text\n")
+    for t, phase, exercise, item in script.timetable():
+        if isinstance(item, PainCheck):
+            text = f"[pain check, {item.moment}: waits for a rating 0-10]"
+            side = ""
+        else:
+            text, side = item.text, item.side or ""
+        out.write(f"{_mmss(t):>7}  {phase:<10} {(exercise or ''):<20} {side:<6} {text}\n")
+    out.write(f"Total: about {_mmss(script.nominal_duration)} (pain checks counted as 10 s each)\n")
+
+
+def _mmss(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    loaded = load_settings(args.config)
+    languages = available_languages()
+    failed = False
+    for name in args.paths:
+        try:
+            path = find_routine(name, _extra_dirs(loaded))
+            load_routine(path, languages)
+            print(f"{path}: ok")
+        except CoachError as exc:
+            failed = True
+            for line in exc.problems:
+                print(line, file=sys.stderr)
+    return EXIT_BAD_INPUT if failed else 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    loaded = load_settings(args.config)
+    languages = available_languages()
+    for name, path in sorted(routine_paths(_extra_dirs(loaded)).items()):
+        try:
+            routine = load_routine(path, languages)
+            minutes = compile_script(routine, load_locale(routine.language)).nominal_duration / 60
+            print(f"{name:<18} {minutes:4.0f} min  {routine.title}")
+        except CoachError as exc:
+            print(f"{name:<18}  invalid  {exc.problems[0]}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    loaded = load_settings(args.config)
+    print(f"# config file: {loaded.path or 'none found; built-in defaults'}")
+    for name, value, source in settings_table(loaded):
+        shown = "none" if value is None else value
+        print(f"{name} = {shown}  # {source}")
+    return 0
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _extra_dirs(loaded: LoadedSettings) -> tuple[Path, ...]:
+    folder = loaded.settings.routines_dir
+    return (Path(folder).expanduser(),) if folder else ()
+
+
+def _load(name: str, loaded: LoadedSettings) -> Routine:
+    return load_routine(find_routine(name, _extra_dirs(loaded)), available_languages())
+
+
+def _rules(loaded: LoadedSettings, routine: Routine) -> SafetyRules:
+    safety = loaded.settings.safety
+    base = SafetyRules(safety.stop_exercise_above, safety.end_session_at, safety.end_session_rise)
+    return base.with_overrides(routine.safety)
+
+
+def _journal(args: argparse.Namespace, loaded: LoadedSettings) -> Journal:
+    """A simulated session is not exercise done: it is logged only when a state dir is given."""
+    if args.state_dir:
+        return JsonlJournal(Path(args.state_dir))
+    if args.simulate:
+        return MemoryJournal()
+    configured = loaded.settings.state_dir
+    return JsonlJournal(Path(configured).expanduser() if configured else default_state_dir())
+
+
+def _open_events(target: str | None) -> IO[str] | None:
+    if target is None:
+        return None
+    if target == "-":
+        return sys.stdout
+    try:
+        return open(target, "w", encoding="utf-8", buffering=1)
+    except OSError as exc:
+        raise CoachError(f"{target}: cannot write events: {exc.strerror or exc}") from None

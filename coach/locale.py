@@ -1,0 +1,107 @@
+"""Locales: the phrases the coach speaks and the words it understands, per language.
+
+One YAML file per language in ``coach/locales/``; the recogniser's grammar and the word parser
+are both built from the same file, so what can be said and what is understood never diverge.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from coach.errors import LocaleError
+from coach.yamlsrc import YNode, read_yaml
+
+COMMANDS = ("start", "pause", "resume", "next", "repeat", "stop", "help", "yes", "no")
+
+
+@dataclass(frozen=True)
+class Locale:
+    """Phrases and vocabulary of one language."""
+
+    language: str
+    phrases: dict[str, str]
+    sides: dict[str, str]
+    numbers: dict[int, tuple[str, ...]]
+    """Rating value (0-10) to the words that mean it."""
+    commands: dict[str, tuple[str, ...]]
+    """Command name to the words or phrases that mean it."""
+    fillers: tuple[str, ...]
+    source: str
+    lines: dict[str, int]
+    """Line of each word in the locale file, for reports of words a speech model lacks."""
+
+    def say(self, key: str, **values: Any) -> str:
+        """The phrase ``key`` with its placeholders filled in."""
+        try:
+            template = self.phrases[key]
+        except KeyError:
+            raise LocaleError(f"{self.source}: phrase {key!r} is missing") from None
+        return template.format(**values)
+
+    def side(self, side: str | None) -> str:
+        return self.sides.get(side or "", side or "")
+
+
+def locales_dir() -> Path:
+    return Path(str(resources.files("coach.locales")))
+
+
+def available_languages() -> tuple[str, ...]:
+    return tuple(sorted(p.stem for p in locales_dir().glob("*.yaml")))
+
+
+_CACHE: dict[str, Locale] = {}
+
+
+def load_locale(language: str) -> Locale:
+    """Load (once per process) and check the locale for ``language``."""
+    if language not in _CACHE:
+        path = locales_dir() / f"{language}.yaml"
+        if not path.exists():
+            raise LocaleError(f"no locale for language {language!r}; available: {', '.join(available_languages())}")
+        _CACHE[language] = _parse(read_yaml(path), language)
+    return _CACHE[language]
+
+
+def _parse(root: YNode, language: str) -> Locale:
+    def section(name: str) -> dict[str, YNode]:
+        node = root.value.get(name) if isinstance(root.value, dict) else None
+        if node is None or not isinstance(node.value, dict):
+            raise LocaleError(f"{root.path}:1: section {name!r} is missing")
+        return node.value
+
+    phrases = {k: str(v.value) for k, v in section("phrases").items()}
+    for key, node in section("phrases").items():
+        try:
+            list(string.Formatter().parse(phrases[key]))
+        except ValueError as exc:
+            raise LocaleError(f"{node.where}: phrase {key!r}: {exc}") from None
+    lines: dict[str, int] = {}
+
+    def words(node: YNode) -> tuple[str, ...]:
+        items = node.value if isinstance(node.value, list) else [node]
+        found = tuple(str(item.value).lower() for item in items)
+        for item, word in zip(items, found):
+            lines.setdefault(word, item.line)
+        return found
+
+    numbers = {int(k): words(v) for k, v in section("numbers").items()}
+    commands = {k: words(v) for k, v in section("commands").items()}
+    missing = [c for c in COMMANDS if c not in commands] + [str(n) for n in range(11) if n not in numbers]
+    if missing:
+        raise LocaleError(f"{root.path}:1: words missing for: {', '.join(missing)}")
+    fillers_node = root.value.get("fillers")
+    return Locale(
+        language=language,
+        phrases=phrases,
+        sides={k: str(v.value) for k, v in section("sides").items()},
+        numbers=numbers,
+        commands=commands,
+        fillers=words(fillers_node) if fillers_node else (),
+        source=root.path,
+        lines=lines,
+    )

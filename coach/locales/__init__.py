@@ -1,0 +1,1 @@
+"""Locale files: every phrase the coach speaks and every word it understands."""

@@ -1,0 +1,130 @@
+"""The runner: the only loop. It waits on the clock for the session's next deadline or the next
+input, feeds the session, and performs the actions it returns through the adapters.
+
+Deadlines are absolute session times; nothing here sleeps for "a second after speaking", so the
+time speaking takes can never accumulate as drift.
+"""
+
+from __future__ import annotations
+
+import queue
+from dataclasses import dataclass, field
+from typing import Any
+
+from coach.clock import Clock
+from coach.eventlog import EventSink
+from coach.inputs import Input, to_event
+from coach.journal import Journal
+from coach.locale import Locale
+from coach.messages import Action, Command, End, Event, Listen, Record, Say, StateChanged, Tick
+from coach.session import Session
+from coach.voice.speaker import Speaker
+
+
+class Listener:
+    """What the runner tells about expected input; the voice listener (issue 4) fills this in."""
+
+    def expect(self, what: str) -> None:
+        """``rating``, ``confirm`` or ``command``."""
+
+
+@dataclass
+class Runner:
+    session: Session
+    clock: Clock
+    speaker: Speaker
+    journal: Journal
+    events: EventSink
+    locale: Locale
+    inbox: "queue.Queue[Input]" = field(default_factory=queue.Queue)
+    scripted: list[Input] = field(default_factory=list)
+    listener: Listener = field(default_factory=Listener)
+    live_inputs: bool = False
+    """True when something (a keyboard) can still put inputs in the inbox while waiting."""
+    status: str = ""
+    _abandoned: bool = False
+
+    def run(self, autostart: bool = True) -> str:
+        """Run the session to its end; return the end status."""
+        self.scripted = sorted(self.scripted, key=lambda i: i.at or 0.0)
+        if autostart:
+            self._feed(Command(self.clock.now(), "start", "auto"))
+        while not self.session.ended:
+            self._step()
+        return self.status
+
+    def _step(self) -> None:
+        now = self.clock.now()
+        deadline = self.session.next_deadline()
+        if deadline is not None and deadline <= now:
+            self._feed(Tick(now))
+            return
+        if self.scripted and (self.scripted[0].at or 0.0) <= now:
+            item = self.scripted.pop(0)
+            self._feed_input(item, item.at if item.at is not None else now)
+            return
+        wake = min((t for t in (deadline, self.scripted[0].at if self.scripted else None) if t is not None), default=None)
+        if wake is None and not self.live_inputs:
+            self._abandon(now)
+            return
+        item = self.clock.wait(wake, self.inbox)
+        if item is not None:
+            self._feed_input(item, self.clock.now())
+
+    def _feed_input(self, item: Input, at: float) -> None:
+        if item.kind == "closed":
+            self.live_inputs = False
+            return
+        event = to_event(item, at, self.locale)
+        if event is None:
+            self.events.emit("unrecognised", at, text=str(item.value), source=item.source)
+            return
+        self.events.emit("input", at, kind=item.kind, value=item.value, source=item.source)
+        self._feed(event)
+
+    def _abandon(self, now: float) -> None:
+        """Nothing can move the session on (simulation with no more input): stop it cleanly."""
+        if self._abandoned:  # stopping did not end it either: end here rather than spin
+            self.session.state = self.session.state.ENDED
+            self.status = "stalled"
+            self.events.emit("end", now, status=self.status)
+            return
+        self._abandoned = True
+        self.events.emit("notice", now, text="no more input can arrive; stopping the session")
+        self._feed(Command(now, "stop", "runner"))
+
+    def _feed(self, event: Event) -> None:
+        for action in self.session.handle(event):
+            self._perform(action)
+
+    def _perform(self, action: Action) -> None:
+        now = self.clock.now()
+        if isinstance(action, Say):
+            started = self.speaker.speak(action, now)
+            self.events.emit(
+                "say",
+                now if started is None else started,
+                due=action.due,
+                text=action.text,
+                exercise=action.exercise,
+                phase=action.phase,
+                kind=action.kind,
+                rep=action.rep,
+                side=action.side,
+            )
+        elif isinstance(action, Record):
+            self._record(action, now)
+        elif isinstance(action, StateChanged):
+            self.events.emit("state", now, state=action.state)
+            self.speaker.show_state(action.state, now)
+        elif isinstance(action, Listen):
+            self.listener.expect(action.expect)
+        elif isinstance(action, End):
+            self.status = action.status
+            self.events.emit("end", now, status=action.status)
+
+    def _record(self, action: Record, now: float) -> None:
+        fields: dict[str, Any] = dict(action.fields)
+        self.events.emit(action.kind, now, **fields)
+        record_id = self.journal.append(action.kind, fields)
+        self.events.emit("logged", self.clock.now(), kind=action.kind, id=record_id)

@@ -1,0 +1,496 @@
+"""The session: a pure state machine from events to actions.
+
+It never sleeps, never reads the time and never touches hardware. The runner asks it for
+:meth:`Session.next_deadline`, sends a :class:`~coach.messages.Tick` when that time comes (or an
+input event sooner), and performs the actions it returns, in order. Order matters: a rating's
+:class:`~coach.messages.Record` always comes before the "got it" that acknowledges it, so nothing
+acknowledged is ever lost.
+
+Timing: each block (the introduction, an exercise) is placed on the session timeline when it
+starts; its cues are due at ``block_start + offset`` and the next block starts exactly at
+``block_start + duration``. A late tick never shifts later cues, so speaking time never drifts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from coach.locale import Locale
+from coach.messages import (
+    CONFIRMED_SOURCES,
+    Action,
+    Command,
+    End,
+    Event,
+    Listen,
+    Rating,
+    Record,
+    Say,
+    StateChanged,
+    Tick,
+)
+from coach.routine import RestBreak, estimate_speech_seconds
+from coach.safety import CAUTION, END_SESSION, STOP_EXERCISE, SafetyRules, evaluate
+from coach.script import INSTRUCTION, Block, Cue, PainCheck, Restart, Script
+
+RESUME_LEAD = 3.0
+"""Seconds from "Resuming." to the first cue of the resumed repetition."""
+ACK_GAP = 3.0
+"""Seconds after a rating is acknowledged before the next part starts."""
+
+
+class State(Enum):
+    IDLE = "idle"
+    INTRO = "intro"
+    EXERCISE = "exercise"
+    PAIN_CHECK = "pain-check"
+    CONFIRM = "confirm"
+    PAUSED = "paused"
+    SUMMARY = "summary"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Dialogue timing and safety for one session."""
+
+    answer_seconds: float = 8.0
+    """How long to wait for a pain rating after the prompt has been said (seconds)."""
+    auto_accept_seconds: float = 4.0
+    """Silence after "I heard six, say yes" that accepts the rating (seconds)."""
+    rules: SafetyRules = SafetyRules()
+
+
+@dataclass
+class _Dialogue:
+    """A pain rating being asked for or confirmed."""
+
+    moment: str
+    """``before``, ``exercise``, ``after`` (a prompt) or ``unprompted``."""
+    exercise: str | None
+    deadline: float
+    asked: int = 1
+    candidate: int | None = None
+    candidate_source: str = ""
+    was_paused: bool = False
+    """An unprompted rating given while paused returns to the pause."""
+
+
+class Session:
+    """One run of a script, from idle to end."""
+
+    def __init__(self, script: Script, locale: Locale, settings: SessionSettings = SessionSettings()) -> None:
+        self.script = script
+        self.locale = locale
+        self.settings = settings
+        self.state = State.IDLE
+        self.step_index = -1
+        self.block: Block | None = None
+        self.block_start = 0.0
+        self.next_cue = 0
+        self.dialogue: _Dialogue | None = None
+        self.return_to: State = State.IDLE
+        """State to go back to after a pause or an unprompted rating."""
+        self.paused_offset = 0.0
+        self.first_rating: int | None = None
+        self.ratings: dict[str, int | None] = {}
+        self.exercise_status: dict[int, str] = {}
+        self.end_status = ""
+        self.now = 0.0
+        self.agenda: list[Say] = []
+        """Things to say at a later time that belong to no block (a prompt after "got it")."""
+        self._out: list[Action] = []
+
+    # --- the interface the runner uses ------------------------------------------------------
+
+    def next_deadline(self) -> float | None:
+        """Session time of the next thing due, or ``None`` when only an input can move things on."""
+        own = self._own_deadline()
+        if self.agenda:
+            return self.agenda[0].due if own is None else min(own, self.agenda[0].due)
+        return own
+
+    def _own_deadline(self) -> float | None:
+        if self.state in (State.INTRO, State.EXERCISE, State.SUMMARY) and self.block is not None:
+            if self.next_cue < len(self.block.cues):
+                return self._due(self.block.cues[self.next_cue])
+            return self.block_start + self.block.duration
+        if self.state in (State.PAIN_CHECK, State.CONFIRM) and self.dialogue is not None:
+            return self.dialogue.deadline
+        return None
+
+    def handle(self, event: Event) -> list[Action]:
+        """Feed one event; return the actions to perform, in order."""
+        self._out = []
+        if self.state is State.ENDED:
+            return []
+        self.now = max(self.now, event.at)
+        if isinstance(event, Tick):
+            self._tick(event.at)
+        elif isinstance(event, Command):
+            self._command(event)
+        elif isinstance(event, Rating):
+            self._rating(event.value, event.source, event.at)
+        return self._out
+
+    @property
+    def ended(self) -> bool:
+        return self.state is State.ENDED
+
+    # --- time -------------------------------------------------------------------------------
+
+    def _tick(self, at: float) -> None:
+        while self.agenda and self.agenda[0].due <= at:
+            self._out.append(self.agenda.pop(0))
+        own = self._own_deadline()
+        if own is None or own > at:
+            return
+        if self.state in (State.INTRO, State.EXERCISE, State.SUMMARY):
+            self._play_due_cues(at)
+        elif self.state in (State.PAIN_CHECK, State.CONFIRM):
+            self._dialogue_timeout(at)
+
+    def _play_due_cues(self, at: float) -> None:
+        block = self.block
+        assert block is not None
+        while self.next_cue < len(block.cues) and self._due(block.cues[self.next_cue]) <= at:
+            self._say_cue(block.cues[self.next_cue])
+            self.next_cue += 1
+        end = self.block_start + block.duration
+        if self.next_cue >= len(block.cues) and end <= at:
+            self._block_finished(end)
+
+    def _due(self, cue: Cue) -> float:
+        return self.block_start + cue.offset
+
+    def _say_cue(self, cue: Cue) -> None:
+        block = self.block
+        assert block is not None
+        exercise = block.name if block.exercise_index is not None else None
+        self._say(cue.text, self._due(cue), cue.phase, cue.kind, exercise, cue.rep, cue.side)
+
+    def _block_finished(self, end: float) -> None:
+        block = self.block
+        assert block is not None
+        if self.state is State.SUMMARY:
+            self._record("session_end", at=end, status=self.end_status, **self._tally())
+            self._set_state(State.ENDED, end)
+            self._out.append(End(self.end_status, end))
+            return
+        if block.exercise_index is not None:
+            self._exercise_result(block, "done", end)
+        self._start_step(self.step_index + 1, end)
+
+    # --- steps ------------------------------------------------------------------------------
+
+    def _start_step(self, index: int, at: float) -> None:
+        self.step_index = index
+        if index >= len(self.script.steps):
+            self._finish("completed", at)
+            return
+        step = self.script.steps[index]
+        if isinstance(step, PainCheck):
+            self._ask(step.moment, step.exercise, at)
+        else:
+            state = State.INTRO if step.exercise_index is None else State.EXERCISE
+            self._start_block(step, at, state)
+
+    def _start_block(self, block: Block, at: float, state: State, from_offset: float = 0.0) -> None:
+        self.block = block
+        self.block_start = at - from_offset
+        self.next_cue = next((i for i, c in enumerate(block.cues) if c.offset >= from_offset - 1e-9), len(block.cues))
+        self._set_state(state, at)
+        self._out.append(Listen("command"))
+
+    def _finish(self, status: str, at: float, lead: list[str] | None = None) -> None:
+        """Say the summary, then end with ``status``."""
+        self.end_status = status
+        texts = list(lead or [])
+        tally = self._tally()
+        if status == "completed":
+            texts.append(self.locale.say("summary_done", done=tally["exercises_done"], total=tally["exercises_total"]))
+        before, after = self.ratings.get("before"), self.ratings.get("after")
+        if before is not None and after is not None:
+            texts.append(self.locale.say("summary_pain", before=before, after=after))
+        elif self._last_rating() is not None:
+            texts.append(self.locale.say("summary_pain_one", n=self._last_rating()))
+        texts.append(self.locale.say("goodbye"))
+        cues, offset = [], 0.0
+        for text in texts:
+            cues.append(Cue(offset, text, "summary", INSTRUCTION))
+            offset += estimate_speech_seconds(text) + 0.5
+        summary = Block("summary", "summary", tuple(cues), offset, (Restart(0.0, None, None),))
+        self.dialogue = None
+        self._start_block(summary, at, State.SUMMARY)
+
+    def _tally(self) -> dict[str, int]:
+        exercises = [e for e in self.script.routine.exercises if not isinstance(e, RestBreak)]
+        done = sum(
+            1
+            for i, e in enumerate(self.script.routine.exercises)
+            if not isinstance(e, RestBreak) and self.exercise_status.get(i) == "done"
+        )
+        return {"exercises_done": done, "exercises_total": len(exercises)}
+
+    def _exercise_result(self, block: Block, status: str, at: float) -> None:
+        assert block.exercise_index is not None
+        reps = sorted({(p.side, p.rep) for p in block.restarts if p.rep is not None and p.offset < at - self.block_start})
+        self.exercise_status[block.exercise_index] = status
+        self._record("exercise", at=at, exercise=block.name, index=block.exercise_index, status=status, repetitions_started=len(reps))
+
+    # --- pain checks ------------------------------------------------------------------------
+
+    def _ask(self, moment: str, exercise: str | None, at: float) -> None:
+        prompt = self.locale.say(f"pain_prompt_{moment}")
+        self.dialogue = _Dialogue(moment, exercise, at + self._answer_window(prompt))
+        self._say(prompt, at, "prompt", INSTRUCTION, exercise)
+        self._set_state(State.PAIN_CHECK, at)
+        self._out.append(Listen("rating"))
+
+    def _answer_window(self, prompt: str) -> float:
+        return estimate_speech_seconds(prompt) + self.settings.answer_seconds
+
+    def _dialogue_timeout(self, at: float) -> None:
+        dialogue = self.dialogue
+        assert dialogue is not None
+        if self.state is State.CONFIRM and dialogue.candidate is not None:
+            self._accept(dialogue.candidate, dialogue.candidate_source, dialogue.deadline, confirmed="auto")
+        elif dialogue.asked < 2:
+            dialogue.asked += 1
+            text = self.locale.say("pain_reask")
+            self._say(text, dialogue.deadline, "prompt", INSTRUCTION, dialogue.exercise)
+            dialogue.deadline += self._answer_window(text)
+        else:
+            when = dialogue.deadline
+            self._record("rating", at=when, value=None, status="no-answer", source="none", moment=dialogue.moment, exercise=dialogue.exercise)
+            self.ratings.setdefault(dialogue.moment, None)
+            self._say(self.locale.say("pain_no_answer"), when, "prompt", INSTRUCTION, dialogue.exercise)
+            self._after_dialogue(when + ACK_GAP)
+
+    def _rating(self, value: int, source: str, at: float) -> None:
+        if self.state in (State.IDLE, State.ENDED) or not 0 <= value <= 10:
+            return
+        if self.state not in (State.PAIN_CHECK, State.CONFIRM):
+            was_paused = self.state is State.PAUSED
+            if not was_paused:
+                self.return_to = self.state
+                self.paused_offset = at - self.block_start
+            self.dialogue = _Dialogue("unprompted", self._exercise_id(), at, was_paused=was_paused)
+        dialogue = self.dialogue
+        assert dialogue is not None
+        if source in CONFIRMED_SOURCES:
+            dialogue.candidate, dialogue.candidate_source = value, source
+            text = self.locale.say("confirm_rating", n=value)
+            dialogue.deadline = at + estimate_speech_seconds(text) + self.settings.auto_accept_seconds
+            self._say(text, at, "prompt", INSTRUCTION, dialogue.exercise)
+            self._set_state(State.CONFIRM, at)
+            self._out.append(Listen("confirm"))
+        else:
+            self._accept(value, source, at, confirmed="direct")
+
+    def _accept(self, value: int, source: str, at: float, confirmed: str) -> None:
+        dialogue = self.dialogue
+        assert dialogue is not None
+        self._record(
+            "rating", at=at, value=value, status="answered", source=source, moment=dialogue.moment, exercise=dialogue.exercise, confirmed=confirmed
+        )
+        self._say(self.locale.say("rating_ack", n=value), at, "prompt", "cue", dialogue.exercise)
+        if dialogue.moment != "unprompted":
+            self.ratings[dialogue.moment] = value
+        self.ratings["last"] = value
+        first = self.first_rating
+        if first is None:
+            self.first_rating = value
+        in_exercise = dialogue.moment == "unprompted" and self.return_to is State.EXERCISE
+        decision = evaluate(value, first, self.settings.rules, in_exercise)
+        resume_at = at + ACK_GAP
+        if decision is not None:
+            phrase = self.locale.say(decision.phrase, n=value, limit=decision.limit, first=decision.first)
+            self._record("safety", at=at, rule=decision.rule, action=decision.action, reason=decision.reason, rating=value)
+            self._say(phrase, resume_at, "safety", INSTRUCTION, dialogue.exercise)
+            resume_at += estimate_speech_seconds(phrase) + 1.0
+            if decision.action == END_SESSION:
+                # At the closing check nothing is left to stop: the session did complete.
+                self._finish("stopped-for-pain" if self._exercises_left() else "completed", resume_at)
+                return
+            if decision.action == STOP_EXERCISE and self.block is not None:
+                self._exercise_result(self.block, "stopped-for-pain", self.block_start + self.paused_offset)
+                self.dialogue = None
+                self._start_step(self.step_index + 1, resume_at)
+                return
+            assert decision.action == CAUTION
+        self._after_dialogue(resume_at)
+
+    def _after_dialogue(self, at: float) -> None:
+        dialogue = self.dialogue
+        self.dialogue = None
+        if dialogue is not None and dialogue.moment == "unprompted":
+            if dialogue.was_paused:
+                self._set_state(State.PAUSED, at)
+            else:
+                self._resume_block(at, announce=False)
+        else:
+            self._start_step(self.step_index + 1, at)
+
+    # --- commands ---------------------------------------------------------------------------
+
+    def _command(self, event: Command) -> None:
+        handler = getattr(self, f"_cmd_{event.name}", None)
+        if handler is not None:
+            handler(event.at)
+
+    def _cmd_start(self, at: float) -> None:
+        if self.state is State.IDLE:
+            self._record(
+                "session",
+                at=at,
+                routine=self.script.routine.id,
+                title=self.script.routine.title,
+                version=self.script.routine.version,
+                language=self.script.routine.language,
+            )
+            self._start_step(0, at)
+        elif self.state is State.PAUSED:
+            self._cmd_resume(at)
+
+    def _cmd_pause(self, at: float) -> None:
+        if self.state in (State.INTRO, State.EXERCISE, State.PAIN_CHECK, State.CONFIRM):
+            self.return_to = self.state
+            self.paused_offset = at - self.block_start
+            self._drop_agenda()
+            self._record("pause", at=at, during=self.state.value, exercise=self._exercise_id())
+            self._say(self.locale.say("paused"), at, "pause", INSTRUCTION, self._exercise_id())
+            self._set_state(State.PAUSED, at)
+
+    def _cmd_resume(self, at: float) -> None:
+        if self.state is not State.PAUSED:
+            return
+        self._record("resume", at=at, exercise=self._exercise_id())
+        if self.return_to in (State.PAIN_CHECK, State.CONFIRM):
+            step = self.script.steps[self.step_index]
+            assert isinstance(step, PainCheck)
+            self._say(self.locale.say("resumed"), at, "pause", "cue")
+            self._ask(step.moment, step.exercise, at + 1.5)
+        else:
+            self._resume_block(at, announce=True)
+
+    def _resume_block(self, at: float, announce: bool) -> None:
+        """Continue the block from the start of the repetition that was interrupted."""
+        block = self.block
+        assert block is not None
+        restart = block.restart_before(self.paused_offset)
+        if announce:
+            self._say(self.locale.say("resumed"), at, "pause", "cue", self._exercise_id())
+        self._start_block(block, at + RESUME_LEAD, self.return_to, from_offset=restart.offset)
+
+    def _cmd_next(self, at: float) -> None:
+        if self.state in (State.IDLE, State.SUMMARY):
+            return
+        state = self.return_to if self.state is State.PAUSED else self.state
+        if state in (State.PAIN_CHECK, State.CONFIRM) and self.dialogue is not None:
+            self._record("rating", at=at, value=None, status="skipped", source="command", moment=self.dialogue.moment, exercise=self.dialogue.exercise)
+        elif state is State.EXERCISE and self.block is not None:
+            self._exercise_result(self.block, "skipped", at if self.state is not State.PAUSED else self.block_start + self.paused_offset)
+        self._drop_agenda()
+        self._say(self.locale.say("skipped"), at, "skip", "cue", self._exercise_id())
+        self.dialogue = None
+        self._start_step(self.step_index + 1, at + ACK_GAP)
+
+    def _cmd_repeat(self, at: float) -> None:
+        if self.state in (State.IDLE, State.SUMMARY):
+            return
+        index = self.step_index
+        while index >= 0 and not isinstance(self.script.steps[index], Block):
+            index -= 1
+        step = self.script.steps[max(index, 0)]
+        assert isinstance(step, Block)
+        self._drop_agenda()
+        self._record("repeat", at=at, exercise=step.name)
+        self._say(self.locale.say("repeating", name=step.title), at, "repeat", "cue", step.name)
+        self.dialogue = None
+        self.step_index = max(index, 0)
+        self._start_block(step, at + ACK_GAP, State.INTRO if step.exercise_index is None else State.EXERCISE)
+
+    def _cmd_stop(self, at: float) -> None:
+        if self.state is State.IDLE:
+            self._set_state(State.ENDED, at)
+            self._out.append(End("stopped", at))
+            return
+        if self.state is State.SUMMARY:
+            return
+        state = self.return_to if self.state is State.PAUSED else self.state
+        if state is State.EXERCISE and self.block is not None:
+            offset = self.paused_offset if self.state is State.PAUSED else at - self.block_start
+            self._exercise_result(self.block, "stopped", self.block_start + offset)
+        self._drop_agenda()
+        self._record("stop", at=at, exercise=self._exercise_id())
+        self._finish("stopped", at, [self.locale.say("stopped")])
+
+    def _cmd_help(self, at: float) -> None:
+        if self.state is not State.ENDED:
+            self._say(self.locale.say("help"), at, "help", INSTRUCTION, self._exercise_id())
+
+    def _cmd_yes(self, at: float) -> None:
+        dialogue = self.dialogue
+        if self.state is State.CONFIRM and dialogue is not None and dialogue.candidate is not None:
+            self._accept(dialogue.candidate, dialogue.candidate_source, at, confirmed="yes")
+
+    def _cmd_no(self, at: float) -> None:
+        dialogue = self.dialogue
+        if self.state is State.CONFIRM and dialogue is not None:
+            dialogue.candidate = None
+            text = self.locale.say("rating_again")
+            dialogue.asked = 1
+            dialogue.deadline = at + self._answer_window(text)
+            self._set_state(State.PAIN_CHECK, at)
+            self._say(text, at, "prompt", INSTRUCTION, dialogue.exercise)
+            self._out.append(Listen("rating"))
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _exercise_id(self) -> str | None:
+        if self.block is not None and self.block.exercise_index is not None:
+            return self.block.name
+        return None
+
+    def _exercises_left(self) -> bool:
+        """Whether any exercise is unfinished: the current one, or one still to come."""
+        current = self.state is State.EXERCISE or self.return_to is State.EXERCISE
+        later = any(isinstance(s, Block) and s.exercise_index is not None for s in self.script.steps[self.step_index + 1 :])
+        return later or (current and self.dialogue is not None and self.dialogue.moment == "unprompted")
+
+    def abort(self, at: float, status: str) -> list[Action]:
+        """End at once (Ctrl-C, a fatal fault): record the end and stop, with nothing more said."""
+        self._out = []
+        if self.state is not State.ENDED:
+            self.agenda = []
+            self._record("session_end", at=at, status=status, **self._tally())
+            self._set_state(State.ENDED, at)
+            self._out.append(End(status, at))
+        return self._out
+
+    def _last_rating(self) -> int | None:
+        return self.ratings.get("last")
+
+    def _say(
+        self, text: str, due: float, phase: str, kind: str, exercise: str | None = None, rep: int | None = None, side: str | None = None
+    ) -> None:
+        say = Say(text, due, phase, kind, exercise, rep, side)
+        if due <= self.now:
+            self._out.append(say)
+        else:
+            self.agenda.append(say)
+            self.agenda.sort(key=lambda s: s.due)
+
+    def _drop_agenda(self) -> None:
+        """Forget pending prompts when the person redirects the session; keep safety advice."""
+        self.agenda = [s for s in self.agenda if s.phase == "safety"]
+
+    def _record(self, kind: str, **fields: object) -> None:
+        self._out.append(Record(kind, dict(fields)))
+
+    def _set_state(self, state: State, at: float) -> None:
+        if state is not self.state:
+            self.state = state
+            self._out.append(StateChanged(state.value, at))

@@ -1,0 +1,1 @@
+"""Voice adapters: speaking (``Speaker``) and, later, hearing. Only these modules touch audio."""

@@ -1,0 +1,81 @@
+"""The ``Speaker`` seam, the console speaker, and an in-package fake for tests.
+
+A speaker is told to say a cue *now* (the runner calls it at the cue's due time) and returns
+at once; it never blocks the runner. It returns the session time speech actually started
+when it knows it (audio output), else ``None`` and the runner uses the time of the call.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import IO, Protocol
+
+from coach.messages import Say
+
+
+class Speaker(Protocol):
+    def speak(self, say: Say, now: float) -> float | None:
+        """Start saying ``say.text``; ``now`` is the session time of the call."""
+        ...
+
+    def show_state(self, state: str, now: float) -> None:
+        """A state change worth showing to someone looking (console) or ignoring (audio)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class ConsoleSpeaker:
+    """Prints each cue as a line of text with its session time: the session "spoken" on screen."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self._color = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def speak(self, say: Say, now: float) -> float | None:
+        minutes, seconds = divmod(now, 60)
+        stamp = f"{int(minutes):02d}:{seconds:04.1f}"
+        label = say.phase if say.side is None else f"{say.phase} {say.side}"
+        text = say.text
+        if self._color and say.kind == "count":
+            text = f"\033[1m{text}\033[0m"
+        self.stream.write(f"{stamp}  {label:<15} {text}\n")
+        self.stream.flush()
+        return None
+
+    def show_state(self, state: str, now: float) -> None:
+        if state in ("paused", "pain-check", "confirm", "ended"):
+            hint = {
+                "paused": "paused: type r (or Enter) to resume, n for next, s to stop",
+                "pain-check": "type your pain 0-10 and Enter",
+                "confirm": "type y to confirm, or the number again",
+                "ended": "session ended",
+            }[state]
+            dim = ("\033[2m", "\033[0m") if self._color else ("", "")
+            self.stream.write(f"{dim[0]}          [{hint}]{dim[1]}\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.flush()
+
+
+class FakeSpeaker:
+    """Keeps what it was told to say, with the time, for tests of the core."""
+
+    def __init__(self) -> None:
+        self.spoken: list[tuple[float, Say]] = []
+        self.states: list[str] = []
+
+    def speak(self, say: Say, now: float) -> float | None:
+        self.spoken.append((now, say))
+        return None
+
+    def show_state(self, state: str, now: float) -> None:
+        self.states.append(state)
+
+    def close(self) -> None:
+        pass
+
+    @property
+    def texts(self) -> list[str]:
+        return [say.text for _, say in self.spoken]

@@ -1,0 +1,184 @@
+"""Safe reading of YAML files into located nodes, so every later error can name ``file:line``.
+
+Files are composed with PyYAML's *safe* composer and converted node by node here, never
+constructed by PyYAML: a ``!!python/...`` tag is reported as an error and never executes.
+Size, nesting depth and the number of nodes after alias expansion are bounded so a hostile
+or broken file (an "alias bomb", a recursive anchor, a 2 GB log pasted by mistake) gets one
+clean line instead of hanging the Pi.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from coach.errors import InputFileError
+
+MAX_FILE_BYTES = 512 * 1024
+"""Largest YAML file accepted (bytes); routines and configs are a few kilobytes."""
+
+MAX_NODES = 50_000
+"""Most nodes a file may expand to, counting every alias use (guards against alias bombs)."""
+
+MAX_DEPTH = 40
+"""Deepest nesting accepted."""
+
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+
+
+@dataclass(frozen=True)
+class YNode:
+    """A YAML value with the file and 1-based line it came from.
+
+    ``value`` is a ``dict[str, YNode]`` for mappings, a ``list[YNode]`` for sequences, or a plain
+    scalar (str, int, float, bool, None).
+    """
+
+    value: Any
+    path: str
+    line: int
+
+    @property
+    def where(self) -> str:
+        """``file:line`` prefix for error messages."""
+        return f"{self.path}:{self.line}"
+
+    def plain(self) -> Any:
+        """The value with every nested node unwrapped (for printing, hashing)."""
+        if isinstance(self.value, dict):
+            return {k: v.plain() for k, v in self.value.items()}
+        if isinstance(self.value, list):
+            return [v.plain() for v in self.value]
+        return self.value
+
+
+def read_yaml(path: Path | str, *, allow_empty: bool = False) -> YNode:
+    """Read and parse ``path``; raise :class:`InputFileError` with one clear line on any failure."""
+    path = Path(path)
+    shown = str(path)
+    text = _read_text(path, shown)
+    if not text.strip() or _only_comments(text):
+        if allow_empty:
+            return YNode({}, shown, 1)
+        raise InputFileError(f"{shown}:1: the file is empty")
+    return parse_yaml(text, shown)
+
+
+def parse_yaml(text: str, shown: str) -> YNode:
+    """Parse YAML text (already read) into located nodes."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise InputFileError(f"{shown}:{line}: YAML syntax error: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise InputFileError(f"{shown}:1: YAML error: {exc}") from None
+    except RecursionError:
+        raise InputFileError(f"{shown}:1: nesting is too deep") from None
+    if node is None:
+        raise InputFileError(f"{shown}:1: the file is empty")
+    return _Converter(shown).convert(node, 0)
+
+
+def _read_text(path: Path, shown: str) -> str:
+    try:
+        if path.is_dir():
+            raise InputFileError(f"{shown}:0: is a directory, not a YAML file")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputFileError(f"{shown}:0: file is too large ({size} bytes; the limit is {MAX_FILE_BYTES})")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputFileError(f"{shown}:0: no such file") from None
+    except PermissionError:
+        raise InputFileError(f"{shown}:0: permission denied") from None
+    except OSError as exc:
+        raise InputFileError(f"{shown}:0: cannot read: {exc.strerror or exc}") from None
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise InputFileError(f"{shown}:{line}: binary data (NUL byte); expected a UTF-8 YAML text file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputFileError(f"{shown}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x})") from None
+    return text
+
+
+def _only_comments(text: str) -> bool:
+    return all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
+
+
+class _Converter:
+    """Turns composed nodes into :class:`YNode` trees within the node and depth budgets."""
+
+    def __init__(self, shown: str) -> None:
+        self.shown = shown
+        self.count = 0
+        self.scalars = yaml.SafeLoader("")
+
+    def convert(self, node: yaml.Node, depth: int) -> YNode:
+        line = node.start_mark.line + 1
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise InputFileError(
+                f"{self.shown}:{line}: too many values (over {MAX_NODES}, counting aliases); "
+                "is an anchor repeated recursively?"
+            )
+        if depth > MAX_DEPTH:
+            raise InputFileError(f"{self.shown}:{line}: nesting is deeper than {MAX_DEPTH} levels")
+        if isinstance(node, yaml.MappingNode):
+            return YNode(self._mapping(node, depth), self.shown, line)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ_TAG:
+                raise self._bad_tag(node, line)
+            return YNode([self.convert(item, depth + 1) for item in node.value], self.shown, line)
+        if node.tag not in _SCALAR_TAGS:
+            raise self._bad_tag(node, line)
+        value = self.scalars.construct_object(node, deep=True)
+        if not isinstance(value, (str, int, float, bool, type(None))):
+            value = str(value)  # timestamps: keep the text, validation decides
+        return YNode(value, self.shown, line)
+
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, YNode]:
+        if node.tag != _MAP_TAG:
+            raise self._bad_tag(node, node.start_mark.line + 1)
+        result: dict[str, YNode] = {}
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + 1
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                merged = self.convert(value_node, depth + 1)
+                sources = merged.value if isinstance(merged.value, list) else [merged]
+                for source in sources:
+                    if isinstance(source.value, dict):
+                        for k, v in source.value.items():
+                            result.setdefault(k, v)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise InputFileError(f"{self.shown}:{key_line}: a key must be a plain word, not a list or mapping")
+            key = self.convert(key_node, depth + 1).value
+            if not isinstance(key, str):
+                key = str(key).lower() if isinstance(key, bool) else str(key)
+            if key in result and result[key].line != key_line:
+                raise InputFileError(f"{self.shown}:{key_line}: '{key}' is given twice (first on line {result[key].line})")
+            result[key] = self.convert(value_node, depth + 1)
+        return result
+
+    def _bad_tag(self, node: yaml.Node, line: int) -> InputFileError:
+        return InputFileError(
+            f"{self.shown}:{line}: tag {node.tag!r} is not allowed; routines and configs hold plain values only"
+        )

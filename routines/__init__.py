@@ -1,0 +1,1 @@
+"""The shipped routines (this folder installs as the ``coach.routines`` package)."""
