@@ -42,6 +42,8 @@ class ExerciseBase:
     setup: str
     sides: str = "none"
     setup_seconds: float
+    side_switch_seconds: float = 8.0
+    """Time to change to the other side before "Get ready" (seconds)."""
     pain_check: bool = False
     line: int = 0
 
@@ -127,18 +129,19 @@ _COMMON = {
     "sides": Field("choice", default="none", choices=SIDES),
     "setup_seconds": Field(float, low=2, high=180, unit="seconds"),
     "pain_check": Field(bool, default=False),
+    "side_switch_seconds": Field(float, default=8, low=3, high=60, unit="seconds"),
 }
 
 _PIR = _COMMON | {
     "repetitions": Field(int, default=3, low=1, high=10),
     "contract_seconds": Field(float, default=7, low=3, high=30, unit="seconds"),
-    "effort_cue": Field(str, default="Press gently, with a fifth of your strength", max_length=120),
+    "effort_cue": Field(str, default="Press gently", max_length=120),
     "breathing_cue": Field(str, default="breathe in", max_length=60),
     "hold_seconds": Field(float, default=0, low=0, high=10, unit="seconds"),
     "relax_seconds": Field(float, default=3, low=1, high=15, unit="seconds"),
-    "relax_cue": Field(str, default="Relax, and breathe out slowly", max_length=120),
+    "relax_cue": Field(str, default="Relax, breathe out slowly", max_length=120),
     "stretch_seconds": Field(float, default=12, low=5, high=60, unit="seconds"),
-    "stretch_cue": Field(str, default="Now let the muscle lengthen, gently, into the new range", max_length=120),
+    "stretch_cue": Field(str, default="Let it lengthen, gently", max_length=120),
     "rest_seconds": Field(float, default=5, low=0, high=120, unit="seconds"),
     "count_every": Field(float, default=1, low=1, high=10, unit="seconds"),
     "stretch_count_every": Field(float, default=5, low=1, high=30, unit="seconds"),
@@ -274,10 +277,13 @@ def _build_exercise(node: YNode, problems: Problems) -> Exercise | None:
     if len(problems.lines) > before:
         return None
     values.pop("kind")
+    if values["id"] and not _ID_PATTERN.match(values["id"]):
+        problems.add(node.value["id"], "id", "use lower-case letters, digits and dashes, e.g. 'pelvic-tilt'")
+        return None
     values["id"] = values["id"] or _slug(values["name"])
     values["line"] = node.line
     if values.get("setup_seconds") is None:
-        values["setup_seconds"] = estimate_speech_seconds(values["setup"]) + 2.0
+        values["setup_seconds"] = estimate_speech_seconds(f"{values['name']}. {values['setup']}") + 2.0
     if kind == "pir":
         return PirExercise(**values)
     if kind == "reps":

@@ -148,16 +148,17 @@ def compile_exercise(exercise: Exercise, index: int, locale: Locale) -> Block:
     """The cues of one exercise, all sides and repetitions, from its set-up to its closing cue."""
     timeline = _Timeline()
     restarts = [Restart(0.0, None, None)]
-    timeline.add(locale.say("setup", name=exercise.name, setup=exercise.setup), "setup" if not isinstance(exercise, RestBreak) else "rest", INSTRUCTION)
-    timeline.advance(exercise.setup_seconds)
     if isinstance(exercise, RestBreak):
-        timeline.advance(max(0.0, exercise.seconds - exercise.setup_seconds))
+        timeline.add(locale.say("rest_break", setup=exercise.setup), "rest", INSTRUCTION)
+        timeline.advance(exercise.seconds)
         return Block(exercise.id, exercise.name, timeline.cues(), timeline.now, tuple(restarts), index)
+    timeline.add(locale.say("setup", name=exercise.name, setup=exercise.setup), "setup", INSTRUCTION)
+    timeline.advance(exercise.setup_seconds)
     for side_number, side in enumerate(exercise.side_list):
         if side_number > 0:
             switch = locale.say("side_switch", side=locale.side(side))
             timeline.add(switch, "setup", INSTRUCTION, side=side)
-            timeline.advance(estimate_speech_seconds(switch) + 2.0)
+            timeline.advance(max(exercise.side_switch_seconds, estimate_speech_seconds(switch) + 1.0))
         if isinstance(exercise, PirExercise):
             _pir_side(exercise, side, timeline, restarts, locale, first=side_number == 0)
         elif isinstance(exercise, CountedExercise):
@@ -170,11 +171,10 @@ def compile_exercise(exercise: Exercise, index: int, locale: Locale) -> Block:
 
 
 def _ready(side: str | None, first: bool, timeline: "_Timeline", locale: Locale) -> None:
-    """"Left side." or "Get ready." before the first repetition of a side."""
-    if first:
-        text = locale.say("side_start", side=locale.side(side)) if side else locale.say("get_ready")
-        timeline.add(text, "setup", CUE, side=side)
-        timeline.advance(READY_LEAD)
+    """"Left side." before the first side's first repetition, "Get ready." before any other side's."""
+    text = locale.say("side_start", side=locale.side(side)) if side and first else locale.say("get_ready")
+    timeline.add(text, "setup", CUE, side=side)
+    timeline.advance(READY_LEAD)
 
 
 def _pir_side(ex: PirExercise, side: str | None, timeline: "_Timeline", restarts: list[Restart], locale: Locale, first: bool) -> None:
@@ -182,8 +182,9 @@ def _pir_side(ex: PirExercise, side: str | None, timeline: "_Timeline", restarts
         restarts.append(Restart(timeline.now, rep, side))
         if rep == 1:
             _ready(side, first, timeline, locale)
-        timeline.add(locale.say("repetition", n=rep, total=ex.repetitions), "setup", CUE, rep, side)
-        timeline.advance(READY_LEAD)
+        if ex.repetitions > 1:
+            timeline.add(locale.say("repetition", n=rep, total=ex.repetitions), "setup", CUE, rep, side)
+            timeline.advance(READY_LEAD)
         contract = locale.say("contract", effort=ex.effort_cue, breathing=ex.breathing_cue)
         _counted_phase(timeline, contract, "contract", ex.contract_seconds, ex.count_every, rep, side, locale)
         if ex.hold_seconds:
@@ -248,11 +249,12 @@ def _hold_side(ex: TimedHold, side: str | None, timeline: "_Timeline", restarts:
         start = timeline.now
         timeline.add(locale.say("hold_start", cue=ex.cue), "hold", CUE, rep, side)
         half = ex.seconds / 2
+        # Counts give the seconds still to go, ending in "3, 2, 1": a countdown throughout.
         marks: dict[float, tuple[str, str]] = {}
         elapsed = ex.count_every
         while elapsed < ex.seconds - 3 - 1e-9:
             if elapsed >= COUNT_CLEARANCE - 1e-9:
-                marks[elapsed] = (locale.say("count", n=_number(elapsed)), COUNT)
+                marks[elapsed] = (locale.say("count", n=_number(ex.seconds - elapsed)), COUNT)
             elapsed += ex.count_every
         if half >= COUNT_CLEARANCE and half < ex.seconds - 4:
             marks = {k: v for k, v in marks.items() if abs(k - half) >= 1.0}

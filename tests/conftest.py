@@ -1,0 +1,101 @@
+"""Shared helpers: run a session in simulation and look at what it did."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coach.clock import FakeClock
+from coach.eventlog import EventSink
+from coach.inputs import Input
+from coach.journal import MemoryJournal
+from coach.locale import Locale, load_locale
+from coach.routine import Routine, load_routine
+from coach.runner import Runner
+from coach.script import compile_script
+from coach.session import Session, SessionSettings
+from coach.voice.speaker import FakeSpeaker
+
+ROOT = Path(__file__).resolve().parent.parent
+ROUTINES = ROOT / "routines"
+
+
+@dataclass
+class Simulated:
+    status: str
+    events: list[dict[str, Any]]
+    speaker: FakeSpeaker
+    journal: MemoryJournal
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["type"] == kind]
+
+    def says(self, phase: str | None = None) -> list[dict[str, Any]]:
+        return [e for e in self.of("say") if phase is None or e["phase"] == phase]
+
+    def first_say(self, text_part: str) -> dict[str, Any]:
+        return next(e for e in self.of("say") if text_part in e["text"])
+
+
+@pytest.fixture
+def en() -> Locale:
+    return load_locale("en")
+
+
+def write_routine(tmp_path: Path, body: str, name: str = "r.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def simulate(routine: Routine, inputs: list[Input] | None = None, settings: SessionSettings | None = None) -> Simulated:
+    locale = load_locale(routine.language)
+    session = Session(compile_script(routine, locale), locale, settings or SessionSettings())
+    stream = io.StringIO()
+    speaker, journal = FakeSpeaker(), MemoryJournal()
+    runner = Runner(session, FakeClock(), speaker, journal, EventSink(stream), locale, scripted=list(inputs or []))
+    status = runner.run()
+    events = [json.loads(line) for line in stream.getvalue().splitlines()]
+    return Simulated(status, events, speaker, journal)
+
+
+def cmd(at: float, name: str) -> Input:
+    return Input("command", name, "script", at)
+
+
+def rating(at: float, value: int, source: str = "script") -> Input:
+    return Input("rating", value, source, at)
+
+
+def heard(at: float, text: str) -> Input:
+    return Input("heard", text, "heard", at)
+
+
+SMALL_PIR = """\
+id: small
+title: Small
+introduction: Lie down.
+pain_checks: {before: false, after: false}
+exercises:
+  - kind: pir
+    id: ql
+    name: Side release
+    setup: Lie on your back.
+    setup_seconds: 4
+    sides: both
+    repetitions: 2
+    contract_seconds: 7
+    relax_seconds: 3
+    stretch_seconds: 10
+    rest_seconds: 5
+"""
+
+
+@pytest.fixture
+def small_pir(tmp_path: Path) -> Routine:
+    return load_routine(write_routine(tmp_path, SMALL_PIR))

@@ -1,0 +1,267 @@
+"""The session engine, driven through the real runner on a fake clock: exact due times."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from coach.locale import Locale, load_locale
+from coach.messages import Command, Rating, Record, Say, Tick
+from coach.routine import Routine, load_routine
+from coach.script import Block, compile_script
+from coach.session import ACK_GAP, RESUME_LEAD, Session, SessionSettings
+
+from conftest import SMALL_PIR, cmd, heard, rating, simulate, write_routine
+
+WITH_CHECKS = SMALL_PIR.replace("pain_checks: {before: false, after: false}", "pain_checks: {before: true, after: true}")
+
+
+def _exercise_start(routine: Routine) -> float:
+    script = compile_script(routine, load_locale("en"))
+    intro = script.steps[0]
+    assert isinstance(intro, Block)
+    return intro.duration
+
+
+def _block(routine: Routine) -> Block:
+    return compile_script(routine, load_locale("en")).exercise_blocks[0]
+
+
+def test_session_every_say_is_on_its_due_time_in_simulation(small_pir: Routine) -> None:
+    run = simulate(small_pir)
+    assert run.status == "completed"
+    says = run.says()
+    assert says and all(e["t"] == e["due"] for e in says)
+    start = _exercise_start(small_pir)
+    block = _block(small_pir)
+    expected = [start + c.offset for c in block.cues]
+    got = [e["due"] for e in says if e.get("exercise") == "ql"]
+    assert got == expected
+
+
+def test_session_events_have_type_and_time_and_end_last(small_pir: Routine) -> None:
+    run = simulate(small_pir)
+    assert all("type" in e and isinstance(e["t"], float | int) for e in run.events)
+    assert run.events[-1] == {"type": "end", "t": run.events[-1]["t"], "status": "completed"}
+    assert [e["t"] for e in run.events] == sorted(e["t"] for e in run.events)
+    contract = next(e for e in run.says("contract"))
+    assert {"due", "text", "exercise", "phase", "rep", "side"} <= contract.keys()
+
+
+def test_session_pause_freezes_and_resume_restarts_the_repetition(small_pir: Routine) -> None:
+    start = _exercise_start(small_pir)
+    block = _block(small_pir)
+    rep2 = next(r for r in block.restarts if r.rep == 2 and r.side == "left")
+    pause_at = start + rep2.offset + 6.0  # mid-contraction of repetition 2
+    run = simulate(small_pir, [cmd(pause_at, "pause"), cmd(pause_at + 30, "resume")])
+    assert run.status == "completed"
+    said = run.says()
+    during_pause = [e for e in said if pause_at < e["t"] < pause_at + 30]
+    assert during_pause == []
+    resumed = run.first_say("Resuming")
+    assert resumed["t"] == pause_at + 30
+    again = [e for e in said if e["t"] > pause_at + 30 and e["phase"] == "setup"][0]
+    assert again["text"] == "Repetition 2 of 2." and again["side"] == "left"
+    assert again["due"] == pause_at + 30 + RESUME_LEAD
+    # Everything after the restart keeps its spacing from the restart point.
+    after = [e for e in said if e["t"] >= again["t"] and e.get("exercise") == "ql"]
+    assert [e["due"] - again["due"] for e in after] == [c.offset - rep2.offset for c in block.cues if c.offset >= rep2.offset]
+    assert [e["type"] for e in run.events if e["type"] in ("pause", "resume")] == ["pause", "resume"]
+
+
+def test_session_next_skips_the_exercise_and_records_it(small_pir: Routine) -> None:
+    start = _exercise_start(small_pir)
+    run = simulate(small_pir, [cmd(start + 20, "next")])
+    exercise = run.of("exercise")[0]
+    assert exercise["status"] == "skipped" and exercise["exercise"] == "ql"
+    assert not [e for e in run.says() if e["t"] > start + 20 and e.get("exercise") == "ql"]
+    summary = run.first_say("Session complete")
+    assert summary["t"] == start + 20 + ACK_GAP
+    assert "0 of 1" in summary["text"]
+
+
+def test_session_repeat_restarts_the_exercise_from_its_setup(small_pir: Routine) -> None:
+    start = _exercise_start(small_pir)
+    block = _block(small_pir)
+    run = simulate(small_pir, [cmd(start + 20, "repeat")])
+    setups = [e for e in run.says("setup") if e["text"].startswith("Side release.")]
+    assert [e["due"] for e in setups] == [start, start + 20 + ACK_GAP]
+    assert run.of("exercise")[0]["status"] == "done"
+    assert run.first_say("Session complete")["t"] == start + 20 + ACK_GAP + block.duration
+
+
+def test_session_stop_ends_with_a_summary(small_pir: Routine) -> None:
+    start = _exercise_start(small_pir)
+    run = simulate(small_pir, [cmd(start + 12, "stop")])
+    assert run.status == "stopped"
+    assert run.first_say("Stopping the session")["t"] == start + 12
+    assert run.of("exercise")[0]["status"] == "stopped"
+    assert run.of("session_end")[0]["status"] == "stopped"
+
+
+def test_session_help_is_said_and_the_timeline_goes_on(small_pir: Routine) -> None:
+    plain = simulate(small_pir)
+    helped = simulate(small_pir, [cmd(30, "help")])
+    assert helped.first_say("Say pause to pause")["t"] == 30
+    assert [e["due"] for e in helped.says() if "Say pause" not in e["text"]] == [e["due"] for e in plain.says()]
+
+
+def test_session_yes_and_no_outside_a_question_do_nothing(small_pir: Routine) -> None:
+    plain = simulate(small_pir)
+    run = simulate(small_pir, [cmd(30, "yes"), cmd(31, "no"), cmd(32, "start"), cmd(33, "resume")])
+    assert [e["text"] for e in run.says()] == [e["text"] for e in plain.says()]
+
+
+def test_session_prompt_reasks_once_then_records_no_answer(tmp_path: Path) -> None:
+    routine = load_routine(write_routine(tmp_path, WITH_CHECKS))
+    run = simulate(routine)
+    prompts = run.says("prompt")
+    first = _exercise_start(routine)
+    texts = [e["text"] for e in prompts[:3]]
+    assert texts[0].startswith("Before we begin")
+    assert texts[1].startswith("I did not catch that")
+    assert texts[2] == "No answer. We will go on."
+    # Waits: the prompt's speaking time (18 words: 8 s) plus 8 s to answer; the re-ask (14 words: 6 s) plus 8 s.
+    assert [e["t"] - first for e in prompts[:3]] == [0.0, 16.0, 30.0]
+    no_answers = [e for e in run.of("rating") if e["status"] == "no-answer"]
+    assert [e["moment"] for e in no_answers] == ["before", "after"]
+    assert run.status == "completed"
+
+
+def test_session_direct_rating_is_logged_before_it_is_acknowledged(tmp_path: Path) -> None:
+    routine = load_routine(write_routine(tmp_path, WITH_CHECKS))
+    first = _exercise_start(routine)
+    run = simulate(routine, [rating(first + 3, 2)])
+    types = [(e["type"], e.get("text", e.get("kind"))) for e in run.events]
+    logged = types.index(("logged", "rating"))
+    ack = types.index(("say", "Got it, 2."))
+    assert logged < ack
+    assert run.of("rating")[0] == {"type": "rating", "t": first + 3, "at": first + 3, "value": 2, "status": "answered",
+                                   "source": "script", "moment": "before", "confirmed": "direct"}
+    setup = next(e for e in run.says("setup"))
+    assert setup["t"] == first + 3 + ACK_GAP
+
+
+def test_session_heard_rating_is_confirmed_before_it_counts(tmp_path: Path) -> None:
+    routine = load_routine(write_routine(tmp_path, WITH_CHECKS))
+    first = _exercise_start(routine)
+    run = simulate(routine, [heard(first + 3, "about a three"), heard(first + 5, "no"), heard(first + 7, "four"), heard(first + 9, "yes")])
+    texts = [e["text"] for e in run.says("prompt")]
+    assert texts[:5] == [
+        "Before we begin: how is your pain right now, from zero, no pain, to ten, the worst imaginable?",
+        "I heard 3. Say yes, or tell me the number again.",
+        "All right. Tell me the number again.",
+        "I heard 4. Say yes, or tell me the number again.",
+        "Got it, 4.",
+    ]
+    answered = [e for e in run.of("rating") if e["status"] == "answered"]
+    assert [(e["value"], e["confirmed"], e["source"]) for e in answered] == [(4, "yes", "heard")]
+
+
+def test_session_heard_rating_auto_accepts_after_silence(tmp_path: Path) -> None:
+    routine = load_routine(write_routine(tmp_path, WITH_CHECKS))
+    first = _exercise_start(routine)
+    run = simulate(routine, [heard(first + 3, "two")], SessionSettings(auto_accept_seconds=4.0))
+    ack = run.first_say("Got it, 2.")
+    # "I heard 2. Say yes, or tell me the number again." is 11 words: 5 s to say, then 4 s of silence.
+    assert ack["t"] == first + 3 + 5 + 4
+    assert run.of("rating")[0]["confirmed"] == "auto"
+
+
+def test_session_unheard_words_do_nothing(tmp_path: Path) -> None:
+    routine = load_routine(write_routine(tmp_path, WITH_CHECKS))
+    first = _exercise_start(routine)
+    run = simulate(routine, [heard(first + 3, "what a lovely day")])
+    assert run.of("unrecognised")[0]["text"] == "what a lovely day"
+    assert not [e for e in run.of("rating") if e["status"] == "answered"]
+
+
+def test_session_unprompted_rating_mid_exercise_resumes_the_repetition(small_pir: Routine) -> None:
+    start = _exercise_start(small_pir)
+    block = _block(small_pir)
+    rep1 = next(r for r in block.restarts if r.rep == 1)
+    at = start + rep1.offset + 5
+    run = simulate(small_pir, [rating(at, 3, "keyboard")])
+    assert run.first_say("Got it, 3.")["t"] == at
+    assert run.of("rating")[0]["moment"] == "unprompted" and run.of("rating")[0]["exercise"] == "ql"
+    again = [e for e in run.says("setup") if e["text"] == "Left side."]
+    assert [e["due"] for e in again] == [start + rep1.offset, at + ACK_GAP + RESUME_LEAD]
+
+
+def test_session_pain_above_five_stops_the_exercise_and_moves_on(small_pir: Routine) -> None:
+    start = _exercise_start(small_pir)
+    run = simulate(small_pir, [rating(start + 15, 6)])
+    safety = run.of("safety")[0]
+    assert (safety["rule"], safety["action"]) == ("stop_exercise_above", "stop-exercise")
+    assert "above 5" in run.first_say("Your pain is 6")["text"]
+    assert run.of("exercise")[0]["status"] == "stopped-for-pain"
+    assert run.status == "completed"
+
+
+def test_session_pain_of_eight_ends_the_session(small_pir: Routine) -> None:
+    start = _exercise_start(small_pir)
+    run = simulate(small_pir, [rating(start + 15, 8)])
+    assert run.status == "stopped-for-pain"
+    assert run.of("safety")[0]["rule"] == "end_session_at"
+    assert "contact your clinician" in run.first_say("Your pain is 8")["text"]
+    assert run.events[-1]["status"] == "stopped-for-pain"
+
+
+def test_session_rise_of_three_over_the_first_rating_ends_the_session(tmp_path: Path) -> None:
+    routine = load_routine(write_routine(tmp_path, WITH_CHECKS))
+    first = _exercise_start(routine)
+    run = simulate(routine, [rating(first + 2, 2), rating(first + 40, 5)])
+    assert run.status == "stopped-for-pain"
+    safety = run.of("safety")[0]
+    assert safety["rule"] == "end_session_rise" and "from 2 to 5" in safety["reason"]
+    assert "risen from 2 to 5" in run.first_say("Your pain has risen")["text"]
+
+
+def test_session_high_rating_at_a_check_between_exercises_cautions(tmp_path: Path) -> None:
+    routine = load_routine(write_routine(tmp_path, WITH_CHECKS))
+    run = simulate(routine, [rating(_exercise_start(routine) + 2, 6)])
+    assert run.of("safety")[0]["action"] == "caution"
+    assert run.of("exercise")[0]["status"] == "done"
+
+
+def test_session_routine_safety_overrides_apply(tmp_path: Path) -> None:
+    body = SMALL_PIR + "safety:\n  stop_exercise_above: 3\n"
+    routine = load_routine(write_routine(tmp_path, body))
+    from coach.safety import SafetyRules
+
+    rules = SafetyRules().with_overrides(routine.safety)
+    run = simulate(routine, [rating(_exercise_start(routine) + 15, 4)], SessionSettings(rules=rules))
+    assert run.of("safety")[0]["action"] == "stop-exercise"
+
+
+def test_session_waits_idle_until_started(small_pir: Routine) -> None:
+    locale = load_locale("en")
+    session = Session(compile_script(small_pir, locale), locale)
+    assert session.next_deadline() is None
+    assert session.handle(Tick(100.0)) == []
+    actions = session.handle(Command(100.0, "start"))
+    assert isinstance(actions[0], Record) and actions[0].kind == "session"
+    assert session.next_deadline() == 100.0
+    first = session.handle(Tick(100.0))
+    assert isinstance(first[0], Say) and first[0].due == 100.0 and first[0].text.startswith("Welcome")
+
+
+def test_session_late_tick_does_not_shift_later_cues(small_pir: Routine) -> None:
+    locale = load_locale("en")
+    session = Session(compile_script(small_pir, locale), locale)
+    session.handle(Command(0.0, "start"))
+    # A runner that wakes 0.7 s late every time still gets every cue with its own due time.
+    dues = []
+    while not session.ended:
+        deadline = session.next_deadline()
+        assert deadline is not None
+        dues += [a.due for a in session.handle(Tick(deadline + 0.7)) if isinstance(a, Say)]
+    on_time = simulate(small_pir)
+    assert dues == [e["due"] for e in on_time.says()]
+
+
+def test_session_ratings_out_of_range_or_when_idle_are_ignored(small_pir: Routine) -> None:
+    locale = load_locale("en")
+    session = Session(compile_script(small_pir, locale), locale)
+    assert session.handle(Rating(0.0, 5)) == []
+    session.handle(Command(0.0, "start"))
+    assert session.handle(Rating(1.0, 11)) == []
