@@ -21,8 +21,9 @@ class Problems:
 
     lines: list[str] = field(default_factory=list)
 
-    def add(self, node: YNode, name: str, message: str) -> None:
-        prefix = f"{node.where}: {name}: " if name else f"{node.where}: "
+    def add(self, node: YNode, name: str, message: str, where: str | None = None) -> None:
+        where = where or node.where
+        prefix = f"{where}: {name}: " if name else f"{where}: "
         self.lines.append(prefix + message)
 
     def __bool__(self) -> bool:
@@ -73,7 +74,7 @@ def check_mapping(
     for key, value_node in node.value.items():
         spec = fields.get(key)
         if spec is None:
-            problems.add(value_node, key, f"unknown field in {what}{did_you_mean(key, fields)}")
+            problems.add(value_node, key, f"unknown field in {what}{did_you_mean(key, fields)}", node.key_where(key))
             continue
         result[key] = check_value(value_node, spec, problems, key)
     for name, spec in fields.items():

@@ -49,11 +49,18 @@ class YNode:
     value: Any
     path: str
     line: int
+    key_lines: dict[str, int] | None = None
+    """For mappings: the line of each key (a nested mapping's value starts a line later)."""
 
     @property
     def where(self) -> str:
         """``file:line`` prefix for error messages."""
         return f"{self.path}:{self.line}"
+
+    def key_where(self, key: str) -> str:
+        """``file:line`` of ``key`` in this mapping."""
+        line = (self.key_lines or {}).get(key, self.line)
+        return f"{self.path}:{line}"
 
     def plain(self) -> Any:
         """The value with every nested node unwrapped (for printing, hashing)."""
@@ -142,7 +149,8 @@ class _Converter:
         if depth > MAX_DEPTH:
             raise InputFileError(f"{self.shown}:{line}: nesting is deeper than {MAX_DEPTH} levels")
         if isinstance(node, yaml.MappingNode):
-            return YNode(self._mapping(node, depth), self.shown, line)
+            key_lines: dict[str, int] = {}
+            return YNode(self._mapping(node, depth, key_lines), self.shown, line, key_lines)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ_TAG:
                 raise self._bad_tag(node, line)
@@ -154,7 +162,7 @@ class _Converter:
             value = str(value)  # timestamps: keep the text, validation decides
         return YNode(value, self.shown, line)
 
-    def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, YNode]:
+    def _mapping(self, node: yaml.MappingNode, depth: int, key_lines: dict[str, int]) -> dict[str, YNode]:
         if node.tag != _MAP_TAG:
             raise self._bad_tag(node, node.start_mark.line + 1)
         result: dict[str, YNode] = {}
@@ -173,8 +181,9 @@ class _Converter:
             key = self.convert(key_node, depth + 1).value
             if not isinstance(key, str):
                 key = str(key).lower() if isinstance(key, bool) else str(key)
-            if key in result and result[key].line != key_line:
-                raise InputFileError(f"{self.shown}:{key_line}: '{key}' is given twice (first on line {result[key].line})")
+            if key in key_lines:
+                raise InputFileError(f"{self.shown}:{key_line}: '{key}' is given twice (first on line {key_lines[key]})")
+            key_lines[key] = key_line
             result[key] = self.convert(value_node, depth + 1)
         return result
 

@@ -1,0 +1,146 @@
+"""The CLI as a user calls it: a real process, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ROOT, ROUTINES
+
+SHIPPED = sorted(p.stem for p in ROUTINES.glob("*.yaml"))
+
+
+def coach(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "XDG_CONFIG_HOME": str(cwd / ".no-config"), "COACH_CONFIG": "", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "coach", *args], capture_output=True, text=True, cwd=cwd, env=full_env, timeout=timeout)
+
+
+def events_of(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def test_cli_version_and_help() -> None:
+    assert coach("--version").stdout.startswith("coach ")
+    for sub in ([], ["run"], ["plan"], ["validate"], ["list"], ["config"]):
+        result = coach(*sub, "--help")
+        assert result.returncode == 0 and "usage: coach" in result.stdout
+
+
+def test_cli_list_shows_every_shipped_routine() -> None:
+    result = coach("list")
+    assert result.returncode == 0
+    for name in SHIPPED:
+        assert name in result.stdout
+    assert "invalid" not in result.stdout
+
+
+def test_cli_plan_prints_a_timetable_from_any_folder(tmp_path: Path) -> None:
+    result = coach("plan", "quick-start", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Total: about" in result.stdout
+    assert "contract" in result.stdout and "pain check, before" in result.stdout
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_cli_every_shipped_routine_simulates_to_end(name: str, tmp_path: Path) -> None:
+    result = coach("run", name, "--simulate", "--events", "-", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    events = events_of(result.stdout)
+    assert events[-1]["type"] == "end" and events[-1]["status"] == "completed"
+    says = [e for e in events if e["type"] == "say"]
+    assert says and all(e["t"] == e["due"] for e in says)
+    # Contract counts within each repetition are evenly spaced, one second apart.
+    groups: dict[tuple[Any, ...], list[float]] = {}
+    for e in says:
+        if e["phase"] == "contract" and e["kind"] == "count":
+            groups.setdefault((e["exercise"], e.get("side"), e["rep"]), []).append(e["due"])
+    for dues in groups.values():
+        assert {round(b - a, 9) for a, b in zip(dues, dues[1:])} <= {1.0}
+
+
+def test_cli_input_script_drives_the_session(tmp_path: Path) -> None:
+    script = tmp_path / "inputs.txt"
+    script.write_text(
+        "# answer the first check by voice, confirm it, then stop in the first exercise\n"
+        "24 heard my pain is three\n"
+        "26 yes\n"
+        "45 pause   # a pause\n"
+        "50 resume\n"
+        "60 stop\n",
+        encoding="utf-8",
+    )
+    result = coach("run", "quick-start", "--simulate", "--input-script", str(script), "--events", "-", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    events = events_of(result.stdout)
+    rating = next(e for e in events if e["type"] == "rating")
+    assert (rating["value"], rating["source"], rating["confirmed"]) == (3, "heard", "yes")
+    assert [e["type"] for e in events if e["type"] in ("pause", "resume", "stop")] == ["pause", "resume", "stop"]
+    assert events[-1] == {"type": "end", "t": events[-1]["t"], "status": "stopped"}
+    logged = [e for e in events if e["type"] == "logged"]
+    assert [e["id"] for e in logged] == list(range(1, len(logged) + 1))
+
+
+def test_cli_input_script_errors_name_file_and_line(tmp_path: Path) -> None:
+    script = tmp_path / "inputs.txt"
+    script.write_text("10 start\n12 jump\nabc pause\n14 rating 11\n", encoding="utf-8")
+    result = coach("run", "quick-start", "--simulate", "--input-script", str(script))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert [line.split(":")[1] for line in lines] == ["2", "3", "4"]
+    assert "unknown command 'jump'" in lines[0]
+
+
+def test_cli_run_writes_a_private_durable_log(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    script = tmp_path / "inputs.txt"
+    script.write_text("24 rating 2\n", encoding="utf-8")
+    result = coach("run", "quick-start", "--simulate", "--state-dir", str(state), "--input-script", str(script), "--events", "-")
+    assert result.returncode == 0, result.stderr
+    log = state / "journal.jsonl"
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    logged = [e for e in events_of(result.stdout) if e["type"] == "logged"]
+    assert [(r["id"], r["kind"]) for r in records] == [(e["id"], e["kind"]) for e in logged]
+    assert any(r["kind"] == "rating" and r["value"] == 2 for r in records)
+
+
+def test_cli_real_time_run_at_high_speed(tmp_path: Path) -> None:
+    result = coach("run", "quick-start", "--speed", "40", "--no-voice", "--events", "-", "--state-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    events = events_of(result.stdout)
+    says = [e for e in events if e["type"] == "say"]
+    assert all(e["t"] >= e["due"] for e in says)
+    assert events[-1]["type"] == "end"
+    assert "Welcome" in result.stderr  # the console voice goes to stderr when events use stdout
+
+
+def test_cli_broken_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("voice:\n  rat: 120\n", encoding="utf-8")
+    result = coach("--config", str(config), "run", "--simulate")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"{config}:2: rat: unknown field in the 'voice' section (did you mean 'rate'?)"
+
+
+def test_cli_config_shows_values_and_where_they_came_from(tmp_path: Path) -> None:
+    folder = tmp_path / "cfg" / "coach"
+    folder.mkdir(parents=True)
+    (folder / "config.yaml").write_text("# mine\nvoice:\n  rate: 130\n", encoding="utf-8")
+    result = coach("config", env={"XDG_CONFIG_HOME": str(tmp_path / "cfg")})
+    assert result.returncode == 0, result.stderr
+    assert f"voice.rate = 130  # {folder / 'config.yaml'}:3" in result.stdout
+    assert "voice.volume = 1.0  # default" in result.stdout
+
+
+def test_cli_unknown_routine_is_one_line(tmp_path: Path) -> None:
+    result = coach("run", "lumbar", "--simulate")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("no routine named 'lumbar'")

@@ -1,0 +1,146 @@
+"""`coach validate` against a broad set of broken files: one clean line each, exit 2, no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, ROUTINES
+
+GOOD = (ROUTINES / "quick-start.yaml").read_text(encoding="utf-8")
+
+
+def validate(*paths: Path | str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "coach", "validate", *map(str, paths)], capture_output=True, text=True, cwd=cwd, timeout=60
+    )
+
+
+def _one_clean_line(result: subprocess.CompletedProcess[str], path: Path, needle: str) -> str:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"{path}:"), lines[0]
+    assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def test_validate_shipped_routines_are_valid() -> None:
+    paths = sorted(ROUTINES.glob("*.yaml"))
+    assert len(paths) >= 4
+    result = validate(*paths)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count(": ok") == len(paths)
+
+
+@pytest.mark.parametrize(
+    ("content", "needle", "line"),
+    [
+        (b"", "the file is empty", 1),
+        (b"# only a comment\n\n", "the file is empty", 1),
+        (b"id: x\ntitle: [unclosed\nexercises: []\n", "YAML syntax error", 3),
+        (b"id: x\n\x00\x01\x02binary", "binary data", 2),
+        (b"id: x\ntitle: caf\xe9\n", "not UTF-8", 2),
+        (b"- just\n- a list\n", "must be a mapping", 1),
+        (b"just a sentence\n", "must be a mapping", 1),
+    ],
+)
+def test_validate_unreadable_files(tmp_path: Path, content: bytes, needle: str, line: int) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_bytes(content)
+    message = _one_clean_line(validate(path), path, needle)
+    assert message.startswith(f"{path}:{line}:")
+
+
+def test_validate_missing_file_and_directory(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    _one_clean_line(validate(missing), missing, "no such file")
+    folder = tmp_path / "dir.yaml"
+    folder.mkdir()
+    _one_clean_line(validate(folder), folder, "is a directory")
+
+
+def test_validate_huge_file(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_text(GOOD + "#" + "x" * (2 * 1024 * 1024) + "\n", encoding="utf-8")
+    _one_clean_line(validate(path), path, "too large")
+
+
+def test_validate_alias_bomb(tmp_path: Path) -> None:
+    rows = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    rows += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    _one_clean_line(validate(path), path, "too many values")
+
+
+def test_validate_python_tag_never_runs(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.yaml"
+    path.write_text(f"id: !!python/object/apply:os.system ['touch {marker}']\ntitle: x\n", encoding="utf-8")
+    _one_clean_line(validate(path), path, "is not allowed")
+    assert not marker.exists()
+    other = tmp_path / "evil2.yaml"
+    other.write_text(f"!!python/object/new:subprocess.Popen [['touch', '{marker}']]\n", encoding="utf-8")
+    _one_clean_line(validate(other), other, "is not allowed")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle"),
+    [
+        ("    repetitions: 2\n", "    repetitons: 2\n", "repetitons: unknown field in a 'pir' exercise (did you mean 'repetitions'?)"),
+        ("    contract_seconds: 5\n", "    contract_seconds: 60\n", "contract_seconds: must be between 3 and 30 seconds, got 60"),
+        ("    contract_seconds: 5\n", "    contract_seconds: five\n", "contract_seconds: must be a number, got 'five'"),
+        ("    repetitions: 2\n", "    repetitions: 2.5\n", "repetitions: must be a whole number, got 2.5"),
+        ("  - kind: pir\n", "  - kind: pri\n", "kind: must be one of pir, reps, hold, rest, got 'pri' (did you mean 'pir'?)"),
+        ("id: quick-start\n", "id: Quick Start\n", "id: use lower-case letters"),
+        ("language: en\n", "language: xx\n", "language: no locale for 'xx'"),
+        ("title: Quick start\n", "", "title: missing (required in the routine)"),
+        ("  before: true\n", "  before: maybe\n", "before: must be true or false, got 'maybe'"),
+        ("    id: pelvic-tilt\n", "    id: back-release\n", "'back-release' is used twice"),
+        ("    sides: none\n", "    sides: middle\n", "sides: must be one of none, left, right, both"),
+    ],
+)
+def test_validate_field_problems_name_file_line_and_field(tmp_path: Path, old: str, new: str, needle: str) -> None:
+    assert old in GOOD, old
+    body = GOOD.replace(old, new, 1)
+    path = tmp_path / "r.yaml"
+    path.write_text(body, encoding="utf-8")
+    message = _one_clean_line(validate(path), path, needle)
+    line = int(message.split(":")[1])
+    if "used twice" in needle:  # points at the second exercise that has the id
+        assert body.splitlines()[line - 1] == "  - kind: reps"
+    elif new:  # points at the line that was changed
+        assert body.splitlines()[line - 1] == new.rstrip("\n")
+    else:  # a missing field: points at the start of the mapping that lacks it
+        assert line == next(i for i, text in enumerate(body.splitlines(), 1) if not text.startswith("#"))
+
+
+def test_validate_reports_every_problem_one_line_each(tmp_path: Path) -> None:
+    body = GOOD.replace("    repetitions: 2\n", "    repetitions: 99\n").replace("    contract_seconds: 5\n", "    contract_secs: 5\n")
+    path = tmp_path / "r.yaml"
+    path.write_text(body, encoding="utf-8")
+    result = validate(path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(l.startswith(f"{path}:") for l in lines)
+
+
+def test_validate_mixed_good_and_bad_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\n", encoding="utf-8")
+    result = validate(ROUTINES / "quick-start.yaml", bad)
+    assert result.returncode == 2
+    assert ": ok" in result.stdout
+    assert all(line.startswith(f"{bad}:") for line in result.stderr.strip().splitlines())
+
+
+def test_validate_unknown_routine_name() -> None:
+    result = validate("quick-strat")
+    assert result.returncode == 2
+    assert "no routine named 'quick-strat' (did you mean 'quick-start'?)" in result.stderr
