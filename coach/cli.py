@@ -112,7 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     clock: Clock = FakeClock() if args.simulate else MonotonicClock(args.speed)
     journal = _journal(args, loaded)
     speaker = ConsoleSpeaker(console)
-    if not args.no_voice and loaded.settings.voice.output != "console":
+    if not (args.no_voice or args.simulate) and loaded.settings.voice.output != "console":
         print("coach: no audio speaker is available in this build; the session is shown as text.", file=sys.stderr)
     inbox: queue.Queue[Input] = queue.Queue()
     keyboard = not args.simulate and sys.stdin is not None and sys.stdin.isatty()
