@@ -42,7 +42,9 @@ def main() -> int:
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "coach", "run", name, "--simulate"], check=True, stdout=subprocess.DEVNULL)
         process = time.perf_counter() - started
-        print(f"{name:<18} {cues:4d} cues  status {status:<10} in-process {best * 1000:7.2f} ms   whole command {process * 1000:7.1f} ms")
+        print(
+            f"{name:<18} {cues:4d} cues  {status:<10} in-process {best * 1000:7.2f} ms   whole command {process * 1000:7.1f} ms"
+        )
     return 0
 
 

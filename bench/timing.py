@@ -40,19 +40,38 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         events_path = Path(tmp) / "events.jsonl"
-        command = [sys.executable, "-m", "coach", "run", args.routine, "--speed", str(args.speed), "--no-voice",
-                   "--events", str(events_path), "--state-dir", tmp]
+        command = [
+            sys.executable,
+            "-m",
+            "coach",
+            "run",
+            args.routine,
+            "--speed",
+            str(args.speed),
+            "--no-voice",
+            "--events",
+            str(events_path),
+            "--state-dir",
+            tmp,
+        ]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         events = [json.loads(line) for line in events_path.read_text().splitlines()]
     says = [e for e in events if e["type"] == "say"]
     late_ms = [(e["t"] - e["due"]) * 1000 / args.speed for e in says]
     dues_min = [e["due"] / args.speed / 60 for e in says]
     quarter = max(1, len(says) // 4)
-    print(f"routine {args.routine} at speed {args.speed}: {len(says)} cues over {says[-1]['due'] / args.speed / 60:.1f} min (wall)")
-    print(f"lateness  p50 {percentile(late_ms, 50):.3f} ms   p99 {percentile(late_ms, 99):.3f} ms   max {max(late_ms):.3f} ms   "
-          f"min {min(late_ms):.3f} ms")
-    print(f"drift     {slope(dues_min, late_ms):+.4f} ms per minute;  mean first quarter {statistics.fmean(late_ms[:quarter]):.3f} ms, "
-          f"last quarter {statistics.fmean(late_ms[-quarter:]):.3f} ms")
+    print(
+        f"routine {args.routine} at speed {args.speed}: {len(says)} cues over {says[-1]['due'] / args.speed / 60:.1f} min (wall)"
+    )
+    print(
+        f"lateness  p50 {percentile(late_ms, 50):.3f} ms   p99 {percentile(late_ms, 99):.3f} ms   max {max(late_ms):.3f} ms   "
+        f"min {min(late_ms):.3f} ms"
+    )
+    print(
+        f"drift     {slope(dues_min, late_ms):+.4f} ms per minute;  "
+        f"mean first quarter {statistics.fmean(late_ms[:quarter]):.3f} ms, "
+        f"last quarter {statistics.fmean(late_ms[-quarter:]):.3f} ms"
+    )
     print(f"early cues (t < due): {sum(1 for v in late_ms if v < 0)}")
     return 0
 

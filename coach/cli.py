@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import queue
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Sequence
+from typing import IO
 
 from coach import __version__
 from coach.clock import Clock, FakeClock, MonotonicClock
@@ -53,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
         "A home-exercise aid, not a medical device.",
     )
     parser.add_argument("--version", action="version", version=f"coach {__version__}")
-    parser.add_argument("--config", metavar="FILE", help="config file (default: ~/.config/coach/config.yaml, then /etc/coach/config.yaml)")
+    parser.add_argument(
+        "--config", metavar="FILE", help="config file (default: ~/.config/coach/config.yaml, then /etc/coach/config.yaml)"
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
     run = commands.add_parser("run", help="run a session", description="Run a session, spoken (or printed) on the beat.")
@@ -70,14 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("routine", help="routine name or path")
     plan.set_defaults(handler=cmd_plan)
 
-    validate = commands.add_parser("validate", help="check routine files", description="Check routine files; exit 0 if all are valid, 2 if not.")
+    validate = commands.add_parser(
+        "validate", help="check routine files", description="Check routine files; exit 0 if all are valid, 2 if not."
+    )
     validate.add_argument("paths", nargs="+", metavar="PATH", help="routine files (or names)")
     validate.set_defaults(handler=cmd_validate)
 
     listing = commands.add_parser("list", help="list the routines", description="List the routines that can be run.")
     listing.set_defaults(handler=cmd_list)
 
-    config = commands.add_parser("config", help="print the effective settings", description="Print every setting, its value and where it came from.")
+    config = commands.add_parser(
+        "config", help="print the effective settings", description="Print every setting, its value and where it came from."
+    )
     config.set_defaults(handler=cmd_config)
     return parser
 

@@ -23,7 +23,7 @@ class Clock(Protocol):
         """Session time (seconds since the clock started)."""
         ...
 
-    def wait(self, deadline: float | None, inbox: "queue.Queue[T]") -> T | None:
+    def wait(self, deadline: float | None, inbox: queue.Queue[T]) -> T | None:
         """Wait until ``deadline`` (session time; ``None`` = no deadline) or an item arrives in ``inbox``.
 
         Returns the item, or ``None`` when the deadline came first.
@@ -43,7 +43,7 @@ class MonotonicClock:
     def now(self) -> float:
         return (time.monotonic() - self._origin) * self.speed
 
-    def wait(self, deadline: float | None, inbox: "queue.Queue[T]") -> T | None:
+    def wait(self, deadline: float | None, inbox: queue.Queue[T]) -> T | None:
         if deadline is None:
             return inbox.get()
         while True:
@@ -73,7 +73,7 @@ class FakeClock:
     def now(self) -> float:
         return self.t
 
-    def wait(self, deadline: float | None, inbox: "queue.Queue[T]") -> T | None:
+    def wait(self, deadline: float | None, inbox: queue.Queue[T]) -> T | None:
         try:
             return inbox.get_nowait()
         except queue.Empty:

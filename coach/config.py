@@ -109,7 +109,14 @@ class Settings:
     safety: SafetyConfig = field(default_factory=SafetyConfig)
 
 
-_SECTIONS = {f.name: f.default_factory for f in dataclasses.fields(Settings) if f.default_factory is not dataclasses.MISSING}  # type: ignore[misc]
+_SECTIONS: dict[str, type] = {
+    "voice": VoiceSettings,
+    "audio": AudioSettings,
+    "recognition": RecognitionSettings,
+    "session": SessionConfig,
+    "controls": ControlSettings,
+    "safety": SafetyConfig,
+}
 
 
 @dataclass(frozen=True)

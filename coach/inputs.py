@@ -101,7 +101,17 @@ def _parse_script_line(line: str) -> Input:
     raise ValueError(f"unknown command {command!r}; known: {known}")
 
 
-KEY_ALIASES = {"p": "pause", "r": "resume", "n": "next", "s": "stop", "q": "stop", "h": "help", "?": "help", "y": "yes", "": "start"}
+KEY_ALIASES = {
+    "p": "pause",
+    "r": "resume",
+    "n": "next",
+    "s": "stop",
+    "q": "stop",
+    "h": "help",
+    "?": "help",
+    "y": "yes",
+    "": "start",
+}
 
 
 class KeyboardInput:
@@ -111,7 +121,7 @@ class KeyboardInput:
     starts or resumes. Anything else goes through the same word parser as voice.
     """
 
-    def __init__(self, inbox: "queue.Queue[Input]", stream: IO[str] | None = None) -> None:
+    def __init__(self, inbox: queue.Queue[Input], stream: IO[str] | None = None) -> None:
         self.inbox = inbox
         self.stream = stream or sys.stdin
         self._thread = threading.Thread(target=self._run, name="keyboard", daemon=True)

@@ -77,7 +77,7 @@ class JsonlJournal:
             "id": record_id,
             "session": self.session_id,
             "kind": kind,
-            "wall": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "wall": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds"),
             **fields,
         }
         try:

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Union
 
 from coach.errors import CoachError, RoutineError
 from coach.schema import Field, Problems, check_mapping, check_value
@@ -100,7 +99,7 @@ class RestBreak(ExerciseBase):
     seconds: float
 
 
-Exercise = Union[PirExercise, CountedExercise, TimedHold, RestBreak]
+Exercise = PirExercise | CountedExercise | TimedHold | RestBreak
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -220,10 +219,14 @@ def _build_routine(root: YNode, problems: Problems, path: Path, languages: tuple
     if languages and top["language"] not in languages:
         node = root.value.get("language", root)
         problems.add(node, "language", f"no locale for {top['language']!r}; available: {', '.join(languages)}")
-    checks = check_mapping(top["pain_checks"], _PAIN_CHECKS, problems, "pain_checks") if top["pain_checks"] else {
-        "before": True,
-        "after": True,
-    }
+    checks = (
+        check_mapping(top["pain_checks"], _PAIN_CHECKS, problems, "pain_checks")
+        if top["pain_checks"]
+        else {
+            "before": True,
+            "after": True,
+        }
+    )
     safety: dict[str, float] = {}
     if top["safety"]:
         safety = {k: v for k, v in check_mapping(top["safety"], _SAFETY, problems, "safety").items() if v is not None}
@@ -238,7 +241,11 @@ def _build_routine(root: YNode, problems: Problems, path: Path, languages: tuple
             if exercise is None:
                 continue
             if exercise.id in seen:
-                problems.add(item, "id", f"{exercise.id!r} is used twice (first on line {seen[exercise.id]}); give each exercise its own id")
+                problems.add(
+                    item,
+                    "id",
+                    f"{exercise.id!r} is used twice (first on line {seen[exercise.id]}); give each exercise its own id",
+                )
             seen[exercise.id] = item.line
             exercises.append(exercise)
     if problems:
@@ -348,4 +355,3 @@ def find_routine(name_or_path: str, extra_dirs: tuple[Path, ...] = ()) -> Path:
         f"no routine named {name_or_path!r}{did_you_mean(name_or_path, known)}; "
         f"known: {', '.join(sorted(known)) or 'none'} (or give a path to a .yaml file)"
     )
-

@@ -36,7 +36,7 @@ class Runner:
     journal: Journal
     events: EventSink
     locale: Locale
-    inbox: "queue.Queue[Input]" = field(default_factory=queue.Queue)
+    inbox: queue.Queue[Input] = field(default_factory=queue.Queue)
     scripted: list[Input] = field(default_factory=list)
     listener: Listener = field(default_factory=Listener)
     live_inputs: bool = False
@@ -67,9 +67,9 @@ class Runner:
         if wake is None and not self.live_inputs:
             self._abandon(now)
             return
-        item = self.clock.wait(wake, self.inbox)
-        if item is not None:
-            self._feed_input(item, self.clock.now())
+        arrived = self.clock.wait(wake, self.inbox)
+        if arrived is not None:
+            self._feed_input(arrived, self.clock.now())
 
     def _feed_input(self, item: Input, at: float) -> None:
         if item.kind == "closed":

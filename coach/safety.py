@@ -25,7 +25,7 @@ class SafetyRules:
     end_session_rise: int = 3
     """A rise of this many points over the session's first rating ends the session."""
 
-    def with_overrides(self, overrides: dict[str, float]) -> "SafetyRules":
+    def with_overrides(self, overrides: dict[str, float]) -> SafetyRules:
         values = {name: int(overrides.get(name, getattr(self, name))) for name in self.__dataclass_fields__}
         return SafetyRules(**values)
 
@@ -51,7 +51,11 @@ def evaluate(value: int, first: int | None, rules: SafetyRules, in_exercise: boo
     """
     if value >= rules.end_session_at:
         return SafetyDecision(
-            "end_session_at", END_SESSION, f"pain {value} is at or above {rules.end_session_at}", "safety_end_high", rules.end_session_at
+            "end_session_at",
+            END_SESSION,
+            f"pain {value} is at or above {rules.end_session_at}",
+            "safety_end_high",
+            rules.end_session_at,
         )
     if first is not None and value - first >= rules.end_session_rise:
         return SafetyDecision(
@@ -65,9 +69,17 @@ def evaluate(value: int, first: int | None, rules: SafetyRules, in_exercise: boo
     if value > rules.stop_exercise_above:
         if in_exercise:
             return SafetyDecision(
-                "stop_exercise_above", STOP_EXERCISE, f"pain {value} is above {rules.stop_exercise_above}", "safety_stop_exercise", rules.stop_exercise_above
+                "stop_exercise_above",
+                STOP_EXERCISE,
+                f"pain {value} is above {rules.stop_exercise_above}",
+                "safety_stop_exercise",
+                rules.stop_exercise_above,
             )
         return SafetyDecision(
-            "stop_exercise_above", CAUTION, f"pain {value} is above {rules.stop_exercise_above}", "safety_caution", rules.stop_exercise_above
+            "stop_exercise_above",
+            CAUTION,
+            f"pain {value} is above {rules.stop_exercise_above}",
+            "safety_caution",
+            rules.stop_exercise_above,
         )
     return None

@@ -7,8 +7,9 @@ A check never stops at the first problem: :class:`Problems` collects one line pe
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from coach.yamlsrc import YNode
 
@@ -59,9 +60,7 @@ def _num(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def check_mapping(
-    node: YNode, fields: dict[str, Field], problems: Problems, what: str
-) -> dict[str, Any]:
+def check_mapping(node: YNode, fields: dict[str, Field], problems: Problems, what: str) -> dict[str, Any]:
     """Validate ``node`` as a mapping of ``fields``; return plain values with defaults filled in.
 
     Unknown keys are problems with a "did you mean" hint; missing required keys are problems.

@@ -10,8 +10,8 @@ follows, but time spent speaking never does.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from coach.locale import Locale
 from coach.routine import (
@@ -133,11 +133,11 @@ def compile_script(routine: Routine, locale: Locale) -> Script:
 
 def _intro_block(routine: Routine, locale: Locale) -> Block:
     timeline = _Timeline()
-    for key, text in (
-        ("welcome", locale.say("welcome", title=routine.title)),
-        ("introduction", routine.introduction),
-        ("disclaimer", locale.say("disclaimer")),
-        ("commands_hint", locale.say("commands_hint")),
+    for text in (
+        locale.say("welcome", title=routine.title),
+        routine.introduction,
+        locale.say("disclaimer"),
+        locale.say("commands_hint"),
     ):
         timeline.add(text, "intro", INSTRUCTION)
         timeline.advance(estimate_speech_seconds(text) + 1.0)
@@ -170,14 +170,16 @@ def compile_exercise(exercise: Exercise, index: int, locale: Locale) -> Block:
     return Block(exercise.id, exercise.name, timeline.cues(), timeline.now, tuple(restarts), index)
 
 
-def _ready(side: str | None, first: bool, timeline: "_Timeline", locale: Locale) -> None:
-    """"Left side." before the first side's first repetition, "Get ready." before any other side's."""
+def _ready(side: str | None, first: bool, timeline: _Timeline, locale: Locale) -> None:
+    """ "Left side." before the first side's first repetition, "Get ready." before any other side's."""
     text = locale.say("side_start", side=locale.side(side)) if side and first else locale.say("get_ready")
     timeline.add(text, "setup", CUE, side=side)
     timeline.advance(READY_LEAD)
 
 
-def _pir_side(ex: PirExercise, side: str | None, timeline: "_Timeline", restarts: list[Restart], locale: Locale, first: bool) -> None:
+def _pir_side(
+    ex: PirExercise, side: str | None, timeline: _Timeline, restarts: list[Restart], locale: Locale, first: bool
+) -> None:
     for rep in range(1, ex.repetitions + 1):
         restarts.append(Restart(timeline.now, rep, side))
         if rep == 1:
@@ -200,7 +202,7 @@ def _pir_side(ex: PirExercise, side: str | None, timeline: "_Timeline", restarts
 
 
 def _counted_phase(
-    timeline: "_Timeline", text: str, phase: str, seconds: float, every: float, rep: int, side: str | None, locale: Locale
+    timeline: _Timeline, text: str, phase: str, seconds: float, every: float, rep: int, side: str | None, locale: Locale
 ) -> None:
     """A phase cue on the boundary, then a count on every ``every`` seconds elapsed.
 
@@ -218,7 +220,9 @@ def _counted_phase(
     timeline.advance(seconds)
 
 
-def _counted_side(ex: CountedExercise, side: str | None, timeline: "_Timeline", restarts: list[Restart], locale: Locale, first: bool) -> None:
+def _counted_side(
+    ex: CountedExercise, side: str | None, timeline: _Timeline, restarts: list[Restart], locale: Locale, first: bool
+) -> None:
     for set_number in range(1, ex.sets + 1):
         if set_number == 1:
             _ready(side, first, timeline, locale)
@@ -238,7 +242,9 @@ def _counted_side(ex: CountedExercise, side: str | None, timeline: "_Timeline", 
             timeline.advance(ex.rest_between_sets)
 
 
-def _hold_side(ex: TimedHold, side: str | None, timeline: "_Timeline", restarts: list[Restart], locale: Locale, first: bool) -> None:
+def _hold_side(
+    ex: TimedHold, side: str | None, timeline: _Timeline, restarts: list[Restart], locale: Locale, first: bool
+) -> None:
     for rep in range(1, ex.repetitions + 1):
         restarts.append(Restart(timeline.now, rep, side))
         if rep == 1:

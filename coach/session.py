@@ -237,7 +237,9 @@ class Session:
         assert block.exercise_index is not None
         reps = sorted({(p.side, p.rep) for p in block.restarts if p.rep is not None and p.offset < at - self.block_start})
         self.exercise_status[block.exercise_index] = status
-        self._record("exercise", at=at, exercise=block.name, index=block.exercise_index, status=status, repetitions_started=len(reps))
+        self._record(
+            "exercise", at=at, exercise=block.name, index=block.exercise_index, status=status, repetitions_started=len(reps)
+        )
 
     # --- pain checks ------------------------------------------------------------------------
 
@@ -263,7 +265,15 @@ class Session:
             dialogue.deadline += self._answer_window(text)
         else:
             when = dialogue.deadline
-            self._record("rating", at=when, value=None, status="no-answer", source="none", moment=dialogue.moment, exercise=dialogue.exercise)
+            self._record(
+                "rating",
+                at=when,
+                value=None,
+                status="no-answer",
+                source="none",
+                moment=dialogue.moment,
+                exercise=dialogue.exercise,
+            )
             self.ratings.setdefault(dialogue.moment, None)
             self._say(self.locale.say("pain_no_answer"), when, "prompt", INSTRUCTION, dialogue.exercise)
             self._after_dialogue(when + ACK_GAP)
@@ -293,7 +303,14 @@ class Session:
         dialogue = self.dialogue
         assert dialogue is not None
         self._record(
-            "rating", at=at, value=value, status="answered", source=source, moment=dialogue.moment, exercise=dialogue.exercise, confirmed=confirmed
+            "rating",
+            at=at,
+            value=value,
+            status="answered",
+            source=source,
+            moment=dialogue.moment,
+            exercise=dialogue.exercise,
+            confirmed=confirmed,
         )
         self._say(self.locale.say("rating_ack", n=value), at, "prompt", "cue", dialogue.exercise)
         if dialogue.moment != "unprompted":
@@ -389,9 +406,19 @@ class Session:
             return
         state = self.return_to if self.state is State.PAUSED else self.state
         if state in (State.PAIN_CHECK, State.CONFIRM) and self.dialogue is not None:
-            self._record("rating", at=at, value=None, status="skipped", source="command", moment=self.dialogue.moment, exercise=self.dialogue.exercise)
+            self._record(
+                "rating",
+                at=at,
+                value=None,
+                status="skipped",
+                source="command",
+                moment=self.dialogue.moment,
+                exercise=self.dialogue.exercise,
+            )
         elif state is State.EXERCISE and self.block is not None:
-            self._exercise_result(self.block, "skipped", at if self.state is not State.PAUSED else self.block_start + self.paused_offset)
+            self._exercise_result(
+                self.block, "skipped", at if self.state is not State.PAUSED else self.block_start + self.paused_offset
+            )
         self._drop_agenda()
         self._say(self.locale.say("skipped"), at, "skip", "cue", self._exercise_id())
         self.dialogue = None
@@ -474,7 +501,14 @@ class Session:
         return self.ratings.get("last")
 
     def _say(
-        self, text: str, due: float, phase: str, kind: str, exercise: str | None = None, rep: int | None = None, side: str | None = None
+        self,
+        text: str,
+        due: float,
+        phase: str,
+        kind: str,
+        exercise: str | None = None,
+        rep: int | None = None,
+        side: str | None = None,
     ) -> None:
         say = Say(text, due, phase, kind, exercise, rep, side)
         if due <= self.now:

@@ -59,7 +59,7 @@ def _number(token: str, locale: Locale) -> int | None:
 
 
 def _drop_out_of_ten(tokens: list[str], locale: Locale) -> list[str]:
-    """"six out of ten" is a six: drop a trailing "out of ten"."""
+    """ "six out of ten" is a six: drop a trailing "out of ten"."""
     if len(tokens) >= 4 and tokens[-3:-1] == ["out", "of"] and _number(tokens[-1], locale) == 10:
         return tokens[:-3]
     return tokens

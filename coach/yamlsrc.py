@@ -143,8 +143,7 @@ class _Converter:
         self.count += 1
         if self.count > MAX_NODES:
             raise InputFileError(
-                f"{self.shown}:{line}: too many values (over {MAX_NODES}, counting aliases); "
-                "is an anchor repeated recursively?"
+                f"{self.shown}:{line}: too many values (over {MAX_NODES}, counting aliases); is an anchor repeated recursively?"
             )
         if depth > MAX_DEPTH:
             raise InputFileError(f"{self.shown}:{line}: nesting is deeper than {MAX_DEPTH} levels")

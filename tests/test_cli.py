@@ -11,15 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import ROOT, ROUTINES
 
 SHIPPED = sorted(p.stem for p in ROUTINES.glob("*.yaml"))
 
 
-def coach(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def coach(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "XDG_CONFIG_HOME": str(cwd / ".no-config"), "COACH_CONFIG": "", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "coach", *args], capture_output=True, text=True, cwd=cwd, env=full_env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "coach", *args], capture_output=True, text=True, cwd=cwd, env=full_env, timeout=timeout
+    )
 
 
 def events_of(stdout: str) -> list[dict[str, Any]]:

@@ -46,7 +46,10 @@ def test_config_empty_file_is_all_defaults(tmp_path: Path) -> None:
     [
         ("voice:\n  rate: 20\n", ":2: rate: must be between 80 and 260 words per minute, got 20"),
         ("voice: fast\n", ":1: voice: must be a mapping"),
-        ("controls:\n  layout: two-buttons\n", ":2: layout: must be one of auto, none, one-button, three-buttons, encoder, got 'two-buttons'"),
+        (
+            "controls:\n  layout: two-buttons\n",
+            ":2: layout: must be one of auto, none, one-button, three-buttons, encoder, got 'two-buttons'",
+        ),
         ("controls:\n  button_pin: 40\n", ":2: button_pin: must be between 2 and 27 BCM, got 40"),
         ("controls:\n  layout: three-buttons\n  up_pin: 22\n", ": up_pin: BCM 22 is already used by down_pin"),
         ("safty:\n  end_session_at: 7\n", ":1: safty: unknown field in the config (did you mean 'safety'?)"),

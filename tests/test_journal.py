@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import stat
 from pathlib import Path
@@ -15,7 +16,7 @@ def test_journal_records_are_numbered_and_private(tmp_path: Path) -> None:
     assert journal.append("session", {"at": 0.0}) == 1
     assert journal.append("rating", {"at": 3.0, "value": 4}) == 2
     journal.close()
-    lines = [json.loads(l) for l in (state / "journal.jsonl").read_text().splitlines()]
+    lines = [json.loads(line) for line in (state / "journal.jsonl").read_text().splitlines()]
     assert [(r["id"], r["kind"]) for r in lines] == [(1, "session"), (2, "rating")]
     assert stat.S_IMODE(state.stat().st_mode) == 0o700
     assert stat.S_IMODE((state / "journal.jsonl").stat().st_mode) == 0o600
@@ -43,8 +44,6 @@ def test_journal_torn_last_line_stays_isolated(tmp_path: Path) -> None:
     assert json.loads(lines[record_id - 1])["value"] == 3
     readable = []
     for line in lines:
-        try:
+        with contextlib.suppress(json.JSONDecodeError):
             readable.append(json.loads(line))
-        except json.JSONDecodeError:
-            pass
     assert [r["kind"] for r in readable] == ["session", "rating"]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import SMALL_PIR, write_routine
+
 from coach.locale import Locale
 from coach.routine import Routine, load_routine
 from coach.script import Block, PainCheck, compile_exercise, compile_script
-
-from conftest import SMALL_PIR, write_routine
 
 
 def _block(routine: Routine, en: Locale, index: int = 0) -> Block:
@@ -33,7 +33,9 @@ def test_script_counts_are_evenly_spaced_in_every_repetition(small_pir: Routine,
     block = _block(small_pir, en)
     for side in ("left", "right"):
         for rep in (1, 2):
-            counts = [c.offset for c in block.cues if c.kind == "count" and c.phase == "contract" and c.rep == rep and c.side == side]
+            counts = [
+                c.offset for c in block.cues if c.kind == "count" and c.phase == "contract" and c.rep == rep and c.side == side
+            ]
             gaps = {round(b - a, 9) for a, b in zip(counts, counts[1:])}
             assert gaps == {1.0}
 
@@ -53,7 +55,10 @@ def test_script_no_two_cues_at_once(small_pir: Routine, en: Locale) -> None:
 
 
 def test_script_rep_phases_follow_the_tempo(tmp_path: Path, en: Locale) -> None:
-    routine = load_routine(write_routine(tmp_path, """\
+    routine = load_routine(
+        write_routine(
+            tmp_path,
+            """\
 id: r
 title: R
 introduction: Hi.
@@ -69,7 +74,9 @@ exercises:
       - {name: up, seconds: 2, cue: Up}
       - {name: hold, seconds: 3, cue: Hold}
       - {name: down, seconds: 2, cue: Down}
-"""))
+""",
+        )
+    )
     block = _block(routine, en)
     counts = [c for c in block.cues if c.phase == "count"]
     assert [c.text for c in counts[:3]] == ["1. Up.", "Hold.", "Down."]
@@ -79,7 +86,10 @@ exercises:
 
 
 def test_script_timed_hold_has_halfway_and_countdown(tmp_path: Path, en: Locale) -> None:
-    routine = load_routine(write_routine(tmp_path, """\
+    routine = load_routine(
+        write_routine(
+            tmp_path,
+            """\
 id: r
 title: R
 introduction: Hi.
@@ -90,12 +100,19 @@ exercises:
     setup_seconds: 3
     seconds: 20
     count_every: 5
-"""))
+""",
+        )
+    )
     block = _block(routine, en)
     hold = [c for c in block.cues if c.phase == "hold"]
     start = hold[0].offset
     assert [(c.offset - start, c.text) for c in hold[1:]] == [
-        (5.0, "15"), (10.0, "Halfway."), (15.0, "5"), (17.0, "3"), (18.0, "2"), (19.0, "1"),
+        (5.0, "15"),
+        (10.0, "Halfway."),
+        (15.0, "5"),
+        (17.0, "3"),
+        (18.0, "2"),
+        (19.0, "1"),
     ]
     release = next(c for c in block.cues if c.text == "And release.")
     assert release.offset - start == 20.0

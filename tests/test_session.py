@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from coach.locale import Locale, load_locale
+from conftest import SMALL_PIR, cmd, heard, rating, simulate, write_routine
+
+from coach.locale import load_locale
 from coach.messages import Command, Rating, Record, Say, Tick
 from coach.routine import Routine, load_routine
 from coach.script import Block, compile_script
 from coach.session import ACK_GAP, RESUME_LEAD, Session, SessionSettings
-
-from conftest import SMALL_PIR, cmd, heard, rating, simulate, write_routine
 
 WITH_CHECKS = SMALL_PIR.replace("pain_checks: {before: false, after: false}", "pain_checks: {before: true, after: true}")
 
@@ -135,8 +135,16 @@ def test_session_direct_rating_is_logged_before_it_is_acknowledged(tmp_path: Pat
     logged = types.index(("logged", "rating"))
     ack = types.index(("say", "Got it, 2."))
     assert logged < ack
-    assert run.of("rating")[0] == {"type": "rating", "t": first + 3, "at": first + 3, "value": 2, "status": "answered",
-                                   "source": "script", "moment": "before", "confirmed": "direct"}
+    assert run.of("rating")[0] == {
+        "type": "rating",
+        "t": first + 3,
+        "at": first + 3,
+        "value": 2,
+        "status": "answered",
+        "source": "script",
+        "moment": "before",
+        "confirmed": "direct",
+    }
     setup = next(e for e in run.says("setup"))
     assert setup["t"] == first + 3 + ACK_GAP
 
@@ -144,7 +152,9 @@ def test_session_direct_rating_is_logged_before_it_is_acknowledged(tmp_path: Pat
 def test_session_heard_rating_is_confirmed_before_it_counts(tmp_path: Path) -> None:
     routine = load_routine(write_routine(tmp_path, WITH_CHECKS))
     first = _exercise_start(routine)
-    run = simulate(routine, [heard(first + 3, "about a three"), heard(first + 5, "no"), heard(first + 7, "four"), heard(first + 9, "yes")])
+    run = simulate(
+        routine, [heard(first + 3, "about a three"), heard(first + 5, "no"), heard(first + 7, "four"), heard(first + 9, "yes")]
+    )
     texts = [e["text"] for e in run.says("prompt")]
     assert texts[:5] == [
         "Before we begin: how is your pain right now, from zero, no pain, to ten, the worst imaginable?",

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, ROUTINES
 
 GOOD = (ROUTINES / "quick-start.yaml").read_text(encoding="utf-8")
@@ -93,7 +92,11 @@ def test_validate_python_tag_never_runs(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "needle"),
     [
-        ("    repetitions: 2\n", "    repetitons: 2\n", "repetitons: unknown field in a 'pir' exercise (did you mean 'repetitions'?)"),
+        (
+            "    repetitions: 2\n",
+            "    repetitons: 2\n",
+            "repetitons: unknown field in a 'pir' exercise (did you mean 'repetitions'?)",
+        ),
         ("    contract_seconds: 5\n", "    contract_seconds: 60\n", "contract_seconds: must be between 3 and 30 seconds, got 60"),
         ("    contract_seconds: 5\n", "    contract_seconds: five\n", "contract_seconds: must be a number, got 'five'"),
         ("    repetitions: 2\n", "    repetitions: 2.5\n", "repetitions: must be a whole number, got 2.5"),
@@ -122,13 +125,15 @@ def test_validate_field_problems_name_file_line_and_field(tmp_path: Path, old: s
 
 
 def test_validate_reports_every_problem_one_line_each(tmp_path: Path) -> None:
-    body = GOOD.replace("    repetitions: 2\n", "    repetitions: 99\n").replace("    contract_seconds: 5\n", "    contract_secs: 5\n")
+    body = GOOD.replace("    repetitions: 2\n", "    repetitions: 99\n").replace(
+        "    contract_seconds: 5\n", "    contract_secs: 5\n"
+    )
     path = tmp_path / "r.yaml"
     path.write_text(body, encoding="utf-8")
     result = validate(path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 2 and all(l.startswith(f"{path}:") for l in lines)
+    assert len(lines) == 2 and all(line.startswith(f"{path}:") for line in lines)
 
 
 def test_validate_mixed_good_and_bad_exits_2(tmp_path: Path) -> None:

@@ -10,8 +10,17 @@ from coach.words import ParsedCommand, ParsedRating, parse_words
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("six", 6), ("my pain is six", 6), ("about a six", 6), ("Six out of ten.", 6), ("7", 7), ("zero", 0), ("ten", 10),
-     ("it's maybe a four", 4), ("pain level two", 2)],
+    [
+        ("six", 6),
+        ("my pain is six", 6),
+        ("about a six", 6),
+        ("Six out of ten.", 6),
+        ("7", 7),
+        ("zero", 0),
+        ("ten", 10),
+        ("it's maybe a four", 4),
+        ("pain level two", 2),
+    ],
 )
 def test_words_ratings(en: Locale, text: str, value: int) -> None:
     assert parse_words(text, en) == ParsedRating(value)
@@ -19,15 +28,27 @@ def test_words_ratings(en: Locale, text: str, value: int) -> None:
 
 @pytest.mark.parametrize(
     ("text", "name"),
-    [("pause", "pause"), ("Hold on", "pause"), ("go on", "resume"), ("continue", "resume"), ("skip", "next"),
-     ("again", "repeat"), ("STOP", "stop"), ("help", "help"), ("yes", "yes"), ("nope", "no"), ("let's go", "start")],
+    [
+        ("pause", "pause"),
+        ("Hold on", "pause"),
+        ("go on", "resume"),
+        ("continue", "resume"),
+        ("skip", "next"),
+        ("again", "repeat"),
+        ("STOP", "stop"),
+        ("help", "help"),
+        ("yes", "yes"),
+        ("nope", "no"),
+        ("let's go", "start"),
+    ],
 )
 def test_words_commands(en: Locale, text: str, name: str) -> None:
     assert parse_words(text, en) == ParsedCommand(name)
 
 
 @pytest.mark.parametrize(
-    "text", ["", "   ", "what a lovely day", "six seven", "eleven", "11", "my pain is", "stop it now please", "pause six", "the"],
+    "text",
+    ["", "   ", "what a lovely day", "six seven", "eleven", "11", "my pain is", "stop it now please", "pause six", "the"],
 )
 def test_words_anything_unclear_is_nothing(en: Locale, text: str) -> None:
     assert parse_words(text, en) is None
