@@ -27,7 +27,8 @@ class Input:
     """Something a person did: a command, a rating, or words heard (parsed later, in one place)."""
 
     kind: str
-    """``command``, ``rating`` or ``heard``."""
+    """``command``, ``rating``, ``heard``; also ``announce`` (words a control wants said now, e.g.
+    "three, press again to confirm") and ``closed`` (this source will send nothing more)."""
     value: str | int
     source: str
     at: float | None = None

@@ -11,6 +11,7 @@ import queue
 from dataclasses import dataclass, field
 from typing import Any
 
+from coach.adapters import Listener, NoListener, StatusDisplay
 from coach.clock import Clock
 from coach.eventlog import EventSink
 from coach.inputs import Input, to_event
@@ -19,13 +20,6 @@ from coach.locale import Locale
 from coach.messages import Action, Command, End, Event, Listen, Record, Say, StateChanged, Tick
 from coach.session import Session
 from coach.voice.speaker import Speaker
-
-
-class Listener:
-    """What the runner tells about expected input; the voice listener (issue 4) fills this in."""
-
-    def expect(self, what: str) -> None:
-        """``rating``, ``confirm`` or ``command``."""
 
 
 @dataclass
@@ -38,7 +32,8 @@ class Runner:
     locale: Locale
     inbox: queue.Queue[Input] = field(default_factory=queue.Queue)
     scripted: list[Input] = field(default_factory=list)
-    listener: Listener = field(default_factory=Listener)
+    listener: Listener = field(default_factory=NoListener)
+    displays: list[StatusDisplay] = field(default_factory=list)
     live_inputs: bool = False
     """True when something (a keyboard) can still put inputs in the inbox while waiting."""
     status: str = ""
@@ -75,6 +70,9 @@ class Runner:
         if item.kind == "closed":
             self.live_inputs = False
             return
+        if item.kind == "announce":  # feedback from a control, e.g. "three, press again to confirm"
+            self._perform(Say(str(item.value), at, "controls", "cue"))
+            return
         event = to_event(item, at, self.locale)
         if event is None:
             self.events.emit("unrecognised", at, text=str(item.value), source=item.source)
@@ -100,10 +98,12 @@ class Runner:
     def _perform(self, action: Action) -> None:
         now = self.clock.now()
         if isinstance(action, Say):
-            started = self.speaker.speak(action, now)
+            utterance = self.speaker.speak(action, now)
+            if utterance.seconds > 0:
+                self.listener.speaking(utterance.seconds)
             self.events.emit(
                 "say",
-                now if started is None else started,
+                utterance.started,
                 due=action.due,
                 text=action.text,
                 exercise=action.exercise,
@@ -117,6 +117,8 @@ class Runner:
         elif isinstance(action, StateChanged):
             self.events.emit("state", now, state=action.state)
             self.speaker.show_state(action.state, now)
+            for display in self.displays:
+                display.show_state(action.state)
         elif isinstance(action, Listen):
             self.listener.expect(action.expect)
         elif isinstance(action, End):

@@ -1,20 +1,30 @@
 """The ``Speaker`` seam, the console speaker, and an in-package fake for tests.
 
 A speaker is told to say a cue *now* (the runner calls it at the cue's due time) and returns
-at once; it never blocks the runner. It returns the session time speech actually started
-when it knows it (audio output), else ``None`` and the runner uses the time of the call.
+at once; it never blocks the runner. It returns an :class:`Utterance`: the session time speech
+actually started and how long it lasts, so the event stream reports real onsets and the
+microphone can be gated while the coach talks.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from typing import IO, Protocol
 
 from coach.messages import Say
 
 
+@dataclass(frozen=True)
+class Utterance:
+    started: float
+    """Session time the speech started (seconds)."""
+    seconds: float
+    """How long it plays (seconds); 0 for text on a console."""
+
+
 class Speaker(Protocol):
-    def speak(self, say: Say, now: float) -> float | None:
+    def speak(self, say: Say, now: float) -> Utterance:
         """Start saying ``say.text``; ``now`` is the session time of the call."""
         ...
 
@@ -32,7 +42,7 @@ class ConsoleSpeaker:
         self.stream = stream or sys.stdout
         self._color = hasattr(self.stream, "isatty") and self.stream.isatty()
 
-    def speak(self, say: Say, now: float) -> float | None:
+    def speak(self, say: Say, now: float) -> Utterance:
         minutes, seconds = divmod(now, 60)
         stamp = f"{int(minutes):02d}:{seconds:04.1f}"
         label = say.phase if say.side is None else f"{say.phase} {say.side}"
@@ -41,7 +51,7 @@ class ConsoleSpeaker:
             text = f"\033[1m{text}\033[0m"
         self.stream.write(f"{stamp}  {label:<15} {text}\n")
         self.stream.flush()
-        return None
+        return Utterance(now, 0.0)
 
     def show_state(self, state: str, now: float) -> None:
         if state in ("paused", "pain-check", "confirm", "ended"):
@@ -66,9 +76,9 @@ class FakeSpeaker:
         self.spoken: list[tuple[float, Say]] = []
         self.states: list[str] = []
 
-    def speak(self, say: Say, now: float) -> float | None:
+    def speak(self, say: Say, now: float) -> Utterance:
         self.spoken.append((now, say))
-        return None
+        return Utterance(now, 0.0)
 
     def show_state(self, state: str, now: float) -> None:
         self.states.append(state)
