@@ -7,6 +7,7 @@ and exit status 2; a traceback is never what a person sees for bad input.
 from __future__ import annotations
 
 import argparse
+import importlib
 import queue
 import sys
 from collections.abc import Sequence
@@ -29,6 +30,10 @@ from coach.session import Session, SessionSettings
 from coach.voice.speaker import ConsoleSpeaker
 
 EXIT_BAD_INPUT = 2
+
+EXTENSIONS: tuple[str, ...] = ()
+"""Modules that add subcommands: each has ``register(commands)`` taking the subparsers object
+and setting ``handler`` (a function from the parsed arguments to an exit status)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -86,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         "config", help="print the effective settings", description="Print every setting, its value and where it came from."
     )
     config.set_defaults(handler=cmd_config)
+    for module_name in EXTENSIONS:
+        importlib.import_module(module_name).register(commands)
     return parser
 
 
