@@ -27,11 +27,14 @@ from coach.runner import Runner
 from coach.safety import SafetyRules
 from coach.script import PainCheck, Script, compile_script
 from coach.session import Session, SessionSettings
-from coach.voice.speaker import ConsoleSpeaker
+from coach.voice.audio import AudioSpeaker, build_speaker
+from coach.voice.speaker import ConsoleSpeaker, Speaker
+from coach.voice.fit import slot_warnings
+from coach.voice.tts import PhraseCache, VoiceChoice
 
 EXIT_BAD_INPUT = 2
 
-EXTENSIONS: tuple[str, ...] = ()
+EXTENSIONS: tuple[str, ...] = ("coach.voice.say_cli",)
 """Modules that add subcommands: each has ``register(commands)`` taking the subparsers object
 and setting ``handler`` (a function from the parsed arguments to an exit status)."""
 
@@ -82,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         "validate", help="check routine files", description="Check routine files; exit 0 if all are valid, 2 if not."
     )
     validate.add_argument("paths", nargs="+", metavar="PATH", help="routine files (or names)")
+    validate.add_argument("--no-phrases", action="store_true", help="skip rendering the phrases to check each fits its slot")
     validate.set_defaults(handler=cmd_validate)
 
     listing = commands.add_parser("list", help="list the routines", description="List the routines that can be run.")
@@ -117,17 +121,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     scripted = read_input_script(Path(args.input_script)) if args.input_script else []
     events_stream = _open_events(args.events)
     console: IO[str] = sys.stderr if args.events == "-" else sys.stdout
-    rules = _rules(loaded, routine)
-    session = Session(
-        script,
-        locale,
-        SessionSettings(loaded.settings.session.answer_seconds, loaded.settings.recognition.auto_accept_seconds, rules),
-    )
+    session = Session(script, locale, _session_settings(loaded, routine))
     clock: Clock = FakeClock() if args.simulate else MonotonicClock(args.speed)
     journal = _journal(args, loaded)
-    speaker = ConsoleSpeaker(console)
-    if not (args.no_voice or args.simulate) and loaded.settings.voice.output != "console":
-        print("coach: no audio speaker is available in this build; the session is shown as text.", file=sys.stderr)
+    speaker = _speaker(args, loaded, routine, clock, session, console)
     inbox: queue.Queue[Input] = queue.Queue()
     keyboard = not args.simulate and sys.stdin is not None and sys.stdin.isatty()
     if keyboard:
@@ -135,6 +132,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         KeyboardInput(inbox).start()
     events = EventSink(events_stream)
     runner = Runner(session, clock, speaker, journal, events, locale, inbox, scripted, live_inputs=keyboard)
+    if isinstance(speaker, AudioSpeaker) and isinstance(clock, MonotonicClock):
+        speaker.restart_clock(clock.reset)  # rendering and warm-up are done: session time starts now
     try:
         status = runner.run()
     except KeyboardInterrupt:
@@ -142,9 +141,27 @@ def cmd_run(args: argparse.Namespace) -> int:
             runner._perform(action)
         status = "interrupted"
     finally:
+        speaker.close()
         journal.close()
         events.close()
     return 0 if status != "interrupted" else 130
+
+
+def _speaker(
+    args: argparse.Namespace, loaded: LoadedSettings, routine: Routine, clock: Clock, session: Session, console: IO[str]
+) -> Speaker:
+    """The audio speaker when it can work, else console text, saying once why."""
+    voice = loaded.settings.voice
+    if args.simulate or args.no_voice or voice.output == "console":
+        return ConsoleSpeaker(console)
+    if args.speed != 1.0:
+        print("coach: speech plays only in real time (--speed 1); the session is shown as text.", file=sys.stderr)
+        return ConsoleSpeaker(console)
+    choice = VoiceChoice(routine.language, voice.voice, voice.rate, voice.volume)
+    built = build_speaker(choice, clock, session.phrases(), loaded.settings.audio.output_device, console)
+    if built.notice:
+        print(f"coach: {built.notice}", file=sys.stderr)
+    return built.speaker
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -152,7 +169,28 @@ def cmd_plan(args: argparse.Namespace) -> int:
     routine = _load(args.routine, loaded)
     script = compile_script(routine, load_locale(routine.language))
     print_plan(script, sys.stdout)
+    _check_slots(script, loaded)
     return 0
+
+
+def _check_slots(script: Script, loaded: LoadedSettings) -> None:
+    """Render the session's phrases at the configured voice (this also warms the speech cache) and
+    warn, on stderr, about every phrase longer than its slot."""
+    session = Session(script, load_locale(script.routine.language), _session_settings(loaded, script.routine))
+    voice = loaded.settings.voice
+    cache = PhraseCache(VoiceChoice(script.routine.language, voice.voice, voice.rate, voice.volume))
+    cache.prepare(session.phrases())
+    if len(cache.failed) == len(session.phrases()):
+        reason = next(iter(cache.failed.values()), "no speech engine")
+        print(f"coach: phrase lengths not checked: {reason}", file=sys.stderr)
+        return
+
+    def seconds_of(text: str) -> float | None:
+        clip = cache.get(text)
+        return clip.seconds if clip is not None else None
+
+    for line in slot_warnings(script, seconds_of):
+        print(line, file=sys.stderr)
 
 
 def print_plan(script: Script, out: IO[str]) -> None:
@@ -181,8 +219,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for name in args.paths:
         try:
             path = find_routine(name, _extra_dirs(loaded))
-            load_routine(path, languages)
+            routine = load_routine(path, languages)
             print(f"{path}: ok")
+            if not args.no_phrases:
+                _check_slots(compile_script(routine, load_locale(routine.language)), loaded)
         except CoachError as exc:
             failed = True
             for line in exc.problems:
@@ -224,10 +264,10 @@ def _load(name: str, loaded: LoadedSettings) -> Routine:
     return load_routine(find_routine(name, _extra_dirs(loaded)), available_languages())
 
 
-def _rules(loaded: LoadedSettings, routine: Routine) -> SafetyRules:
-    safety = loaded.settings.safety
-    base = SafetyRules(safety.stop_exercise_above, safety.end_session_at, safety.end_session_rise)
-    return base.with_overrides(routine.safety)
+def _session_settings(loaded: LoadedSettings, routine: Routine) -> SessionSettings:
+    settings, safety = loaded.settings, loaded.settings.safety
+    rules = SafetyRules(safety.stop_exercise_above, safety.end_session_at, safety.end_session_rise).with_overrides(routine.safety)
+    return SessionSettings(settings.session.answer_seconds, settings.recognition.auto_accept_seconds, rules)
 
 
 def _journal(args: argparse.Namespace, loaded: LoadedSettings) -> Journal:

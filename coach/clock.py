@@ -43,6 +43,10 @@ class MonotonicClock:
     def now(self) -> float:
         return (time.monotonic() - self._origin) * self.speed
 
+    def reset(self) -> None:
+        """Make now the session's time zero (after warm-up work that should not count)."""
+        self._origin = time.monotonic()
+
     def wait(self, deadline: float | None, inbox: queue.Queue[T]) -> T | None:
         if deadline is None:
             return inbox.get()

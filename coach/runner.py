@@ -22,6 +22,10 @@ from coach.session import Session
 from coach.voice.speaker import Speaker
 
 
+REDIRECTING = frozenset({"pause", "next", "repeat", "stop"})
+"""Commands after which nothing already queued for the speaker should still be heard."""
+
+
 @dataclass
 class Runner:
     session: Session
@@ -51,14 +55,17 @@ class Runner:
     def _step(self) -> None:
         now = self.clock.now()
         deadline = self.session.next_deadline()
-        if deadline is not None and deadline <= now:
-            self._feed(Tick(now))
+        lead = self.speaker.lead
+        if deadline is not None and deadline <= now + lead:
+            # A speaker with latency gets each cue ``lead`` seconds early and starts it exactly on time.
+            self._feed(Tick(max(now, deadline)))
             return
         if self.scripted and (self.scripted[0].at or 0.0) <= now:
             item = self.scripted.pop(0)
             self._feed_input(item, item.at if item.at is not None else now)
             return
-        wake = min((t for t in (deadline, self.scripted[0].at if self.scripted else None) if t is not None), default=None)
+        early = None if deadline is None else deadline - lead
+        wake = min((t for t in (early, self.scripted[0].at if self.scripted else None) if t is not None), default=None)
         if wake is None and not self.live_inputs:
             self._abandon(now)
             return
@@ -78,6 +85,8 @@ class Runner:
             self.events.emit("unrecognised", at, text=str(item.value), source=item.source)
             return
         self.events.emit("input", at, kind=item.kind, value=item.value, source=item.source)
+        if isinstance(event, Command) and event.name in REDIRECTING:
+            self.speaker.interrupt(at)
         self._feed(event)
 
     def _abandon(self, now: float) -> None:

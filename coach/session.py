@@ -138,6 +138,28 @@ class Session:
     def ended(self) -> bool:
         return self.state is State.ENDED
 
+    def phrases(self) -> set[str]:
+        """Everything this session may say that can be known in advance (for a speech cache).
+
+        Summaries that combine two ratings are left out: they are said once, at the end, and can
+        be rendered then.
+        """
+        say, rules = self.locale.say, self.settings.rules
+        texts = {cue.text for step in self.script.steps if isinstance(step, Block) for cue in step.cues}
+        fixed = ("pain_reask", "pain_no_answer", "rating_again", "paused", "resumed", "skipped", "stopped", "help", "goodbye")
+        texts |= {say(key) for key in fixed}
+        texts |= {say(f"pain_prompt_{moment}") for moment in ("before", "exercise", "after")}
+        for n in range(11):
+            texts |= {say("confirm_rating", n=n), say("rating_ack", n=n), say("summary_pain_one", n=n)}
+            texts.add(say("safety_stop_exercise", n=n, limit=rules.stop_exercise_above))
+            texts.add(say("safety_caution", n=n, limit=rules.stop_exercise_above))
+            texts.add(say("safety_end_high", n=n, limit=rules.end_session_at))
+        blocks = [s for s in self.script.steps if isinstance(s, Block)]
+        texts |= {say("repeating", name=block.title) for block in blocks}
+        total = len(self.script.exercise_blocks)
+        texts |= {say("summary_done", done=done, total=total) for done in range(total + 1)}
+        return texts
+
     # --- time -------------------------------------------------------------------------------
 
     def _tick(self, at: float) -> None:

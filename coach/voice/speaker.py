@@ -24,8 +24,15 @@ class Utterance:
 
 
 class Speaker(Protocol):
+    lead: float
+    """How long before a cue's due time the runner must hand it over (seconds; 0 for text)."""
+
     def speak(self, say: Say, now: float) -> Utterance:
-        """Start saying ``say.text``; ``now`` is the session time of the call."""
+        """Start saying ``say.text`` at ``say.due`` (or as soon as possible); ``now`` is the time of the call."""
+        ...
+
+    def interrupt(self, now: float) -> None:
+        """Drop what is playing or queued from ``now`` on (the person paused, stopped or skipped)."""
         ...
 
     def show_state(self, state: str, now: float) -> None:
@@ -37,6 +44,8 @@ class Speaker(Protocol):
 
 class ConsoleSpeaker:
     """Prints each cue as a line of text with its session time: the session "spoken" on screen."""
+
+    lead = 0.0
 
     def __init__(self, stream: IO[str] | None = None) -> None:
         self.stream = stream or sys.stdout
@@ -65,6 +74,9 @@ class ConsoleSpeaker:
             self.stream.write(f"{dim[0]}          [{hint}]{dim[1]}\n")
             self.stream.flush()
 
+    def interrupt(self, now: float) -> None:
+        pass
+
     def close(self) -> None:
         self.stream.flush()
 
@@ -72,9 +84,15 @@ class ConsoleSpeaker:
 class FakeSpeaker:
     """Keeps what it was told to say, with the time, for tests of the core."""
 
+    lead = 0.0
+
     def __init__(self) -> None:
         self.spoken: list[tuple[float, Say]] = []
         self.states: list[str] = []
+        self.interrupts: list[float] = []
+
+    def interrupt(self, now: float) -> None:
+        self.interrupts.append(now)
 
     def speak(self, say: Say, now: float) -> Utterance:
         self.spoken.append((now, say))
