@@ -100,7 +100,8 @@ def summarise(label: str, pairs: list[tuple[float, float]]) -> None:
     slope = sum((x - mx) * (y - my) for x, y in zip(dues_min, raw)) / den * 1000
     print(f"{label}: {len(pairs)} counts over {pairs[-1][0] / 60 if pairs else 0:.1f} min")
     print(
-        f"  error after removing the constant offset ({offset * 1000:.1f} ms): p50 {p(50):.1f} ms  p99 {p(99):.1f} ms  max {errors[-1]:.1f} ms"
+        f"  error after removing the constant offset ({offset * 1000:.1f} ms): "
+        f"p50 {p(50):.1f} ms  p99 {p(99):.1f} ms  max {errors[-1]:.1f} ms"
     )
     print(f"  drift {slope:+.2f} ms per minute; last count {(raw[-1] - offset) * 1000:+.1f} ms off its beat")
 
@@ -179,7 +180,8 @@ def main() -> int:
         errors = [(h - d) * 1000 for d, h in naive]
         print(f"naive loop (say; runAndWait; sleep(1)), {len(naive)} counts:")
         print(
-            f"  count n lands {errors[-1] / max(1, len(errors) - 1):.0f} ms later per count; last count {errors[-1] / 1000:.1f} s off its beat"
+            f"  count n lands {errors[-1] / max(1, len(errors) - 1):.0f} ms later per count; "
+            f"last count {errors[-1] / 1000:.1f} s off its beat"
         )
     return 0
 

@@ -28,8 +28,8 @@ from coach.safety import SafetyRules
 from coach.script import PainCheck, Script, compile_script
 from coach.session import Session, SessionSettings
 from coach.voice.audio import AudioSpeaker, build_speaker
-from coach.voice.speaker import ConsoleSpeaker, Speaker
 from coach.voice.fit import slot_warnings
+from coach.voice.speaker import ConsoleSpeaker, Speaker
 from coach.voice.tts import PhraseCache, VoiceChoice
 
 EXIT_BAD_INPUT = 2

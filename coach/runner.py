@@ -21,7 +21,6 @@ from coach.messages import Action, Command, End, Event, Listen, Record, Say, Sta
 from coach.session import Session
 from coach.voice.speaker import Speaker
 
-
 REDIRECTING = frozenset({"pause", "next", "repeat", "stop"})
 """Commands after which nothing already queued for the speaker should still be heard."""
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import threading
 import time
 from array import array
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from coach.clock import Clock
 from coach.errors import DeviceError

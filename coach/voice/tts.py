@@ -145,7 +145,7 @@ def open_engine(choice: VoiceChoice) -> Any:
 def pick_voice(voices: list[tuple[str, list[str]]], choice: VoiceChoice) -> str | None:
     """The espeak voice id for the configured voice, else the language's plain voice."""
     wanted = (choice.voice or choice.language).lower()
-    for voice_id, languages in voices:
+    for voice_id, _ in voices:
         if voice_id.lower() == wanted or voice_id.lower().endswith("/" + wanted):
             return voice_id
     for voice_id, languages in voices:
