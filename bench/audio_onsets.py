@@ -33,6 +33,8 @@ import time
 from array import array
 from pathlib import Path
 
+from coach.voice.audio import LEAD_SECONDS
+
 RATE = 22050
 WINDOW = 0.005
 """Onset-detection window (seconds)."""
@@ -78,13 +80,13 @@ def onsets(path: Path, min_gap: float = 0.12) -> list[float]:
     return found
 
 
-def match(dues: list[float], heard: list[float], offset_guess: float) -> list[tuple[float, float]]:
-    """Pair each due time with the nearest onset (after the offset guess), within 300 ms."""
+def match(dues: list[float], heard: list[float], offset_guess: float, window: float = 0.3) -> list[tuple[float, float]]:
+    """Pair each due time with the nearest onset (after the offset guess), within ``window`` seconds."""
     pairs = []
     for due in dues:
         target = due + offset_guess
         best = min(heard, key=lambda h: abs(h - target), default=None)
-        if best is not None and abs(best - target) < 0.3:
+        if best is not None and abs(best - target) < window:
             pairs.append((due, best))
     return pairs
 
@@ -106,7 +108,8 @@ def summarise(label: str, pairs: list[tuple[float, float]]) -> None:
     print(f"  drift {slope:+.2f} ms per minute; last count {(raw[-1] - offset) * 1000:+.1f} ms off its beat")
 
 
-def run_coach(routine: str, tmp: Path) -> tuple[list[float], list[float], float]:
+def run_coach(routine: str, tmp: Path) -> tuple[list[float], list[float], list[float], float]:
+    """Run the routine for real; return count and cue due times, recorded onsets, first-cue time."""
     events = tmp / "events.jsonl"
     recording = tmp / "coach.raw"
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp / "cache")}
@@ -118,23 +121,28 @@ def run_coach(routine: str, tmp: Path) -> tuple[list[float], list[float], float]
     recorder = record(recording)
     time.sleep(0.5)
     launched = time.monotonic()
-    recorder_started = launched - 0.5
-    subprocess.run(
-        [sys.executable, "-m", "coach", "run", routine, "--events", str(events), "--state-dir", str(tmp / "state")],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        env=env,
-    )
+    command = [sys.executable, "-m", "coach", "run", routine, "--events", str(events), "--state-dir", str(tmp / "state")]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env)
+    # The first cue's event is written LEAD_SECONDS before the cue is due, and heard.
+    first_event: float | None = None
+    while process.poll() is None and first_event is None:
+        if events.exists() and '"say"' in events.read_text():
+            first_event = time.monotonic() - launched
+        time.sleep(0.005)
+    process.wait()
     time.sleep(0.5)
     recorder.terminate()
     recorder.wait()
-    says = [json.loads(line) for line in events.read_text().splitlines()]
-    counts = [e["due"] for e in says if e["type"] == "say" and e.get("kind") == "count"]
-    heard = onsets(recording)
-    first_cue_after_launch = heard[0] - (launched - recorder_started) if heard else float("nan")
-    return counts, heard, first_cue_after_launch
+    says = [e for e in (json.loads(line) for line in events.read_text().splitlines()) if e["type"] == "say"]
+    timed = {kind: [e["due"] for e in says if e.get("kind") == kind] for kind in ("count", "cue")}
+    first = (first_event if first_event is not None else float("nan")) + LEAD_SECONDS
+    return timed["count"], timed["cue"], onsets(recording), first
+
+
+def recording_offset(dues: list[float], heard: list[float]) -> float:
+    """The recording's zero against session time: the shift that lines up the most cues with onsets."""
+    candidates = [h - d for d in dues[:10] for h in heard]
+    return max(candidates, key=lambda shift: len(match(dues, heard, shift, window=0.05)), default=0.0)
 
 
 def run_naive(counts: int, tmp: Path) -> tuple[list[float], list[float]]:
@@ -167,16 +175,21 @@ def main() -> int:
     ensure_null_sink()
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        counts, heard, first = run_coach(args.routine, tmp)
-        offsets = [min((h - d for h in heard), key=abs) for d in counts[:5]] if heard else [0.0]
-        pairs = match(counts, heard, statistics.median(offsets))
+        counts, cues, heard, first = run_coach(args.routine, tmp)
+        shift = recording_offset(counts, heard)
+        pairs = match(counts, heard, shift)
         print(f"coach run {args.routine}: {len(heard)} sound onsets recorded; {len(pairs)} of {len(counts)} counts matched")
-        summarise("coach (cached clips, warm ALSA stream, absolute deadlines)", pairs)
-        print(f"  first cue heard about {first:.2f} s after 'coach run' was launched (warm cache; +-50 ms recording start)")
+        summarise("counts (cached clips, warm ALSA stream, absolute deadlines)", pairs)
+        cue_pairs = match(cues, heard, shift, window=0.05)
+        if cue_pairs:
+            summarise(
+                f"phase cues ({len(cue_pairs)} of {len(cues)} found within 50 ms; the rest follow speech with no gap)", cue_pairs
+            )
+        print(f"first cue heard about {first:.2f} s after 'coach run' was launched (warm cache)")
         dues, naive_heard = run_naive(args.naive_counts, tmp)
         naive = [(d, naive_heard[i]) for i, d in enumerate(dues) if i < len(naive_heard)]
-        shift = naive[0][1] if naive else 0.0
-        naive = [(d, h - shift) for d, h in naive]
+        naive_zero = naive[0][1] if naive else 0.0  # the loop's first count defines its beat grid
+        naive = [(d, h - naive_zero) for d, h in naive]
         errors = [(h - d) * 1000 for d, h in naive]
         print(f"naive loop (say; runAndWait; sleep(1)), {len(naive)} counts:")
         print(

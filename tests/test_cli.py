@@ -147,3 +147,51 @@ def test_cli_unknown_routine_is_one_line(tmp_path: Path) -> None:
     result = coach("run", "lumbar", "--simulate")
     assert result.returncode == 2
     assert result.stderr.strip().startswith("no routine named 'lumbar'")
+
+
+def test_cli_say_writes_a_wav(tmp_path: Path) -> None:
+    out = tmp_path / "relax.wav"
+    result = coach("say", "Relax, and breathe out slowly.", "--to", str(out), env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:4] == b"RIFF" and out.stat().st_size > 20000
+
+
+def test_cli_run_without_an_audio_device_says_so_once_and_shows_text(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("audio:\n  output_device: no_such_device_here\n", encoding="utf-8")
+    inputs = tmp_path / "inputs.txt"
+    inputs.write_text("2 stop\n", encoding="utf-8")
+    result = coach(
+        "--config",
+        str(config),
+        "run",
+        "quick-start",
+        "--events",
+        "-",
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--input-script",
+        str(inputs),
+        env={"XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )
+    assert result.returncode == 0, result.stderr
+    notices = [line for line in result.stderr.splitlines() if line.startswith("coach: audio")]
+    assert len(notices) == 1 and "no_such_device_here" in notices[0] and "shown as text" in notices[0]
+    assert "Welcome. Quick start." in result.stderr
+    assert events_of(result.stdout)[-1]["status"] == "stopped"
+
+
+def test_cli_plan_warns_when_a_phrase_does_not_fit(tmp_path: Path) -> None:
+    body = (ROUTINES / "quick-start.yaml").read_text(encoding="utf-8")
+    body = body.replace(
+        "    relax_cue: Relax, breathe out slowly\n",
+        "    relax_cue: Relax completely now and breathe out very slowly through your mouth\n",
+        1,
+    )
+    path = tmp_path / "r.yaml"
+    path.write_text(body, encoding="utf-8")
+    result = coach("plan", str(path), env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert result.returncode == 0
+    warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert warnings and all(line.startswith(f"{path}:") for line in warnings)
+    assert "Relax completely now" in warnings[0] and "but its slot is" in warnings[0]

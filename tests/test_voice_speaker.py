@@ -1,0 +1,115 @@
+"""The audio speaker and its fallbacks, with the real phrase cache and a fake device."""
+
+from __future__ import annotations
+
+import io
+from array import array
+from pathlib import Path
+
+from coach.clock import MonotonicClock
+from coach.errors import DeviceError
+from coach.locale import load_locale
+from coach.messages import Say
+from coach.routine import load_routine
+from coach.script import compile_script
+from coach.voice.audio import AudioSpeaker, build_speaker
+from coach.voice.fit import slot_warnings
+from coach.voice.speaker import ConsoleSpeaker
+from coach.voice.tts import PhraseCache, VoiceChoice
+
+from conftest import SMALL_PIR, write_routine
+
+EN = VoiceChoice("en")
+
+
+class FakeOutput:
+    rate = 22050
+
+    def __init__(self) -> None:
+        self.written = array("h")
+
+    def write(self, samples: array[int]) -> None:
+        self.written.extend(samples)
+        import time
+
+        time.sleep(len(samples) / self.rate)
+
+    def delay_seconds(self) -> float:
+        return 0.05
+
+    def close(self) -> None:
+        pass
+
+
+def test_speaker_schedules_the_clip_for_its_due_time(tmp_path: Path) -> None:
+    clock = MonotonicClock()
+    output = FakeOutput()
+    built = build_speaker(EN, clock, ["Two."], None, io.StringIO(), open_output=lambda: output, cache=PhraseCache(EN, tmp_path))
+    assert built.notice is None and isinstance(built.speaker, AudioSpeaker)
+    speaker = built.speaker
+    now = clock.now()
+    utterance = speaker.speak(Say("Two.", now + 0.3, "contract", "count"), now)
+    assert utterance.started == now + 0.3
+    assert 0.1 < utterance.seconds < 1.5
+    speaker.close()
+    assert max(output.written) > 1000  # the clip was played
+
+
+def test_speaker_falls_back_to_text_when_the_device_cannot_open(tmp_path: Path) -> None:
+    def refuse() -> FakeOutput:
+        raise DeviceError("audio: cannot open output device 'usb-speaker': No such device")
+
+    console = io.StringIO()
+    built = build_speaker(EN, MonotonicClock(), ["Two."], None, console, open_output=refuse, cache=PhraseCache(EN, tmp_path))
+    assert isinstance(built.speaker, ConsoleSpeaker)
+    assert built.notice == "audio: cannot open output device 'usb-speaker': No such device; the session is shown as text instead."
+    built.speaker.speak(Say("Two.", 1.0, "contract", "count"), 1.0)
+    assert "Two." in console.getvalue()
+
+
+def test_speaker_falls_back_to_text_when_the_speech_engine_fails(tmp_path: Path) -> None:
+    class NoEngine:
+        def save_to_file(self, text: str, path: str) -> None:
+            raise DeviceError("voice: the speech engine did not start (libespeak-ng.so.1 missing); install espeak-ng")
+
+        def runAndWait(self) -> None:  # noqa: N802
+            pass
+
+    built = build_speaker(
+        EN, MonotonicClock(), [], None, io.StringIO(), open_output=FakeOutput, cache=PhraseCache(EN, tmp_path, NoEngine())
+    )
+    assert isinstance(built.speaker, ConsoleSpeaker)
+    assert built.notice is not None and built.notice.startswith("voice: the speech engine did not start")
+
+
+def test_speaker_shows_text_for_a_phrase_that_failed_to_render(tmp_path: Path) -> None:
+    clock = MonotonicClock()
+    console = io.StringIO()
+    cache = PhraseCache(EN, tmp_path)
+    built = build_speaker(EN, clock, ["Two."], None, console, echo=False, open_output=FakeOutput, cache=cache)
+    cache.failed["Three."] = "espeak crashed"
+    utterance = built.speaker.speak(Say("Three.", clock.now() + 0.3, "contract", "count"), clock.now())
+    assert utterance.seconds == 0.0
+    built.speaker.close()
+
+
+def test_fit_warns_where_a_phrase_is_longer_than_its_slot(tmp_path: Path) -> None:
+    body = SMALL_PIR.replace(
+        "    relax_seconds: 3\n", "    relax_seconds: 1.5\n    relax_cue: Relax completely and breathe out very slowly\n"
+    )
+    routine = load_routine(write_routine(tmp_path, body))
+    script = compile_script(routine, load_locale("en"))
+    cache = PhraseCache(EN, tmp_path / "cache")
+
+    def seconds_of(text: str) -> float | None:
+        clip = cache.get(text)
+        return clip.seconds if clip else None
+
+    warnings = slot_warnings(script, seconds_of)
+    relax = [w for w in warnings if "Relax completely" in w]
+    assert len(relax) == 1
+    assert relax[0].startswith(
+        f"{routine.source}:{routine.exercises[0].line}: warning: 'Relax completely and breathe out very slowly.' needs "
+    )
+    assert relax[0].endswith("but its slot is 1.5 s (ql, relax, repetition 1)")
+    assert slot_warnings(script, lambda text: 0.5) == []

@@ -1,0 +1,93 @@
+"""The phrase cache, against the real pyttsx3 and espeak-ng."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coach.voice.tts import KEEP_MARGIN, RATE, SILENCE_THRESHOLD, PhraseCache, VoiceChoice, pick_voice
+
+EN = VoiceChoice("en", None, 150, 1.0)
+
+
+def test_tts_renders_trims_and_knows_the_duration(tmp_path: Path) -> None:
+    cache = PhraseCache(EN, tmp_path)
+    clip = cache.get("Relax, and breathe out slowly.")
+    assert clip is not None and clip.rate == RATE
+    assert 1.0 < clip.seconds < 4.0
+    margin = round(KEEP_MARGIN * RATE)
+    first_loud = next(i for i, s in enumerate(clip.samples) if abs(s) > SILENCE_THRESHOLD)
+    last_loud = max(i for i, s in enumerate(clip.samples) if abs(s) > SILENCE_THRESHOLD)
+    assert first_loud <= margin + 1
+    assert len(clip.samples) - 1 - last_loud <= margin + 1
+
+
+def test_tts_cache_is_reused_across_processes(tmp_path: Path) -> None:
+    first = PhraseCache(EN, tmp_path)
+    first.prepare(["Two.", "Three."])
+    assert first.rendered == 2
+    second = PhraseCache(EN, tmp_path)
+    clip = second.get("Two.")
+    assert clip is not None and second.rendered == 0
+    assert clip.samples == first.get("Two.").samples  # type: ignore[union-attr]
+
+
+def test_tts_slower_rate_is_another_cache_entry_and_longer(tmp_path: Path) -> None:
+    text = "Press gently, and breathe in."
+    fast = PhraseCache(VoiceChoice("en", None, 220, 1.0), tmp_path).get(text)
+    slow = PhraseCache(VoiceChoice("en", None, 100, 1.0), tmp_path).get(text)
+    assert fast is not None and slow is not None and slow.seconds > fast.seconds * 1.5
+    keys = {VoiceChoice("en", None, r, v).key(text) for r in (100, 220) for v in (0.5, 1.0)}
+    keys.add(VoiceChoice("ko", None, 100, 1.0).key(text))
+    keys.add(VoiceChoice("en", "en-us", 100, 1.0).key(text))
+    assert len(keys) == 6
+
+
+def test_tts_a_damaged_cache_file_is_rendered_again(tmp_path: Path) -> None:
+    cache = PhraseCache(EN, tmp_path)
+    assert cache.get("Hold still.") is not None
+    path = tmp_path / f"{EN.key('Hold still.')}.wav"
+    path.write_bytes(b"RIFF garbage")
+    again = PhraseCache(EN, tmp_path)
+    assert again.get("Hold still.") is not None and again.rendered == 1
+
+
+class BrokenEngine:
+    def save_to_file(self, text: str, path: str) -> None:
+        if "bad" in text:
+            raise RuntimeError("espeak crashed")
+        self.text = text
+
+    def runAndWait(self) -> None:  # noqa: N802 - pyttsx3's name
+        pass
+
+
+def test_tts_a_failed_phrase_is_reported_and_others_go_on(tmp_path: Path) -> None:
+    cache = PhraseCache(EN, tmp_path, engine=BrokenEngine())
+    cache.prepare(["a bad phrase", "a good phrase"])
+    assert cache.get("a bad phrase") is None
+    assert "espeak crashed" in cache.failed["a bad phrase"]
+    # The fake engine writes nothing for the good phrase either: that is a failure too, not a crash.
+    assert cache.get("a good phrase") is None and "wrote no audio" in cache.failed["a good phrase"]
+
+
+@pytest.mark.parametrize(
+    ("voice", "language", "expected"),
+    [
+        (None, "en", "gmw/en"),
+        ("en-us", "en", "gmw/en-us"),
+        (None, "ko", "ko"),
+        ("gmw/en-gb-x-rp", "en", "gmw/en-gb-x-rp"),
+        ("xx", "en", None),
+    ],
+)
+def test_tts_pick_voice(voice: str | None, language: str, expected: str | None) -> None:
+    voices: list[tuple[str, list[Any]]] = [
+        ("gmw/en-us", ["en-us"]),
+        ("gmw/en", ["en-gb"]),
+        ("gmw/en-gb-x-rp", ["en-gb-x-rp"]),
+        ("ko", ["ko"]),
+    ]
+    assert pick_voice(voices, VoiceChoice(language, voice)) == expected
