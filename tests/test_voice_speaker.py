@@ -6,6 +6,8 @@ import io
 from array import array
 from pathlib import Path
 
+from conftest import SMALL_PIR, write_routine
+
 from coach.clock import MonotonicClock
 from coach.errors import DeviceError
 from coach.locale import load_locale
@@ -16,8 +18,6 @@ from coach.voice.audio import AudioSpeaker, build_speaker
 from coach.voice.fit import slot_warnings
 from coach.voice.speaker import ConsoleSpeaker
 from coach.voice.tts import PhraseCache, VoiceChoice
-
-from conftest import SMALL_PIR, write_routine
 
 EN = VoiceChoice("en")
 
