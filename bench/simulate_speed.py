@@ -15,6 +15,7 @@ from pathlib import Path
 
 from coach.clock import FakeClock
 from coach.eventlog import EventSink
+from coach.inputs import Feed
 from coach.journal import MemoryJournal
 from coach.locale import load_locale
 from coach.routine import load_routine, routine_paths
@@ -30,7 +31,8 @@ def simulate_once(path: Path) -> tuple[float, int, str]:
     locale = load_locale(routine.language)
     session = Session(compile_script(routine, locale), locale)
     speaker = FakeSpeaker()
-    runner = Runner(session, FakeClock(), speaker, MemoryJournal(), EventSink(None), locale)
+    clock = FakeClock()
+    runner = Runner(session, clock, speaker, MemoryJournal(), EventSink(None), locale, Feed(clock))
     status = runner.run()
     return time.perf_counter() - started, len(speaker.spoken), status
 

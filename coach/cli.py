@@ -8,33 +8,24 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import queue
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import IO
 
 from coach import __version__
-from coach.clock import Clock, FakeClock, MonotonicClock
+from coach.app import extra_dirs, load_named, session_settings
 from coach.config import LoadedSettings, load_settings, settings_table
 from coach.errors import CoachError
-from coach.eventlog import EventSink
-from coach.inputs import Input, KeyboardInput, read_input_script
-from coach.journal import Journal, JsonlJournal, MemoryJournal, default_state_dir
 from coach.locale import available_languages, load_locale
-from coach.routine import Routine, find_routine, load_routine, routine_paths
-from coach.runner import Runner
-from coach.safety import SafetyRules
+from coach.routine import find_routine, load_routine, routine_paths
 from coach.script import PainCheck, Script, compile_script
-from coach.session import Session, SessionSettings
-from coach.voice.audio import AudioSpeaker, build_speaker
+from coach.session import Session
 from coach.voice.fit import slot_warnings
-from coach.voice.speaker import ConsoleSpeaker, Speaker
 from coach.voice.tts import PhraseCache, VoiceChoice
 
 EXIT_BAD_INPUT = 2
 
-EXTENSIONS: tuple[str, ...] = ("coach.voice.say_cli",)
+EXTENSIONS: tuple[str, ...] = ("coach.run_cli", "coach.voice.say_cli")
 """Modules that add subcommands: each has ``register(commands)`` taking the subparsers object
 and setting ``handler`` (a function from the parsed arguments to an exit status)."""
 
@@ -66,16 +57,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", metavar="FILE", help="config file (default: ~/.config/coach/config.yaml, then /etc/coach/config.yaml)"
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-
-    run = commands.add_parser("run", help="run a session", description="Run a session, spoken (or printed) on the beat.")
-    run.add_argument("routine", nargs="?", default="quick-start", help="routine name (see 'coach list') or path to a .yaml file")
-    run.add_argument("--simulate", action="store_true", help="fake clock: run the whole session at once, no waiting")
-    run.add_argument("--speed", type=_positive_float, default=1.0, metavar="F", help="real time scaled by F (2 = twice as fast)")
-    run.add_argument("--input-script", metavar="FILE", help="inputs to play: lines of 'SECONDS COMMAND [VALUE]'")
-    run.add_argument("--events", metavar="FILE", help="write JSON Lines events to FILE ('-' for stdout)")
-    run.add_argument("--state-dir", metavar="DIR", help="where the session log is written")
-    run.add_argument("--no-voice", action="store_true", help="console text only, no audio")
-    run.set_defaults(handler=cmd_run)
 
     plan = commands.add_parser("plan", help="print a routine's timetable", description="Print what will be said, and when.")
     plan.add_argument("routine", help="routine name or path")
@@ -113,60 +94,9 @@ def _positive_float(text: str) -> float:
 # --- commands ---------------------------------------------------------------------------------
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    loaded = load_settings(args.config)
-    routine = _load(args.routine, loaded)
-    locale = load_locale(routine.language)
-    script = compile_script(routine, locale)
-    scripted = read_input_script(Path(args.input_script)) if args.input_script else []
-    events_stream = _open_events(args.events)
-    console: IO[str] = sys.stderr if args.events == "-" else sys.stdout
-    session = Session(script, locale, _session_settings(loaded, routine))
-    clock: Clock = FakeClock() if args.simulate else MonotonicClock(args.speed)
-    journal = _journal(args, loaded)
-    speaker = _speaker(args, loaded, routine, clock, session, console)
-    inbox: queue.Queue[Input] = queue.Queue()
-    keyboard = not args.simulate and sys.stdin is not None and sys.stdin.isatty()
-    if keyboard:
-        print("coach: type a number 0-10 for your pain; p pause, r resume, n next, s stop, h help.", file=sys.stderr)
-        KeyboardInput(inbox).start()
-    events = EventSink(events_stream)
-    runner = Runner(session, clock, speaker, journal, events, locale, inbox, scripted, live_inputs=keyboard)
-    if isinstance(speaker, AudioSpeaker) and isinstance(clock, MonotonicClock):
-        speaker.restart_clock(clock.reset)  # rendering and warm-up are done: session time starts now
-    try:
-        status = runner.run()
-    except KeyboardInterrupt:
-        for action in session.abort(clock.now(), "interrupted"):
-            runner._perform(action)
-        status = "interrupted"
-    finally:
-        speaker.close()
-        journal.close()
-        events.close()
-    return 0 if status != "interrupted" else 130
-
-
-def _speaker(
-    args: argparse.Namespace, loaded: LoadedSettings, routine: Routine, clock: Clock, session: Session, console: IO[str]
-) -> Speaker:
-    """The audio speaker when it can work, else console text, saying once why."""
-    voice = loaded.settings.voice
-    if args.simulate or args.no_voice or voice.output == "console":
-        return ConsoleSpeaker(console)
-    if args.speed != 1.0:
-        print("coach: speech plays only in real time (--speed 1); the session is shown as text.", file=sys.stderr)
-        return ConsoleSpeaker(console)
-    choice = VoiceChoice(routine.language, voice.voice, voice.rate, voice.volume)
-    built = build_speaker(choice, clock, session.phrases(), loaded.settings.audio.output_device, console)
-    if built.notice:
-        print(f"coach: {built.notice}", file=sys.stderr)
-    return built.speaker
-
-
 def cmd_plan(args: argparse.Namespace) -> int:
     loaded = load_settings(args.config)
-    routine = _load(args.routine, loaded)
+    routine = load_named(args.routine, loaded)
     script = compile_script(routine, load_locale(routine.language))
     print_plan(script, sys.stdout)
     _check_slots(script, loaded)
@@ -176,7 +106,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def _check_slots(script: Script, loaded: LoadedSettings) -> None:
     """Render the session's phrases at the configured voice (this also warms the speech cache) and
     warn, on stderr, about every phrase longer than its slot."""
-    session = Session(script, load_locale(script.routine.language), _session_settings(loaded, script.routine))
+    session = Session(script, load_locale(script.routine.language), session_settings(loaded, script.routine))
     voice = loaded.settings.voice
     cache = PhraseCache(VoiceChoice(script.routine.language, voice.voice, voice.rate, voice.volume))
     cache.prepare(session.phrases())
@@ -218,7 +148,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     failed = False
     for name in args.paths:
         try:
-            path = find_routine(name, _extra_dirs(loaded))
+            path = find_routine(name, extra_dirs(loaded))
             routine = load_routine(path, languages)
             print(f"{path}: ok")
             if not args.no_phrases:
@@ -233,7 +163,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     loaded = load_settings(args.config)
     languages = available_languages()
-    for name, path in sorted(routine_paths(_extra_dirs(loaded)).items()):
+    for name, path in sorted(routine_paths(extra_dirs(loaded)).items()):
         try:
             routine = load_routine(path, languages)
             minutes = compile_script(routine, load_locale(routine.language)).nominal_duration / 60
@@ -253,39 +183,3 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _extra_dirs(loaded: LoadedSettings) -> tuple[Path, ...]:
-    folder = loaded.settings.routines_dir
-    return (Path(folder).expanduser(),) if folder else ()
-
-
-def _load(name: str, loaded: LoadedSettings) -> Routine:
-    return load_routine(find_routine(name, _extra_dirs(loaded)), available_languages())
-
-
-def _session_settings(loaded: LoadedSettings, routine: Routine) -> SessionSettings:
-    settings, safety = loaded.settings, loaded.settings.safety
-    rules = SafetyRules(safety.stop_exercise_above, safety.end_session_at, safety.end_session_rise).with_overrides(routine.safety)
-    return SessionSettings(settings.session.answer_seconds, settings.recognition.auto_accept_seconds, rules)
-
-
-def _journal(args: argparse.Namespace, loaded: LoadedSettings) -> Journal:
-    """A simulated session is not exercise done: it is logged only when a state dir is given."""
-    if args.state_dir:
-        return JsonlJournal(Path(args.state_dir))
-    if args.simulate:
-        return MemoryJournal()
-    configured = loaded.settings.state_dir
-    return JsonlJournal(Path(configured).expanduser() if configured else default_state_dir())
-
-
-def _open_events(target: str | None) -> IO[str] | None:
-    if target is None:
-        return None
-    if target == "-":
-        return sys.stdout
-    try:
-        return open(target, "w", encoding="utf-8", buffering=1)
-    except OSError as exc:
-        raise CoachError(f"{target}: cannot write events: {exc.strerror or exc}") from None

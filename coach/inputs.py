@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from coach.clock import Clock
 from coach.errors import InputScriptError
 from coach.locale import Locale
 from coach.messages import Command, Event, Rating
@@ -140,3 +141,47 @@ class KeyboardInput:
             else:
                 self.inbox.put(Input("heard", text, "keyboard"))
         self.inbox.put(Input("closed", "", "keyboard"))
+
+
+class Feed:
+    """All inputs in time order: scripted ones at their own times, live ones as they arrive.
+
+    Shared by the runner and the kiosk, so both wait the same way on the one clock.
+    """
+
+    def __init__(
+        self, clock: Clock, inbox: queue.Queue[Input] | None = None, scripted: list[Input] | None = None, live: bool = False
+    ) -> None:
+        self.clock = clock
+        self.inbox: queue.Queue[Input] = inbox if inbox is not None else queue.Queue()
+        self.scripted = sorted(scripted or [], key=lambda i: i.at or 0.0)
+        self.live = live
+        """True while something (a keyboard, buttons, a microphone) can still put inputs in the inbox."""
+
+    @property
+    def exhausted(self) -> bool:
+        """No input can ever arrive again."""
+        return not self.scripted and not self.live and self.inbox.empty()
+
+    def next(self, deadline: float | None) -> tuple[Input, float] | None:
+        """The next input and its session time, or ``None`` once ``deadline`` is reached first.
+
+        With no deadline and no input possible, returns ``None`` at once (check :attr:`exhausted`).
+        """
+        while True:
+            now = self.clock.now()
+            if self.scripted and (self.scripted[0].at or 0.0) <= now:
+                item = self.scripted.pop(0)
+                return item, item.at if item.at is not None else now
+            if deadline is not None and deadline <= now:
+                return None
+            wake = min((t for t in (deadline, self.scripted[0].at if self.scripted else None) if t is not None), default=None)
+            if wake is None and not self.live and self.inbox.empty():
+                return None
+            arrived = self.clock.wait(wake, self.inbox)
+            if arrived is None:
+                continue
+            if arrived.kind == "closed":
+                self.live = False
+                continue
+            return arrived, self.clock.now()

@@ -7,14 +7,14 @@ time speaking takes can never accumulate as drift.
 
 from __future__ import annotations
 
-import queue
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from coach.adapters import Listener, NoListener, StatusDisplay
 from coach.clock import Clock
 from coach.eventlog import EventSink
-from coach.inputs import Input, to_event
+from coach.inputs import Feed, Input, to_event
 from coach.journal import Journal
 from coach.locale import Locale
 from coach.messages import Action, Command, End, Event, Listen, Record, Say, StateChanged, Tick
@@ -33,18 +33,21 @@ class Runner:
     journal: Journal
     events: EventSink
     locale: Locale
-    inbox: queue.Queue[Input] = field(default_factory=queue.Queue)
-    scripted: list[Input] = field(default_factory=list)
+    feed: Feed
     listener: Listener = field(default_factory=NoListener)
     displays: list[StatusDisplay] = field(default_factory=list)
-    live_inputs: bool = False
-    """True when something (a keyboard) can still put inputs in the inbox while waiting."""
+    heartbeat: Callable[[], None] | None = None
+    """Called at least every ``heartbeat_every`` seconds of real waiting (the systemd watchdog)."""
+    heartbeat_every: float = 5.0
+    abandon_after: float | None = None
+    """End a session left paused this long with no input (seconds; a kiosk's "walked away")."""
     status: str = ""
     _abandoned: bool = False
+    _last_input: float = 0.0
 
     def run(self, autostart: bool = True) -> str:
         """Run the session to its end; return the end status."""
-        self.scripted = sorted(self.scripted, key=lambda i: i.at or 0.0)
+        self._last_input = self.clock.now()
         if autostart:
             self._feed(Command(self.clock.now(), "start", "auto"))
         while not self.session.ended:
@@ -52,6 +55,8 @@ class Runner:
         return self.status
 
     def _step(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat()
         now = self.clock.now()
         deadline = self.session.next_deadline()
         lead = self.speaker.lead
@@ -59,23 +64,23 @@ class Runner:
             # A speaker with latency gets each cue ``lead`` seconds early and starts it exactly on time.
             self._feed(Tick(max(now, deadline)))
             return
-        if self.scripted and (self.scripted[0].at or 0.0) <= now:
-            item = self.scripted.pop(0)
-            self._feed_input(item, item.at if item.at is not None else now)
-            return
-        early = None if deadline is None else deadline - lead
-        wake = min((t for t in (early, self.scripted[0].at if self.scripted else None) if t is not None), default=None)
-        if wake is None and not self.live_inputs:
-            self._abandon(now)
-            return
-        arrived = self.clock.wait(wake, self.inbox)
+        wake = None if deadline is None else deadline - lead
+        if deadline is None and self.abandon_after is not None:
+            give_up = self._last_input + self.abandon_after
+            if give_up <= now:
+                self._feed(Command(now, "abandon", "runner"))
+                return
+            wake = give_up
+        if self.heartbeat is not None:
+            wake = min(wake, now + self.heartbeat_every) if wake is not None else now + self.heartbeat_every
+        arrived = self.feed.next(wake)
         if arrived is not None:
-            self._feed_input(arrived, self.clock.now())
+            self._last_input = arrived[1]
+            self._feed_input(*arrived)
+        elif wake is None and self.feed.exhausted:
+            self._abandon(now)
 
     def _feed_input(self, item: Input, at: float) -> None:
-        if item.kind == "closed":
-            self.live_inputs = False
-            return
         if item.kind == "announce":  # feedback from a control, e.g. "three, press again to confirm"
             self._perform(Say(str(item.value), at, "controls", "cue"))
             return
@@ -87,6 +92,11 @@ class Runner:
         if isinstance(event, Command) and event.name in REDIRECTING:
             self.speaker.interrupt(at)
         self._feed(event)
+
+    def abort(self, status: str) -> None:
+        """End the session at once (Ctrl-C): the end is recorded, nothing more is said."""
+        for action in self.session.abort(self.clock.now(), status):
+            self._perform(action)
 
     def _abandon(self, now: float) -> None:
         """Nothing can move the session on (simulation with no more input): stop it cleanly."""

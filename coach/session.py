@@ -462,9 +462,16 @@ class Session:
         self._start_block(step, at + ACK_GAP, State.INTRO if step.exercise_index is None else State.EXERCISE)
 
     def _cmd_stop(self, at: float) -> None:
+        self._stop(at, "stopped")
+
+    def _cmd_abandon(self, at: float) -> None:
+        """Nobody has answered for a long time (a kiosk's "walked away"): end cleanly."""
+        self._stop(at, "abandoned")
+
+    def _stop(self, at: float, status: str) -> None:
         if self.state is State.IDLE:
             self._set_state(State.ENDED, at)
-            self._out.append(End("stopped", at))
+            self._out.append(End(status, at))
             return
         if self.state is State.SUMMARY:
             return
@@ -473,8 +480,8 @@ class Session:
             offset = self.paused_offset if self.state is State.PAUSED else at - self.block_start
             self._exercise_result(self.block, "stopped", self.block_start + offset)
         self._drop_agenda()
-        self._record("stop", at=at, exercise=self._exercise_id())
-        self._finish("stopped", at, [self.locale.say("stopped")])
+        self._record("stop", at=at, exercise=self._exercise_id(), reason=status)
+        self._finish(status, at, [self.locale.say("stopped")])
 
     def _cmd_help(self, at: float) -> None:
         if self.state is not State.ENDED:

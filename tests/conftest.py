@@ -12,7 +12,7 @@ import pytest
 
 from coach.clock import FakeClock
 from coach.eventlog import EventSink
-from coach.inputs import Input
+from coach.inputs import Feed, Input
 from coach.journal import MemoryJournal
 from coach.locale import Locale, load_locale
 from coach.routine import Routine, load_routine
@@ -58,7 +58,8 @@ def simulate(routine: Routine, inputs: list[Input] | None = None, settings: Sess
     session = Session(compile_script(routine, locale), locale, settings or SessionSettings())
     stream = io.StringIO()
     speaker, journal = FakeSpeaker(), MemoryJournal()
-    runner = Runner(session, FakeClock(), speaker, journal, EventSink(stream), locale, scripted=list(inputs or []))
+    clock = FakeClock()
+    runner = Runner(session, clock, speaker, journal, EventSink(stream), locale, Feed(clock, scripted=list(inputs or [])))
     status = runner.run()
     events = [json.loads(line) for line in stream.getvalue().splitlines()]
     return Simulated(status, events, speaker, journal)

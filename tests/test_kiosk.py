@@ -1,0 +1,158 @@
+"""Kiosk mode on a fake clock: idle, menu, sessions back to back, nothing carried over."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from conftest import ROOT, ROUTINES, SMALL_PIR, cmd, rating, write_routine
+
+from coach.clock import FakeClock
+from coach.eventlog import EventSink
+from coach.inputs import Feed, Input
+from coach.journal import MemoryJournal
+from coach.kiosk import Kiosk, KioskTimes
+from coach.locale import load_locale
+from coach.routine import Routine, load_routine
+from coach.sdnotify import Notifier
+from coach.session import SessionSettings
+from coach.voice.speaker import FakeSpeaker
+
+
+class CountingNotifier(Notifier):
+    def __init__(self) -> None:
+        super().__init__(address="")
+        self.watchdog_seconds = 20.0
+        self.pings = 0
+        self.readies = 0
+
+    def ping(self) -> None:
+        self.pings += 1
+
+    def ready(self, status: str = "") -> None:
+        self.readies += 1
+
+
+def run_kiosk(
+    routines: list[Routine], inputs: list[Input], max_sessions: int | None = None
+) -> tuple[Kiosk, list[dict[str, Any]], FakeSpeaker, list[MemoryJournal]]:
+    clock = FakeClock()
+    stream = io.StringIO()
+    speaker = FakeSpeaker()
+    journals: list[MemoryJournal] = []
+
+    def open_journal() -> MemoryJournal:
+        journals.append(MemoryJournal())
+        return journals[-1]
+
+    kiosk = Kiosk(
+        routines,
+        load_locale("en"),
+        clock,
+        speaker,
+        Feed(clock, scripted=inputs),
+        open_journal,
+        EventSink(stream),
+        lambda routine: SessionSettings(),
+        KioskTimes(menu_answer_seconds=10, abandon_seconds=60),
+        CountingNotifier(),
+    )
+    kiosk.run(max_sessions)
+    return kiosk, [json.loads(line) for line in stream.getvalue().splitlines()], speaker, journals
+
+
+def test_kiosk_two_people_back_to_back_share_nothing(tmp_path: Path) -> None:
+    small = load_routine(
+        write_routine(
+            tmp_path, SMALL_PIR.replace("pain_checks: {before: false, after: false}", "pain_checks: {before: true, after: false}")
+        )
+    )
+    inputs = [
+        cmd(1, "start"),
+        Input("heard", "one", "heard", 2),
+        rating(40, 7),
+        cmd(400, "start"),
+        cmd(402, "start"),
+        rating(440, 1),
+    ]
+    kiosk, events, speaker, journals = run_kiosk([small], inputs, max_sessions=2)
+    assert len(kiosk.sessions) == 2 and len(journals) == 2
+    first_end = next(e["t"] for e in events if e["type"] == "end")
+    second = [say.text for t, say in speaker.spoken if t > first_end]
+    assert "Got it, 1." in second
+    assert not any("7" in text for text in second)  # the first person's rating is never spoken again
+    assert [r["value"] for r in journals[1].records if r["kind"] == "rating"] == [1]
+    assert kiosk.notifier.readies == 1  # type: ignore[attr-defined]
+
+
+def test_kiosk_menu_without_an_answer_goes_back_to_idle(tmp_path: Path) -> None:
+    small = load_routine(write_routine(tmp_path, SMALL_PIR))
+    kiosk, events, speaker, _ = run_kiosk([small], [cmd(1, "start")])
+    assert kiosk.sessions == []
+    texts = speaker.texts
+    assert texts[-2:] == ["Which one would you like? Say or press a number.", "No problem. I will be here when you are ready."]
+    states = [e["state"] for e in events if e["type"] == "state"]
+    assert states == ["idle", "menu", "idle"]
+
+
+def test_kiosk_menu_by_number_picks_that_routine(tmp_path: Path) -> None:
+    first = load_routine(write_routine(tmp_path, SMALL_PIR, "a.yaml"))
+    second = load_routine(
+        write_routine(tmp_path, SMALL_PIR.replace("id: small", "id: other").replace("title: Small", "title: Other"), "b.yaml")
+    )
+    kiosk, events, _, _ = run_kiosk([first, second], [cmd(1, "start"), rating(3, 2)], max_sessions=1)
+    assert next(e for e in events if e["type"] == "menu")["routine"] == "other"
+    assert next(e for e in events if e["type"] == "session")["routine"] == "other"
+
+
+def test_kiosk_abandoned_session_ends_cleanly(tmp_path: Path) -> None:
+    small = load_routine(write_routine(tmp_path, SMALL_PIR))
+    kiosk, events, _, journals = run_kiosk([small], [cmd(1, "start"), cmd(2, "start"), cmd(20, "pause")], max_sessions=1)
+    assert kiosk.sessions == ["abandoned"]
+    end = next(e for e in events if e["type"] == "end")
+    assert end["status"] == "abandoned"
+    assert [r["status"] for r in journals[0].records if r["kind"] == "session_end"] == ["abandoned"]
+    stop = next(r for r in journals[0].records if r["kind"] == "stop")
+    assert stop["at"] == 80.0  # paused at 20 s, nothing for 60 s
+    assert kiosk.notifier.pings > 3  # type: ignore[attr-defined]
+
+
+def test_kiosk_broken_config_uses_defaults_and_says_so(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("voice:\n  rate: fast\n", encoding="utf-8")
+    inputs = tmp_path / "in.txt"
+    inputs.write_text("1 start\n2 start\n5 stop\n", encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coach",
+            "--config",
+            str(config),
+            "kiosk",
+            "--simulate",
+            "--routines",
+            "quick-start",
+            "--input-script",
+            str(inputs),
+            "--max-sessions",
+            "1",
+            "--events",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"{config}:2: rate: must be a whole number, got 'fast'" in result.stderr
+    assert "running with built-in defaults" in result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["status"] for e in events if e["type"] == "end"] == ["stopped"]
+    assert (ROUTINES / "quick-start.yaml").exists()
