@@ -172,8 +172,13 @@ def parse_settings(root: YNode, path: Path) -> LoadedSettings:
             values[name] = value
             if isinstance(root.value, dict) and name in root.value:
                 sources[name] = root.value[name].where
-    if isinstance(root.value, dict) and "controls" in root.value:
+    if (
+        isinstance(root.value, dict)
+        and isinstance(root.value.get("controls"), YNode)
+        and isinstance(root.value["controls"].value, dict)
+    ):
         _check_pins(values["controls"], root.value["controls"], problems)
+        _check_holds(values["controls"], root.value["controls"], problems)
     if problems:
         raise ConfigError(problems.lines[0], problems.lines)
     return LoadedSettings(Settings(**values), path, sources)
@@ -212,6 +217,17 @@ def _check_pins(controls: ControlSettings, node: YNode, problems: Problems) -> N
             problems.add(where, name, f"BCM {pin} is already used by {used[pin]}; each part needs its own pin")
         else:
             used[pin] = name
+
+
+def _check_holds(controls: ControlSettings, node: YNode, problems: Problems) -> None:
+    """A long hold (stop) must be clearly longer than a hold (pause), or a pause becomes a stop."""
+    if controls.long_hold_seconds < controls.hold_seconds + 1.0:
+        where = node.value.get("long_hold_seconds", node.value.get("hold_seconds", node))
+        problems.add(
+            where,
+            "long_hold_seconds",
+            f"must be at least 1 second longer than hold_seconds ({controls.hold_seconds:g}), got {controls.long_hold_seconds:g}",
+        )
 
 
 def settings_table(loaded: LoadedSettings) -> list[tuple[str, Any, str]]:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import queue
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from coach.adapters import InputSource, StatusDisplay
 from coach.app import load_named, open_events, session_settings
 from coach.clock import Clock, FakeClock, MonotonicClock
 from coach.config import LoadedSettings, Settings, load_settings
+from coach.controls import build_controls
 from coach.errors import ConfigError
 from coach.eventlog import EventSink
 from coach.inputs import Feed, Input, KeyboardInput, read_input_script
@@ -78,7 +81,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     feed, clock, events, console = _inputs_and_outputs(args)
     journal = _journal(args, loaded)
     speaker = _speaker(args, loaded, routine.language, clock, session.phrases(), console)
-    runner = Runner(session, clock, speaker, journal, events, locale, feed)
+    sources = _hardware_inputs(args, loaded, locale.language, feed)
+    runner = Runner(session, clock, speaker, journal, events, locale, feed, displays=sources.displays)
     _start_clock(speaker, clock)
     try:
         status = runner.run()
@@ -86,10 +90,39 @@ def cmd_run(args: argparse.Namespace) -> int:
         runner.abort("interrupted")
         status = "interrupted"
     finally:
+        sources.close()
         speaker.close()
         journal.close()
         events.close()
     return 0 if status != "interrupted" else 130
+
+
+@dataclass
+class _Sources:
+    """Input hardware that is running, and the displays among it."""
+
+    running: list[InputSource] = field(default_factory=list)
+    displays: list[StatusDisplay] = field(default_factory=list)
+
+    def close(self) -> None:
+        for source in self.running:
+            source.close()
+
+
+def _hardware_inputs(args: argparse.Namespace, loaded: LoadedSettings, language: str, feed: Feed) -> _Sources:
+    """Buttons, LED and motion sensor when there is GPIO; one line saying what is missing."""
+    sources = _Sources()
+    if args.simulate:
+        return sources
+    controls, why = build_controls(loaded.settings.controls, language)
+    if why:
+        print(f"coach: {why}", file=sys.stderr)
+    if controls is not None:
+        controls.start(feed.inbox)
+        feed.live = True
+        sources.running.append(controls)
+        sources.displays.append(controls)
+    return sources
 
 
 def cmd_kiosk(args: argparse.Namespace) -> int:
@@ -106,6 +139,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     feed, clock, events, console = _inputs_and_outputs(args)
     texts = _kiosk_phrases(routines, loaded)
     speaker = _speaker(args, loaded, locale.language, clock, texts, console)
+    sources = _hardware_inputs(args, loaded, locale.language, feed)
     kiosk = Kiosk(
         routines,
         locale,
@@ -117,6 +151,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
         lambda routine: session_settings(loaded, routine),
         KioskTimes(),
         Notifier(),
+        displays=sources.displays,
     )
     _start_clock(speaker, clock)
     try:
@@ -125,6 +160,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
         print("\ncoach: kiosk stopped", file=sys.stderr)
         return 130
     finally:
+        sources.close()
         speaker.close()
         events.close()
     return 0

@@ -83,6 +83,7 @@ class Runner:
     def _feed_input(self, item: Input, at: float) -> None:
         if item.kind == "announce":  # feedback from a control, e.g. "three, press again to confirm"
             self._perform(Say(str(item.value), at, "controls", "cue"))
+            self._feed(Command(at, "wait", item.source))  # someone is answering: do not time out on them
             return
         event = to_event(item, at, self.locale)
         if event is None:

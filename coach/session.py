@@ -483,6 +483,12 @@ class Session:
         self._record("stop", at=at, exercise=self._exercise_id(), reason=status)
         self._finish(status, at, [self.locale.say("stopped")])
 
+    def _cmd_wait(self, at: float) -> None:
+        """Someone is part-way through answering (counting button presses): give them time."""
+        dialogue = self.dialogue
+        if self.state in (State.PAIN_CHECK, State.CONFIRM) and dialogue is not None:
+            dialogue.deadline = max(dialogue.deadline, at + self.settings.answer_seconds)
+
     def _cmd_help(self, at: float) -> None:
         if self.state is not State.ENDED:
             self._say(self.locale.say("help"), at, "help", INSTRUCTION, self._exercise_id())

@@ -68,3 +68,10 @@ def test_config_errors_name_file_and_line(tmp_path: Path, body: str, expected: s
 def test_config_missing_explicit_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         load_settings(tmp_path / "absent.yaml")
+
+
+def test_config_long_hold_must_be_longer_than_hold(tmp_path: Path) -> None:
+    path = _write(tmp_path, "controls:\n  hold_seconds: 2\n  long_hold_seconds: 2.5\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert str(caught.value) == f"{path}:3: long_hold_seconds: must be at least 1 second longer than hold_seconds (2), got 2.5"

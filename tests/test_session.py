@@ -6,6 +6,7 @@ from pathlib import Path
 
 from conftest import SMALL_PIR, cmd, heard, rating, simulate, write_routine
 
+from coach.inputs import Input
 from coach.locale import load_locale
 from coach.messages import Command, Rating, Record, Say, Tick
 from coach.routine import Routine, load_routine
@@ -275,3 +276,18 @@ def test_session_ratings_out_of_range_or_when_idle_are_ignored(small_pir: Routin
     assert session.handle(Rating(0.0, 5)) == []
     session.handle(Command(0.0, "start"))
     assert session.handle(Rating(1.0, 11)) == []
+
+
+def test_session_an_answer_in_progress_holds_the_prompt_open(tmp_path: Path) -> None:
+    routine = load_routine(write_routine(tmp_path, WITH_CHECKS))
+    first = _exercise_start(routine)
+    # Button presses announce "three, press again to confirm" at 14 s: the re-ask (due at 16 s) waits.
+    announce = Input("announce", "three. Press again to confirm.", "button", first + 14)
+    run = simulate(routine, [announce, rating(first + 21, 3, "button")])
+    texts = [e["text"] for e in run.says("prompt")]
+    assert texts[:2] == [
+        "Before we begin: how is your pain right now, from zero, no pain, to ten, the worst imaginable?",
+        "Got it, 3.",
+    ]
+    assert run.first_say("three. Press again")["t"] == first + 14
+    assert run.of("rating")[0]["value"] == 3
