@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,14 @@ import pytest
 from conftest import ROOT, ROUTINES
 
 SHIPPED = sorted(p.stem for p in ROUTINES.glob("*.yaml"))
+NO_CONFIG = tempfile.mkdtemp(prefix="coach-test-config-")
+"""An empty config home, so a developer's own ~/.config/coach never leaks into the tests."""
 
 
 def coach(
     *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "XDG_CONFIG_HOME": str(cwd / ".no-config"), "COACH_CONFIG": "", **(env or {})}
+    full_env = {**os.environ, "XDG_CONFIG_HOME": NO_CONFIG, "COACH_CONFIG": "", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "coach", *args], capture_output=True, text=True, cwd=cwd, env=full_env, timeout=timeout
     )
