@@ -138,7 +138,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     locale = load_locale(routines[0].language)
     feed, clock, events, console = _inputs_and_outputs(args)
     texts = _kiosk_phrases(routines, loaded)
-    speaker = _speaker(args, loaded, locale.language, clock, texts, console)
+    speaker = _speaker(args, loaded, locale.language, clock, texts, console, keep_trying=True)
     sources = _hardware_inputs(args, loaded, locale.language, feed)
     kiosk = Kiosk(
         routines,
@@ -194,7 +194,13 @@ def _start_clock(speaker: Speaker, clock: Clock) -> None:
 
 
 def _speaker(
-    args: argparse.Namespace, loaded: LoadedSettings, language: str, clock: Clock, texts: set[str], console: IO[str]
+    args: argparse.Namespace,
+    loaded: LoadedSettings,
+    language: str,
+    clock: Clock,
+    texts: set[str],
+    console: IO[str],
+    keep_trying: bool = False,
 ) -> Speaker:
     """The audio speaker when it can work, else console text, saying once why."""
     voice = loaded.settings.voice
@@ -204,7 +210,7 @@ def _speaker(
         print("coach: speech plays only in real time (--speed 1); the session is shown as text.", file=sys.stderr)
         return ConsoleSpeaker(console)
     choice = VoiceChoice(language, voice.voice, voice.rate, voice.volume)
-    built = build_speaker(choice, clock, texts, loaded.settings.audio.output_device, console)
+    built = build_speaker(choice, clock, texts, loaded.settings.audio.output_device, console, keep_trying=keep_trying)
     if built.notice:
         print(f"coach: {built.notice}", file=sys.stderr)
     return built.speaker

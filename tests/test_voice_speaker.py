@@ -113,3 +113,40 @@ def test_fit_warns_where_a_phrase_is_longer_than_its_slot(tmp_path: Path) -> Non
     )
     assert relax[0].endswith("but its slot is 1.5 s (ql, relax, repetition 1)")
     assert slot_warnings(script, lambda text: 0.5) == []
+
+
+def test_speaker_in_a_kiosk_waits_for_a_device_that_appears_later(tmp_path: Path) -> None:
+    import coach.voice.player as player_module
+
+    attempts: list[int] = []
+    output = FakeOutput()
+
+    def late_device() -> FakeOutput:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise DeviceError("audio: cannot open output device 'default': No such file or directory")
+        return output
+
+    saved = player_module.RETRY_SECONDS
+    player_module.RETRY_SECONDS = (0.01,)
+    console = io.StringIO()
+    try:
+        clock = MonotonicClock()
+        built = build_speaker(
+            EN, clock, ["Two."], None, console, open_output=late_device, cache=PhraseCache(EN, tmp_path), keep_trying=True
+        )
+        assert isinstance(built.speaker, AudioSpeaker)
+        assert (
+            built.notice
+            == "audio: cannot open output device 'default': No such file or directory; showing text until the audio device appears."
+        )
+        assert built.speaker.player.ready.wait(5)
+        now = clock.now()
+        utterance = built.speaker.speak(Say("Two.", now + 0.3, "contract", "count"), now)
+        assert utterance.seconds > 0  # audio again
+        built.speaker.close()
+    finally:
+        player_module.RETRY_SECONDS = saved
+    assert len(attempts) == 3
+    assert console.getvalue().count("the output device is back") == 1
+    assert "showing text until the audio device is back" not in console.getvalue()  # said once, at start

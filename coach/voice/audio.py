@@ -88,18 +88,27 @@ def build_speaker(
     echo: bool = True,
     open_output: Callable[[], Output] | None = None,
     cache: PhraseCache | None = None,
+    keep_trying: bool = False,
 ) -> SpeakerChoice:
-    """Render the session's phrases and warm up the output; fall back to console text on any failure."""
+    """Render the session's phrases and warm up the output; fall back to console text on any failure.
+
+    With ``keep_trying`` (the kiosk), a missing output device is not final: the speaker shows text
+    and keeps trying to open the device with back-off, and speaks as soon as it appears (a USB
+    speaker plugged in after boot).
+    """
     console_speaker = ConsoleSpeaker(console)
     cache = cache or PhraseCache(choice)
     opener = open_output or (lambda: AlsaOutput(device, RATE))
+    cache.get("ready")  # fails fast, with a clear line, if the speech engine cannot start
+    if cache.failed:
+        return SpeakerChoice(console_speaker, f"{next(iter(cache.failed.values()))}; the session is shown as text instead.")
     try:
-        cache.get("ready")  # fails fast, with a clear line, if the speech engine cannot start
-        if cache.failed:
-            raise DeviceError(next(iter(cache.failed.values())))
-        output = opener()
+        output: Output | None = opener()
+        notice = None
     except DeviceError as exc:
-        return SpeakerChoice(console_speaker, f"{exc}; the session is shown as text instead.")
+        if not keep_trying:
+            return SpeakerChoice(console_speaker, f"{exc}; the session is shown as text instead.")
+        output, notice = None, f"{exc}; showing text until the audio device appears."
     cache.prepare(set(texts))
     timeline = Timeline(RATE)
 
@@ -107,11 +116,17 @@ def build_speaker(
         console.write(f"coach: {message}; showing text until the audio device is back.\n")
         console.flush()
 
-    player = Player(opener, timeline, clock, on_fault=fault)
+    def recovered() -> None:
+        console.write("coach: audio: the output device is back; speaking again.\n")
+        console.flush()
+
+    player = Player(
+        opener, timeline, clock, on_fault=fault if output is not None else lambda message: None, on_recovered=recovered
+    )
     player.start(output)
-    if not player.wait_ready(WARM_UP_SECONDS):
+    if output is not None and not player.wait_ready(WARM_UP_SECONDS):
         player.close()
         return SpeakerChoice(
             console_speaker, "audio: the output device did not start playing; the session is shown as text instead."
         )
-    return SpeakerChoice(AudioSpeaker(cache, timeline, player, console_speaker if echo else None), None)
+    return SpeakerChoice(AudioSpeaker(cache, timeline, player, console_speaker if echo else None), notice)

@@ -65,11 +65,13 @@ class Player:
         self._output: Output | None = None
         self._lock = threading.Lock()
         self._position: float | None = None
+        self._started_without_output = False
         """Session time the next chunk written will be heard."""
 
     def start(self, output: Output | None = None) -> None:
         """Start playing; ``output`` is an already opened stream (so start-up errors surface early)."""
         self._output = output
+        self._started_without_output = output is None
         self._thread.start()
 
     def close(self) -> None:
@@ -86,7 +88,7 @@ class Player:
             try:
                 if self._output is None:
                     self._output = self.open_output()
-                    if attempt:
+                    if attempt or self._started_without_output:
                         self.on_recovered()
                 self.healthy = True
                 self._stream(self._output)
