@@ -136,10 +136,8 @@ def test_speaker_in_a_kiosk_waits_for_a_device_that_appears_later(tmp_path: Path
             EN, clock, ["Two."], None, console, open_output=late_device, cache=PhraseCache(EN, tmp_path), keep_trying=True
         )
         assert isinstance(built.speaker, AudioSpeaker)
-        assert (
-            built.notice
-            == "audio: cannot open output device 'default': No such file or directory; showing text until the audio device appears."
-        )
+        missing = "audio: cannot open output device 'default': No such file or directory"
+        assert built.notice == f"{missing}; showing text until the audio device appears."
         assert built.speaker.player.ready.wait(5)
         now = clock.now()
         utterance = built.speaker.speak(Say("Two.", now + 0.3, "contract", "count"), now)
