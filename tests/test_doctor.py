@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import ROOT
+
 from coach.config import LoadedSettings, Settings
 from coach.doctor import CHECKS, Finding, print_findings, run_checks
-
-from conftest import ROOT
 
 
 def test_doctor_a_failing_check_never_hides_the_others() -> None:
