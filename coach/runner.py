@@ -7,19 +7,21 @@ time speaking takes can never accumulate as drift.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from coach.adapters import Listener, NoListener, StatusDisplay
 from coach.clock import Clock
+from coach.errors import CoachError
 from coach.eventlog import EventSink
 from coach.inputs import Feed, Input, to_event
 from coach.journal import Journal
 from coach.locale import Locale
 from coach.messages import Action, Command, End, Event, Listen, Record, Say, StateChanged, Tick
 from coach.session import Session
-from coach.voice.speaker import Speaker
+from coach.voice.speaker import Speaker, Utterance
 
 REDIRECTING = frozenset({"pause", "next", "repeat", "stop"})
 """Commands after which nothing already queued for the speaker should still be heard."""
@@ -43,6 +45,7 @@ class Runner:
     """End a session left paused this long with no input (seconds; a kiosk's "walked away")."""
     status: str = ""
     _abandoned: bool = False
+    _faults: set[str] = field(default_factory=set)
     _last_input: float = 0.0
 
     def run(self, autostart: bool = True) -> str:
@@ -117,7 +120,12 @@ class Runner:
     def _perform(self, action: Action) -> None:
         now = self.clock.now()
         if isinstance(action, Say):
-            utterance = self.speaker.speak(action, now)
+            try:
+                utterance = self.speaker.speak(action, now)
+            except Exception as exc:  # a speaker bug must not end a session: show the text instead
+                self._fault("speaker", f"the speaker failed ({exc}); showing text")
+                print(action.text, file=sys.stderr)
+                utterance = Utterance(now, 0.0)
             if utterance.seconds > 0:
                 self.listener.speaking(utterance.seconds)
             self.events.emit(
@@ -147,5 +155,21 @@ class Runner:
     def _record(self, action: Record, now: float) -> None:
         fields: dict[str, Any] = dict(action.fields)
         self.events.emit(action.kind, now, **fields)
-        record_id = self.journal.append(action.kind, fields)
+        try:
+            record_id = self.journal.append(action.kind, fields)
+        except (CoachError, OSError) as exc:
+            # The session goes on; the person is told once. Only a durable record is "logged".
+            self._fault("journal", str(exc))
+            return
+        if record_id is None:  # kept in memory until the disk takes it again
+            self.events.emit("pending", self.clock.now(), kind=action.kind)
+            return
         self.events.emit("logged", self.clock.now(), kind=action.kind, id=record_id)
+
+    def _fault(self, part: str, message: str) -> None:
+        """Report a failing part once per session, never in a loop."""
+        if part in self._faults:
+            return
+        self._faults.add(part)
+        self.events.emit("fault", self.clock.now(), part=part, message=message)
+        print(f"coach: {message}", file=sys.stderr)
