@@ -10,6 +10,7 @@ unanswered goes back to idle.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -25,7 +26,7 @@ from coach.runner import Runner
 from coach.script import compile_script
 from coach.sdnotify import Notifier
 from coach.session import Session, SessionSettings
-from coach.voice.speaker import Speaker
+from coach.voice.speaker import Speaker, speak_or_show
 
 WAKE_COMMANDS = frozenset({"start", "next", "yes", "resume"})
 """Inputs that wake an idle kiosk (a button press arrives as "start")."""
@@ -56,6 +57,7 @@ class Kiosk:
     sessions: list[str] = field(default_factory=list)
     """End status of every session run, in order."""
     _speech_end: float = 0.0
+    _speaker_fault_told: bool = False
 
     def run(self, max_sessions: int | None = None) -> None:
         """Serve people until the inputs close (or ``max_sessions`` have run)."""
@@ -159,11 +161,16 @@ class Kiosk:
     def _say(self, text: str) -> None:
         """Say ``text`` after whatever is being said now (menus are instructions, not beats)."""
         now = self.clock.now()
-        utterance = self.speaker.speak(Say(text, now + self.speaker.lead, "menu", "instruction"), now)
+        utterance = speak_or_show(self.speaker, Say(text, now + self.speaker.lead, "menu", "instruction"), now, self._fault)
         self.events.emit("say", utterance.started, due=now + self.speaker.lead, text=text, phase="menu", kind="instruction")
         if utterance.seconds:
             self.listener.speaking(utterance.seconds)
         self._speech_end = max(self._speech_end, utterance.started + utterance.seconds)
+
+    def _fault(self, message: str) -> None:
+        if not self._speaker_fault_told:
+            self._speaker_fault_told = True
+            print(f"coach: {message}", file=sys.stderr)
 
     def _show(self, state: str) -> None:
         self.events.emit("state", self.clock.now(), state=state)

@@ -21,7 +21,7 @@ from coach.journal import Journal
 from coach.locale import Locale
 from coach.messages import Action, Command, End, Event, Listen, Record, Say, StateChanged, Tick
 from coach.session import Session
-from coach.voice.speaker import Speaker, Utterance
+from coach.voice.speaker import Speaker, speak_or_show
 
 REDIRECTING = frozenset({"pause", "next", "repeat", "stop"})
 """Commands after which nothing already queued for the speaker should still be heard."""
@@ -120,12 +120,7 @@ class Runner:
     def _perform(self, action: Action) -> None:
         now = self.clock.now()
         if isinstance(action, Say):
-            try:
-                utterance = self.speaker.speak(action, now)
-            except Exception as exc:  # a speaker bug must not end a session: show the text instead
-                self._fault("speaker", f"the speaker failed ({exc}); showing text")
-                print(action.text, file=sys.stderr)
-                utterance = Utterance(now, 0.0)
+            utterance = speak_or_show(self.speaker, action, now, lambda message: self._fault("speaker", message))
             if utterance.seconds > 0:
                 self.listener.speaking(utterance.seconds)
             self.events.emit(

@@ -13,7 +13,7 @@ from conftest import rating
 from coach.clock import FakeClock
 from coach.errors import JournalError
 from coach.eventlog import EventSink
-from coach.inputs import Feed
+from coach.inputs import Feed, Input
 from coach.locale import load_locale
 from coach.messages import Say
 from coach.routine import Routine
@@ -107,3 +107,35 @@ def test_faults_the_session_log_cannot_be_opened_in_a_real_process(tmp_path: Pat
     )
     assert "Traceback" not in result.stderr
     assert str(blocker) in result.stderr
+
+
+def test_faults_a_speaker_that_raises_in_the_kiosk_menu_is_survived(
+    small_pir: Routine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from coach.kiosk import Kiosk, KioskTimes
+    from coach.sdnotify import Notifier
+    from coach.session import SessionSettings
+
+    class MenuBreaks(FakeSpeaker):
+        def speak(self, say: Say, now: float) -> Utterance:
+            if say.phase == "menu":
+                raise RuntimeError("device vanished")
+            return super().speak(say, now)
+
+    clock = FakeClock()
+    inputs = [Input("command", "start", "button", 1.0), Input("rating", 1, "button", 3.0)]
+    kiosk = Kiosk(
+        [small_pir],
+        load_locale("en"),
+        clock,
+        MenuBreaks(),
+        Feed(clock, scripted=inputs),
+        lambda: FailingJournal(1000),
+        EventSink(None),
+        lambda r: SessionSettings(),
+        KioskTimes(),
+        Notifier(address=""),
+    )
+    kiosk.run(1)
+    assert kiosk.sessions == ["completed"]
+    assert capsys.readouterr().err.count("the speaker failed") == 1

@@ -9,6 +9,7 @@ microphone can be gated while the coach talks.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Protocol
 
@@ -40,6 +41,20 @@ class Speaker(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def speak_or_show(speaker: Speaker, say: Say, now: float, on_fault: Callable[[str], None]) -> Utterance:
+    """Speak, and if the speaker itself fails, show the text instead and report the fault.
+
+    The one guard around every speaker call (session cues, kiosk menus), so a speaker bug or a
+    vanished device never ends a session.
+    """
+    try:
+        return speaker.speak(say, now)
+    except Exception as exc:
+        on_fault(f"the speaker failed ({exc}); showing text")
+        print(say.text, file=sys.stderr)
+        return Utterance(now, 0.0)
 
 
 class ConsoleSpeaker:
