@@ -177,16 +177,23 @@ def _ready(side: str | None, first: bool, timeline: _Timeline, locale: Locale) -
     timeline.advance(READY_LEAD)
 
 
+def _repetition_start(
+    rep: int, total: int, side: str | None, first: bool, timeline: _Timeline, restarts: list[Restart], locale: Locale
+) -> None:
+    """Mark where a pause resumes this repetition; the side cue before the first, "Repetition 2 of 3." when there are several."""
+    restarts.append(Restart(timeline.now, rep, side))
+    if rep == 1:
+        _ready(side, first, timeline, locale)
+    if total > 1:
+        timeline.add(locale.say("repetition", n=rep, total=total), "setup", CUE, rep, side)
+        timeline.advance(READY_LEAD)
+
+
 def _pir_side(
     ex: PirExercise, side: str | None, timeline: _Timeline, restarts: list[Restart], locale: Locale, first: bool
 ) -> None:
     for rep in range(1, ex.repetitions + 1):
-        restarts.append(Restart(timeline.now, rep, side))
-        if rep == 1:
-            _ready(side, first, timeline, locale)
-        if ex.repetitions > 1:
-            timeline.add(locale.say("repetition", n=rep, total=ex.repetitions), "setup", CUE, rep, side)
-            timeline.advance(READY_LEAD)
+        _repetition_start(rep, ex.repetitions, side, first, timeline, restarts, locale)
         contract = locale.say("contract", effort=ex.effort_cue, breathing=ex.breathing_cue)
         _counted_phase(timeline, contract, "contract", ex.contract_seconds, ex.count_every, rep, side, locale)
         if ex.hold_seconds:
@@ -246,12 +253,7 @@ def _hold_side(
     ex: TimedHold, side: str | None, timeline: _Timeline, restarts: list[Restart], locale: Locale, first: bool
 ) -> None:
     for rep in range(1, ex.repetitions + 1):
-        restarts.append(Restart(timeline.now, rep, side))
-        if rep == 1:
-            _ready(side, first, timeline, locale)
-        if ex.repetitions > 1:
-            timeline.add(locale.say("repetition", n=rep, total=ex.repetitions), "setup", CUE, rep, side)
-            timeline.advance(READY_LEAD)
+        _repetition_start(rep, ex.repetitions, side, first, timeline, restarts, locale)
         start = timeline.now
         timeline.add(locale.say("hold_start", cue=ex.cue), "hold", CUE, rep, side)
         half = ex.seconds / 2
