@@ -55,12 +55,24 @@ def ensure_null_sink() -> None:
     subprocess.run(["pactl", "set-default-sink", SINK], check=True)
 
 
-def record(path: Path) -> subprocess.Popen[bytes]:
-    out = open(path, "wb")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen(
-        ["parec", "-d", f"{SINK}.monitor", f"--rate={RATE}", "--channels=1", "--format=s16le", "--raw", "--latency-msec=5"],
-        stdout=out,
-    )
+class Recorder:
+    """parec on the null sink's monitor, with a check that the recording has no gaps."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._out = open(path, "wb")  # noqa: SIM115 - closed in stop()
+        command = ["parec", "-d", f"{SINK}.monitor", f"--rate={RATE}", "--channels=1", "--format=s16le", "--raw"]
+        self.process = subprocess.Popen([*command, "--latency-msec=100"], stdout=self._out)
+        self.started = time.monotonic()
+
+    def stop(self) -> None:
+        wall = time.monotonic() - self.started
+        self.process.terminate()
+        self.process.wait()
+        self._out.close()
+        recorded = self.path.stat().st_size / 2 / RATE
+        # parec starts a little after it is launched; more than that missing means samples were dropped.
+        print(f"  recording: {recorded:.1f} s of audio over {wall:.1f} s of wall time ({wall - recorded:+.2f} s unrecorded)")
 
 
 def onsets(path: Path, min_gap: float = 0.12) -> list[float]:
@@ -118,7 +130,7 @@ def run_coach(routine: str, tmp: Path) -> tuple[list[float], list[float], list[f
     subprocess.run([sys.executable, "-m", "coach", "plan", routine], check=True, stdout=subprocess.DEVNULL, env=env)
     rendered = len(list((tmp / "cache" / "coach" / "tts").glob("*.wav")))
     print(f"cold cache: 'coach plan {routine}' rendered {rendered} phrases in {time.perf_counter() - started:.2f} s")
-    recorder = record(recording)
+    recorder = Recorder(recording)
     time.sleep(0.5)
     launched = time.monotonic()
     command = [sys.executable, "-m", "coach", "run", routine, "--events", str(events), "--state-dir", str(tmp / "state")]
@@ -131,8 +143,7 @@ def run_coach(routine: str, tmp: Path) -> tuple[list[float], list[float], list[f
         time.sleep(0.005)
     process.wait()
     time.sleep(0.5)
-    recorder.terminate()
-    recorder.wait()
+    recorder.stop()
     says = [e for e in (json.loads(line) for line in events.read_text().splitlines()) if e["type"] == "say"]
     timed = {kind: [e["due"] for e in says if e.get("kind") == kind] for kind in ("count", "cue")}
     first = (first_event if first_event is not None else float("nan")) + LEAD_SECONDS
@@ -155,12 +166,11 @@ def run_naive(counts: int, tmp: Path) -> tuple[list[float], list[float]]:
         "        e.say(str(n)); e.runAndWait()\n"
         "    time.sleep(1)\n"
     )
-    recorder = record(recording)
+    recorder = Recorder(recording)
     time.sleep(0.5)
     subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
-    recorder.terminate()
-    recorder.wait()
+    recorder.stop()
     heard = onsets(recording)
     dues = [float(n) for n in range(counts)]
     # The naive loop intends one count per second from its first count.

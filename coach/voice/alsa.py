@@ -42,7 +42,7 @@ def _library() -> ctypes.CDLL:
 class AlsaOutput:
     """A mono 16-bit playback stream on one ALSA device, kept open for the whole session."""
 
-    def __init__(self, device: str | None, rate: int, latency_seconds: float = 0.06) -> None:
+    def __init__(self, device: str | None, rate: int, latency_seconds: float = 0.1) -> None:
         self.device = device or "default"
         self.rate = rate
         self._lib = _library()
