@@ -62,7 +62,7 @@ class Recorder:
         self.path = path
         self._out = open(path, "wb")  # noqa: SIM115 - closed in stop()
         command = ["parec", "-d", f"{SINK}.monitor", f"--rate={RATE}", "--channels=1", "--format=s16le", "--raw"]
-        self.process = subprocess.Popen([*command, "--latency-msec=100"], stdout=self._out)
+        self.process = subprocess.Popen([*command, "--latency-msec=500"], stdout=self._out)
         self.started = time.monotonic()
 
     def stop(self) -> None:
