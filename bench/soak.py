@@ -47,6 +47,12 @@ class FlakyJournal:
         self.count += 1
         return self.count
 
+    def take_written(self) -> list[tuple[str, int]]:
+        return []
+
+    def take_notices(self) -> list[str]:
+        return []
+
     def close(self) -> None:
         pass
 

@@ -36,8 +36,8 @@ class Listener(Protocol):
         """``rating``, ``confirm`` or ``command``: what the session is waiting for now."""
         ...
 
-    def speaking(self, seconds: float) -> None:
-        """The coach starts speaking now for about ``seconds``: gate the microphone meanwhile."""
+    def speaking(self, seconds: float, delay: float = 0.0) -> None:
+        """The coach speaks for about ``seconds``, starting ``delay`` seconds from now: gate the microphone."""
         ...
 
 
@@ -47,5 +47,5 @@ class NoListener:
     def expect(self, what: str) -> None:
         pass
 
-    def speaking(self, seconds: float) -> None:
+    def speaking(self, seconds: float, delay: float = 0.0) -> None:
         pass

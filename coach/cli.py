@@ -25,7 +25,14 @@ from coach.voice.tts import PhraseCache, VoiceChoice
 
 EXIT_BAD_INPUT = 2
 
-EXTENSIONS: tuple[str, ...] = ("coach.run_cli", "coach.voice.say_cli", "coach.controls.cli", "coach.doctor")
+EXTENSIONS: tuple[str, ...] = (
+    "coach.run_cli",
+    "coach.voice.say_cli",
+    "coach.voice.cli",
+    "coach.controls.cli",
+    "coach.records_cli",
+    "coach.doctor",
+)
 """Modules that add subcommands: each has ``register(commands)`` taking the subparsers object
 and setting ``handler`` (a function from the parsed arguments to an exit status)."""
 

@@ -1,26 +1,36 @@
-"""The session log: one ``Journal`` interface, and the interim JSON Lines store behind it.
+"""The session log: one ``Journal`` interface, where it lives, and how to open it.
 
-Every record is durable (written, flushed and ``fsync``-ed) before :meth:`Journal.append` returns,
-so the ``logged`` event and any "got it" that follows describe something that survives a pulled
-plug. A line torn by a crash mid-write is left on a line of its own, so every other line stays
-readable.
+The store is SQLite (:class:`coach.store.SqliteJournal`, opened by :func:`open_journal`). A record is
+durable before :meth:`Journal.append` returns its id, so the ``logged`` event and any "got it" that
+follows describe something that survives a pulled plug. When the disk refuses a write (full,
+read-only) ``append`` returns ``None``: the record is kept in memory and written later, and
+:meth:`Journal.take_written` reports it then.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
 import os
-import uuid
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from coach.errors import JournalError
 
+if TYPE_CHECKING:
+    from coach.store import SqliteJournal
+
 
 class Journal(Protocol):
-    def append(self, kind: str, fields: dict[str, Any]) -> int:
-        """Store one record durably; return its id."""
+    def append(self, kind: str, fields: dict[str, Any]) -> int | None:
+        """Store one record; return its id once it is durable, or ``None`` if it is only kept in memory
+        for now (the disk refused it): then no ``logged`` event may be given for it yet."""
+        ...
+
+    def take_written(self) -> list[tuple[str, int]]:
+        """Records ``append`` kept in memory that are durable now, as ``(kind, id)``, each reported once."""
+        ...
+
+    def take_notices(self) -> list[str]:
+        """One-line notices for a person (a damaged log moved aside, a full disk), each reported once."""
         ...
 
     def close(self) -> None: ...
@@ -29,6 +39,26 @@ class Journal(Protocol):
 def default_state_dir() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "coach"
+
+
+def resolve_state_dir(option: str | None, configured: str | None) -> Path:
+    """The state folder: ``--state-dir``, else the config's ``state_dir``, else :func:`default_state_dir`."""
+    if option:
+        return Path(option).expanduser()
+    if configured:
+        return Path(configured).expanduser()
+    return default_state_dir()
+
+
+def open_journal(state_dir: Path, profile: str | None = None) -> SqliteJournal:
+    """The session log in ``state_dir/coach.db``; sessions it writes carry the clinic ``profile`` code.
+
+    Never fails for a full or read-only disk (it keeps records in memory and says so through
+    ``take_notices``); raises :class:`~coach.errors.JournalError` only for a log written by a newer coach.
+    """
+    from coach.store import SqliteJournal
+
+    return SqliteJournal(state_dir, profile)
 
 
 def ensure_private_dir(path: Path) -> Path:
@@ -40,60 +70,6 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-class JsonlJournal:
-    """Append-only JSON Lines file ``journal.jsonl`` in the state directory."""
-
-    FILENAME = "journal.jsonl"
-
-    def __init__(self, state_dir: Path) -> None:
-        ensure_private_dir(state_dir)
-        self.path = state_dir / self.FILENAME
-        self.session_id = uuid.uuid4().hex[:12]
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            self._file = os.fdopen(fd, "a", encoding="utf-8")
-            self._next_id = self._count_lines() + 1
-            if self._torn():
-                self._file.write("\n")
-                self._next_id += 1
-        except OSError as exc:
-            raise JournalError(f"{self.path}: cannot open the session log: {exc.strerror or exc}") from None
-
-    def _count_lines(self) -> int:
-        with open(self.path, "rb") as f:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 16), b""))
-
-    def _torn(self) -> bool:
-        size = self.path.stat().st_size
-        if size == 0:
-            return False
-        with open(self.path, "rb") as f:
-            f.seek(size - 1)
-            return f.read(1) != b"\n"
-
-    def append(self, kind: str, fields: dict[str, Any]) -> int:
-        record_id = self._next_id
-        record = {
-            "id": record_id,
-            "session": self.session_id,
-            "kind": kind,
-            "wall": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds"),
-            **fields,
-        }
-        try:
-            self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
-            self._file.flush()
-            os.fsync(self._file.fileno())
-        except OSError as exc:
-            raise JournalError(f"{self.path}: cannot write the session log: {exc.strerror or exc}") from None
-        self._next_id += 1
-        return record_id
-
-    def close(self) -> None:
-        if not self._file.closed:
-            self._file.close()
-
-
 class MemoryJournal:
     """A journal that keeps records in a list (tests, and ``--simulate`` without a state dir)."""
 
@@ -103,6 +79,12 @@ class MemoryJournal:
     def append(self, kind: str, fields: dict[str, Any]) -> int:
         self.records.append({"id": len(self.records) + 1, "kind": kind, **fields})
         return len(self.records)
+
+    def take_written(self) -> list[tuple[str, int]]:
+        return []
+
+    def take_notices(self) -> list[str]:
+        return []
 
     def close(self) -> None:
         pass

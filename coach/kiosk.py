@@ -154,6 +154,8 @@ class Kiosk:
             self.sessions.append(runner.run())
         finally:
             journal.close()
+            for notice in journal.take_notices():
+                print(f"coach: {notice}", file=sys.stderr)
             self.speaker.interrupt(self.clock.now())
 
     # --- output -----------------------------------------------------------------------------
@@ -164,7 +166,7 @@ class Kiosk:
         utterance = speak_or_show(self.speaker, Say(text, now + self.speaker.lead, "menu", "instruction"), now, self._fault)
         self.events.emit("say", utterance.started, due=now + self.speaker.lead, text=text, phase="menu", kind="instruction")
         if utterance.seconds:
-            self.listener.speaking(utterance.seconds)
+            self.listener.speaking(utterance.seconds, delay=max(0.0, utterance.started - now))
         self._speech_end = max(self._speech_end, utterance.started + utterance.seconds)
 
     def _fault(self, message: str) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from coach.adapters import InputSource, StatusDisplay
+from coach.adapters import InputSource, Listener, NoListener, StatusDisplay
 from coach.app import load_named, open_events, session_settings
 from coach.clock import Clock, FakeClock, MonotonicClock
 from coach.config import LoadedSettings, Settings, load_settings
@@ -21,15 +21,16 @@ from coach.controls import build_controls
 from coach.errors import ConfigError
 from coach.eventlog import EventSink
 from coach.inputs import Feed, Input, KeyboardInput, read_input_script
-from coach.journal import Journal, JsonlJournal, MemoryJournal, default_state_dir
+from coach.journal import Journal, MemoryJournal, open_journal, resolve_state_dir
 from coach.kiosk import Kiosk, KioskTimes
-from coach.locale import load_locale
+from coach.locale import Locale, load_locale
 from coach.routine import Routine
 from coach.runner import Runner
 from coach.script import compile_script
 from coach.sdnotify import Notifier
 from coach.session import Session
 from coach.voice.audio import AudioSpeaker, build_speaker
+from coach.voice.listener import build_listener
 from coach.voice.speaker import ConsoleSpeaker, Speaker
 from coach.voice.tts import VoiceChoice
 
@@ -61,6 +62,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--events", metavar="FILE", help="write JSON Lines events to FILE ('-' for stdout)")
     parser.add_argument("--state-dir", metavar="DIR", help="where the session log is written")
     parser.add_argument("--no-voice", action="store_true", help="console text only, no audio")
+    parser.add_argument("--model", metavar="DIR", help="vosk model folder for voice input (default: from the config)")
 
 
 def _positive_float(text: str) -> float:
@@ -81,8 +83,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     feed, clock, events, console = _inputs_and_outputs(args)
     journal = _journal(args, loaded)
     speaker = _speaker(args, loaded, routine.language, clock, session.phrases(), console)
-    sources = _hardware_inputs(args, loaded, locale.language, feed)
-    runner = Runner(session, clock, speaker, journal, events, locale, feed, displays=sources.displays)
+    sources = _hardware_inputs(args, loaded, locale, feed)
+    runner = Runner(session, clock, speaker, journal, events, locale, feed, listener=sources.listener, displays=sources.displays)
     _start_clock(speaker, clock)
     try:
         status = runner.run()
@@ -92,7 +94,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         sources.close()
         speaker.close()
-        journal.close()
+        _close_journal(journal)
         events.close()
     return 0 if status != "interrupted" else 130
 
@@ -103,18 +105,33 @@ class _Sources:
 
     running: list[InputSource] = field(default_factory=list)
     displays: list[StatusDisplay] = field(default_factory=list)
+    listener: Listener = field(default_factory=NoListener)
 
     def close(self) -> None:
         for source in self.running:
             source.close()
 
 
-def _hardware_inputs(args: argparse.Namespace, loaded: LoadedSettings, language: str, feed: Feed) -> _Sources:
-    """Buttons, LED and motion sensor when there is GPIO; one line saying what is missing."""
+def _hardware_inputs(args: argparse.Namespace, loaded: LoadedSettings, locale: Locale, feed: Feed) -> _Sources:
+    """Voice (microphone and model), buttons, LED and motion sensor, where present; one line for
+    each that is missing."""
     sources = _Sources()
     if args.simulate:
         return sources
-    controls, why = build_controls(loaded.settings.controls, language)
+    recognition = loaded.settings.recognition
+    listener = build_listener(
+        locale,
+        enabled=recognition.enabled,
+        model_path=recognition.model_path,
+        model_override=args.model,
+        input_device=loaded.settings.audio.input_device,
+    )
+    if listener is not None:
+        listener.start(feed.inbox)
+        feed.live = True
+        sources.running.append(listener)
+        sources.listener = listener
+    controls, why = build_controls(loaded.settings.controls, locale.language)
     if why:
         print(f"coach: {why}", file=sys.stderr)
     if controls is not None:
@@ -139,7 +156,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     feed, clock, events, console = _inputs_and_outputs(args)
     texts = _kiosk_phrases(routines, loaded)
     speaker = _speaker(args, loaded, locale.language, clock, texts, console, keep_trying=True)
-    sources = _hardware_inputs(args, loaded, locale.language, feed)
+    sources = _hardware_inputs(args, loaded, locale, feed)
     kiosk = Kiosk(
         routines,
         locale,
@@ -151,6 +168,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
         lambda routine: session_settings(loaded, routine),
         KioskTimes(),
         Notifier(),
+        listener=sources.listener,
         displays=sources.displays,
     )
     _start_clock(speaker, clock)
@@ -217,10 +235,17 @@ def _speaker(
 
 
 def _journal(args: argparse.Namespace, loaded: LoadedSettings) -> Journal:
-    """A simulated session is not exercise done: it is logged only when a state dir is given."""
-    if args.state_dir:
-        return JsonlJournal(Path(args.state_dir))
-    if args.simulate:
+    """The SQLite session log; a simulated session is not exercise done, so it is logged only when
+    a state dir is given."""
+    if args.simulate and not args.state_dir:
         return MemoryJournal()
-    configured = loaded.settings.state_dir
-    return JsonlJournal(Path(configured).expanduser() if configured else default_state_dir())
+    journal = open_journal(resolve_state_dir(args.state_dir, loaded.settings.state_dir), loaded.settings.profile)
+    for notice in journal.take_notices():
+        print(f"coach: {notice}", file=sys.stderr)
+    return journal
+
+
+def _close_journal(journal: Journal) -> None:
+    journal.close()
+    for notice in journal.take_notices():  # e.g. how many records could not be saved
+        print(f"coach: {notice}", file=sys.stderr)

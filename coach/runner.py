@@ -122,7 +122,7 @@ class Runner:
         if isinstance(action, Say):
             utterance = speak_or_show(self.speaker, action, now, lambda message: self._fault("speaker", message))
             if utterance.seconds > 0:
-                self.listener.speaking(utterance.seconds)
+                self.listener.speaking(utterance.seconds, delay=max(0.0, utterance.started - now))
             self.events.emit(
                 "say",
                 utterance.started,
@@ -156,10 +156,16 @@ class Runner:
             # The session goes on; the person is told once. Only a durable record is "logged".
             self._fault("journal", str(exc))
             return
+        at = self.clock.now()
+        for notice in self.journal.take_notices():  # a full disk, and later "written again": each told once
+            self.events.emit("notice", at, text=notice)
+            print(f"coach: {notice}", file=sys.stderr)
+        for kind, late_id in self.journal.take_written():  # records kept in memory that are durable now
+            self.events.emit("logged", at, kind=kind, id=late_id)
         if record_id is None:  # kept in memory until the disk takes it again
-            self.events.emit("pending", self.clock.now(), kind=action.kind)
+            self.events.emit("pending", at, kind=action.kind)
             return
-        self.events.emit("logged", self.clock.now(), kind=action.kind, id=record_id)
+        self.events.emit("logged", at, kind=action.kind, id=record_id)
 
     def _fault(self, part: str, message: str) -> None:
         """Report a failing part once per session, never in a loop."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -109,13 +110,15 @@ def test_cli_run_writes_a_private_durable_log(tmp_path: Path) -> None:
     script.write_text("24 rating 2\n", encoding="utf-8")
     result = coach("run", "quick-start", "--simulate", "--state-dir", str(state), "--input-script", str(script), "--events", "-")
     assert result.returncode == 0, result.stderr
-    log = state / "journal.jsonl"
+    log = state / "coach.db"
     assert stat.S_IMODE(state.stat().st_mode) == 0o700
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
-    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    with sqlite3.connect(log) as db:
+        records = db.execute("SELECT id, kind FROM records ORDER BY id").fetchall()
+        ratings = db.execute("SELECT value FROM ratings").fetchall()
     logged = [e for e in events_of(result.stdout) if e["type"] == "logged"]
-    assert [(r["id"], r["kind"]) for r in records] == [(e["id"], e["kind"]) for e in logged]
-    assert any(r["kind"] == "rating" and r["value"] == 2 for r in records)
+    assert records == [(e["id"], e["kind"]) for e in logged]
+    assert (2,) in ratings
 
 
 def test_cli_real_time_run_at_high_speed(tmp_path: Path) -> None:

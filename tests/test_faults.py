@@ -36,6 +36,12 @@ class FailingJournal:
         self.records.append({"kind": kind, **fields})
         return len(self.records)
 
+    def take_written(self) -> list[tuple[str, int]]:
+        return []
+
+    def take_notices(self) -> list[str]:
+        return []
+
     def close(self) -> None:
         pass
 

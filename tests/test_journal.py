@@ -1,49 +1,41 @@
-"""The interim JSON Lines journal: durable, private, and readable after a torn write."""
+"""The journal seam: opening the SQLite store, the memory journal, the state folder; and the interim
+JSON Lines journal (durable, private, readable after a torn write) until the CLI stops using it."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import stat
 from pathlib import Path
 
-from coach.journal import JsonlJournal
+import pytest
 
 
-def test_journal_records_are_numbered_and_private(tmp_path: Path) -> None:
-    state = tmp_path / "state"
-    journal = JsonlJournal(state)
+def test_journal_open_journal_is_the_sqlite_store(tmp_path: Path) -> None:
+    from coach.journal import open_journal
+    from coach.store import SqliteJournal
+
+    journal = open_journal(tmp_path / "state", profile="K-17")
+    assert isinstance(journal, SqliteJournal)
+    assert journal.append("session", {"routine": "r"}) == 1
+    assert journal.take_written() == [] and journal.take_notices() == []
+    journal.close()
+    assert (tmp_path / "state" / "coach.db").is_file()
+    assert not (tmp_path / "state" / "journal.jsonl").exists()
+
+
+def test_journal_memory_journal_keeps_the_protocol() -> None:
+    from coach.journal import MemoryJournal
+
+    journal = MemoryJournal()
     assert journal.append("session", {"at": 0.0}) == 1
-    assert journal.append("rating", {"at": 3.0, "value": 4}) == 2
-    journal.close()
-    lines = [json.loads(line) for line in (state / "journal.jsonl").read_text().splitlines()]
-    assert [(r["id"], r["kind"]) for r in lines] == [(1, "session"), (2, "rating")]
-    assert stat.S_IMODE(state.stat().st_mode) == 0o700
-    assert stat.S_IMODE((state / "journal.jsonl").stat().st_mode) == 0o600
+    assert journal.take_written() == [] and journal.take_notices() == []
+    assert journal.records == [{"id": 1, "kind": "session", "at": 0.0}]
 
 
-def test_journal_ids_continue_across_sessions(tmp_path: Path) -> None:
-    first = JsonlJournal(tmp_path)
-    first.append("session", {})
-    first.close()
-    second = JsonlJournal(tmp_path)
-    assert second.append("session", {}) == 2
-    assert second.session_id != first.session_id
+def test_journal_state_dir_option_then_config_then_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from coach.journal import resolve_state_dir
 
-
-def test_journal_torn_last_line_stays_isolated(tmp_path: Path) -> None:
-    journal = JsonlJournal(tmp_path)
-    journal.append("session", {})
-    journal.close()
-    with open(tmp_path / "journal.jsonl", "a") as f:
-        f.write('{"id": 2, "kind": "rat')  # the plug was pulled mid-write
-    again = JsonlJournal(tmp_path)
-    record_id = again.append("rating", {"value": 3})
-    again.close()
-    lines = (tmp_path / "journal.jsonl").read_text().splitlines()
-    assert json.loads(lines[record_id - 1])["value"] == 3
-    readable = []
-    for line in lines:
-        with contextlib.suppress(json.JSONDecodeError):
-            readable.append(json.loads(line))
-    assert [r["kind"] for r in readable] == ["session", "rating"]
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    assert resolve_state_dir("/a", "/b") == Path("/a")
+    assert resolve_state_dir(None, "/b") == Path("/b")
+    assert resolve_state_dir(None, None) == tmp_path / "xdg" / "coach"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert resolve_state_dir(None, "~/logs") == tmp_path / "home" / "logs"

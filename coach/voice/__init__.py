@@ -1,1 +1,2 @@
-"""Voice adapters: speaking (``Speaker``) and, later, hearing. Only these modules touch audio."""
+"""Voice adapters: speaking (pyttsx3 phrase cache, ALSA player) and hearing (vosk listener).
+Only these modules touch audio."""

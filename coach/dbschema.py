@@ -1,0 +1,149 @@
+"""The schema of ``coach.db``: its migrations, and how a record's fields map to columns.
+
+One table holds every record: typed columns for the fields that reports and exports query, and
+JSON (``extra``) for the rest, so a record reads back exactly as it was appended and a commit
+touches as few pages as possible (SD cards). Views (``ratings``, ``exercise_results``,
+``safety_events``) give each kind its own shape for anyone reading the file with ``sqlite3``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from coach.errors import JournalError
+
+
+class NewerSchemaError(JournalError):
+    """The log was written by a newer coach; it is left untouched."""
+
+
+MIGRATIONS: list[tuple[str, ...]] = [
+    # 1: sessions, their records, and views a person can query with the sqlite3 shell.
+    (
+        """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
+        # A random id for this database: exports name records uniquely with it (FHIR fullUrl).
+        """INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))))""",
+        """CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,          -- the id of the session's own 'session' record
+            routine TEXT NOT NULL,           -- routine id
+            version TEXT,                    -- short hash of the routine file's bytes
+            title TEXT,
+            language TEXT,
+            profile TEXT,                    -- clinic profile code (never a name), or NULL
+            started TEXT NOT NULL,           -- wall clock, ISO 8601 UTC
+            ended TEXT,                      -- wall clock of its last record, ISO 8601 UTC
+            status TEXT,                     -- completed, stopped, stopped-for-pain, interrupted; NULL while open
+            exercises_done INTEGER,
+            exercises_total INTEGER
+        )""",
+        """CREATE TABLE records (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,  -- the id announced by the 'logged' event; never reused
+            session_id INTEGER REFERENCES sessions(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,              -- session exercise rating safety pause resume repeat stop session_end
+            wall TEXT NOT NULL,              -- wall clock when written, ISO 8601 UTC
+            at REAL,                         -- session seconds
+            exercise TEXT,
+            value INTEGER,                   -- a pain rating 0-10
+            status TEXT,
+            source TEXT,
+            moment TEXT,                     -- before, exercise, after, unprompted
+            confirmed TEXT,
+            ex_index INTEGER,                -- the exercise's index in the routine
+            repetitions INTEGER,             -- repetitions started
+            rule TEXT,
+            action TEXT,
+            reason TEXT,
+            during TEXT,
+            extra TEXT NOT NULL DEFAULT '{}' -- JSON: the record's other fields
+        )""",
+        """CREATE VIEW ratings AS
+            SELECT id, session_id, wall, at, value, status, source, moment,
+                   moment <> 'unprompted' AS prompted, exercise, confirmed
+            FROM records WHERE kind = 'rating'""",
+        """CREATE VIEW exercise_results AS
+            SELECT id, session_id, wall, at, exercise, ex_index, status, repetitions
+            FROM records WHERE kind = 'exercise'""",
+        """CREATE VIEW safety_events AS
+            SELECT id, session_id, wall, at, rule, action, reason, json_extract(extra, '$.rating') AS rating
+            FROM records WHERE kind = 'safety'""",
+    ),
+]
+"""Schema versions: ``MIGRATIONS[n]`` takes a database from ``user_version`` n to n + 1. Only append."""
+
+COLUMNS: dict[str, tuple[str, type]] = {
+    "at": ("at", float),
+    "exercise": ("exercise", str),
+    "value": ("value", int),
+    "status": ("status", str),
+    "source": ("source", str),
+    "moment": ("moment", str),
+    "confirmed": ("confirmed", str),
+    "index": ("ex_index", int),
+    "repetitions_started": ("repetitions", int),
+    "rule": ("rule", str),
+    "action": ("action", str),
+    "reason": ("reason", str),
+    "during": ("during", str),
+}
+"""Record fields with a column of their own (field -> column, type); any other field goes to ``extra``."""
+
+
+def split_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """Columns for the fields that have one (of the right type), and JSON for every other field.
+
+    A field whose value is ``None`` is kept in the JSON, so a record reads back with the same keys.
+    Nothing in a record can make the insert fail, so no record can block the ones after it.
+    """
+    columns: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for name, value in fields.items():
+        column = COLUMNS.get(name)
+        if column is not None and _fits(value, column[1]):
+            columns[column[0]] = value
+        else:
+            extra[name] = value
+    return columns, json.dumps(extra, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+def join_fields(row: sqlite3.Row) -> dict[str, Any]:
+    """The record's fields as they were appended (the inverse of :func:`split_fields`)."""
+    fields: dict[str, Any] = {}
+    for name, (column, _) in COLUMNS.items():
+        value = row[column]
+        if value is not None:
+            fields[name] = value
+    fields.update(json.loads(row["extra"]))
+    return fields
+
+
+def _fits(value: Any, kind: type) -> bool:
+    if isinstance(value, bool):
+        return False
+    if kind is float:
+        return isinstance(value, int | float)
+    return isinstance(value, kind)
+
+
+def migrate(conn: sqlite3.Connection, path: Path, migrations: Sequence[Iterable[str]] | None = None) -> int:
+    """Bring the schema to the newest version, one committed step at a time; return the version."""
+    steps = MIGRATIONS if migrations is None else migrations
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    if version > len(steps):
+        raise NewerSchemaError(
+            f"{path}: written by a newer coach (schema version {version}, this one knows {len(steps)}); left untouched"
+        )
+    for number, statements in enumerate(steps[version:], start=version + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number:d}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(steps)

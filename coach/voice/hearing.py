@@ -1,0 +1,273 @@
+"""From audio frames to heard words: VAD, microphone gate, recogniser, endpointing.
+
+:class:`Hearing` is the whole path from a microphone frame to an utterance, with no threads and
+no clock of its own: every frame comes with the time it was captured, and the coach's speech is
+announced with the time it started. So the same code runs live (``VoskListener``), on a file
+(``coach hear``) and in tests, frame for frame.
+
+- **CPU**: only frames the energy VAD calls speech (plus a short pre-roll) reach the recogniser;
+  on silence it costs one RMS per 30 ms frame.
+- **Never hear itself**: while the coach speaks (``speaking(at, seconds)``, plus a lead and a
+  tail for output latency and echo) no frame goes anywhere. An utterance still being spoken when
+  the gate closes is discarded (it would span the coach's voice); one already in its closing
+  silence is finished from the audio before the gate. After the gate, speech may start only once
+  the room has been quiet for a frame, so the tail of the coach's own voice never opens it.
+- **Endpointing**: the VAD ends an utterance after ``hangover_seconds`` of quiet; sooner, after
+  ``quick_end_seconds``, when the partial result already reads as a command through the one word
+  parser (ratings wait for the full hangover: "일" may still become "일곱", and they are
+  confirmed anyway). Kaldi's own endpoint (0.5 s in the model's conf) is honoured too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from coach.locale import Locale
+from coach.voice.grammar import UNK, Vocabulary
+from coach.voice.vad import FRAME_BYTES, RATE, EnergyVad, Phase, VadSettings, VadStep
+from coach.words import ParsedCommand, parse_words
+
+
+class Recognizer(Protocol):
+    """The part of vosk's ``KaldiRecognizer`` the coach uses (results as parsed JSON)."""
+
+    def accept(self, frame: bytes) -> bool:
+        """Decode ``frame``; true when the recogniser's own endpoint closed an utterance."""
+        ...
+
+    def result(self) -> dict[str, Any]: ...
+
+    def partial(self) -> str: ...
+
+    def final(self) -> dict[str, Any]: ...
+
+    def reset(self) -> None: ...
+
+
+class VoskRecognizer:
+    """A grammar-restricted vosk recogniser with word timings and confidences."""
+
+    def __init__(self, model: Any, grammar_json: str) -> None:
+        import vosk
+
+        self.model = model
+        self.grammar_json = grammar_json
+        self._rec = vosk.KaldiRecognizer(model, RATE, grammar_json)
+        self._rec.SetWords(True)
+
+    def fresh(self) -> VoskRecognizer:
+        """A new recogniser on the same model and grammar."""
+        return VoskRecognizer(self.model, self.grammar_json)
+
+    def accept(self, frame: bytes) -> bool:
+        return bool(self._rec.AcceptWaveform(frame))
+
+    def result(self) -> dict[str, Any]:
+        return dict(json.loads(self._rec.Result()))
+
+    def partial(self) -> str:
+        return str(json.loads(self._rec.PartialResult()).get("partial", ""))
+
+    def final(self) -> dict[str, Any]:
+        return dict(json.loads(self._rec.FinalResult()))
+
+    def reset(self) -> None:
+        self._rec.Reset()
+
+
+@dataclass(frozen=True)
+class HearingSettings:
+    min_confidence: float = 0.45
+    """A word the recogniser is less sure of than this becomes ``[unk]`` (0-1)."""
+    quick_end_seconds: float = 0.12
+    """Quiet after a partial result that reads as a command, to act on it (seconds)."""
+    gate_lead_seconds: float = 0.1
+    """The microphone gate opens this long before the coach's speech starts (seconds)."""
+    gate_tail_seconds: float = 0.4
+    """...and stays closed this long after it should have ended: output latency and echo (seconds)."""
+    vad: VadSettings = field(default_factory=VadSettings)
+
+
+@dataclass(frozen=True)
+class HeardWord:
+    word: str
+    conf: float
+    start: float
+    """Audio time (seconds, the capture clock)."""
+    end: float
+    kept: bool
+    why: str = ""
+    """Why a word was not kept: ``absorber``, ``unk``, ``low-confidence``, ``not-a-locale-word``."""
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One utterance as recognised, filtered for the parser."""
+
+    text: str
+    """The words for the parser: every word not kept is ``[unk]``, so the strict parser rejects it."""
+    raw: str
+    """What the recogniser said."""
+    words: tuple[HeardWord, ...]
+    start: float
+    """Audio time of the first frame handed to the recogniser (the pre-roll included)."""
+    end: float
+    """Audio time of the end of the last word, or of the last frame."""
+    at: float
+    """Audio time of the frame that closed it: ``at - end`` is the endpointing delay."""
+    endpoint: str
+    """``vad``, ``quick``, ``vosk``, ``gate``, ``too-long``, ``stream-end``."""
+
+    @property
+    def meaningful(self) -> bool:
+        """Some word of the locale was heard with confidence."""
+        return any(w.kept for w in self.words)
+
+
+@dataclass
+class HearingStats:
+    frames: int = 0
+    recognised_frames: int = 0
+    """Frames handed to the recogniser (the rest cost only the VAD)."""
+    gated_frames: int = 0
+    discarded: int = 0
+    """Utterances dropped because the coach started speaking during them."""
+    utterances: int = 0
+
+
+class Hearing:
+    """VAD + gate + recogniser + endpointing over timed frames (see the module docstring)."""
+
+    def __init__(
+        self, recognizer: Recognizer, vocabulary: Vocabulary, locale: Locale, settings: HearingSettings | None = None
+    ) -> None:
+        self.recognizer = recognizer
+        self.vocabulary = vocabulary
+        self.locale = locale
+        self.settings = settings or HearingSettings()
+        self.vad = EnergyVad(self.settings.vad)
+        self.stats = HearingStats()
+        self._gates: list[tuple[float, float]] = []
+        self._pending = b""
+        self._fed_samples = 0
+        self._utterance: tuple[float, float] | None = None
+        """(recogniser time, audio time) at the first frame of the utterance being decoded."""
+        self._start = 0.0
+        self._last_t = 0.0
+
+    # --- inputs ------------------------------------------------------------------------------
+
+    def speaking(self, at: float, seconds: float) -> None:
+        """The coach starts speaking at audio time ``at`` for ``seconds``: hear nothing meanwhile."""
+        start = at - self.settings.gate_lead_seconds
+        end = at + max(0.0, seconds) + self.settings.gate_tail_seconds
+        self._gates = [g for g in self._gates if g[1] >= self._last_t - 1.0]
+        self._gates.append((start, end))
+
+    def gated_at(self, t: float) -> bool:
+        return any(start <= t < end for start, end in self._gates)
+
+    def feed(self, chunk: bytes, t_end: float) -> list[Heard]:
+        """Process ``chunk`` (16 kHz mono s16le) whose last sample was captured at ``t_end``."""
+        data = self._pending + chunk
+        usable = len(data) - len(data) % FRAME_BYTES
+        self._pending = data[usable:]
+        heard: list[Heard] = []
+        for offset in range(0, usable, FRAME_BYTES):
+            frame_end = t_end - (len(data) - offset - FRAME_BYTES) / (2 * RATE)
+            heard.extend(self._frame(data[offset : offset + FRAME_BYTES], frame_end))
+        return heard
+
+    def flush(self) -> list[Heard]:
+        """The stream ended: finish any utterance in progress."""
+        if self._utterance is None:
+            return []
+        self.vad.reset()
+        return self._finish("stream-end", self._last_t)
+
+    # --- one frame ---------------------------------------------------------------------------
+
+    def _frame(self, frame: bytes, t_end: float) -> list[Heard]:
+        self.stats.frames += 1
+        t_start = t_end - len(frame) / (2 * RATE)
+        self._last_t = t_end
+        if self.gated_at(t_start) or self.gated_at(t_end - 1e-6):
+            return self._gated()
+        step = self.vad.process(frame)
+        out: list[Heard] = []
+        if step.started:
+            self._start = t_start - (len(step.frames) - 1) * len(frame) / (2 * RATE)
+            self._utterance = (self._fed_samples / RATE, self._start)
+        if self._utterance is None:
+            return out
+        for item in step.frames:
+            out.extend(self._decode(item, t_end))
+        if step.ended:
+            out.extend(self._finish("too-long" if step.forced else "vad", t_end))
+        elif self._reads_as_command(step):
+            self.vad.reset()
+            out.extend(self._finish("quick", t_end))
+        return out
+
+    def _reads_as_command(self, step: VadStep) -> bool:
+        """In the closing quiet, the partial result is already a command (through the one parser)."""
+        if step.phase is not Phase.HANGOVER or step.quiet_seconds + 1e-9 < self.settings.quick_end_seconds:
+            return False
+        return isinstance(parse_words(self.recognizer.partial(), self.locale), ParsedCommand)
+
+    def _decode(self, frame: bytes, t_end: float) -> list[Heard]:
+        self.stats.recognised_frames += 1
+        self._fed_samples += len(frame) // 2
+        if self.recognizer.accept(frame):
+            heard = self._heard(self.recognizer.result(), "vosk", t_end)
+            return [heard] if heard is not None else []
+        return []
+
+    def _gated(self) -> list[Heard]:
+        self.stats.gated_frames += 1
+        out: list[Heard] = []
+        if self.vad.phase is Phase.HANGOVER and self._utterance is not None:
+            out = self._finish("gate", self._last_t)  # ended before the coach spoke: keep it
+        elif self._utterance is not None:
+            self.recognizer.reset()  # still speaking when the coach started: it spans the coach's voice
+            self._utterance = None
+            self.stats.discarded += 1
+        self.vad.reset(armed=False)
+        return out
+
+    def _finish(self, endpoint: str, t_end: float) -> list[Heard]:
+        result = self.recognizer.final()
+        heard = self._heard(result, endpoint, t_end)
+        self._utterance = None
+        return [heard] if heard is not None else []
+
+    def _heard(self, result: dict[str, Any], endpoint: str, t_end: float) -> Heard | None:
+        assert self._utterance is not None
+        rec0, audio0 = self._utterance
+        words = tuple(self._word(item, audio0 - rec0) for item in result.get("result", []))
+        if not words:
+            return None
+        self.stats.utterances += 1
+        return Heard(
+            text=" ".join(w.word if w.kept else UNK for w in words),
+            raw=str(result.get("text", "")),
+            words=words,
+            start=self._start,
+            end=words[-1].end,
+            at=t_end,
+            endpoint=endpoint,
+        )
+
+    def _word(self, item: dict[str, Any], shift: float) -> HeardWord:
+        word, conf = str(item.get("word", "")), float(item.get("conf", 0.0))
+        vocabulary = self.vocabulary
+        if word in vocabulary.words:
+            why = "" if conf >= self.settings.min_confidence else "low-confidence"
+        elif word in vocabulary.absorbers:
+            why = "absorber"
+        else:
+            why = "unk" if word == UNK else "not-a-locale-word"
+        start, end = float(item.get("start", 0.0)) + shift, float(item.get("end", 0.0)) + shift
+        return HeardWord(word, round(conf, 3), round(start, 3), round(end, 3), kept=not why, why=why)

@@ -1,0 +1,275 @@
+"""The listener's threads with fakes: a missing or unplugged microphone, overflow, closing, the gate."""
+
+from __future__ import annotations
+
+import queue
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from coach.inputs import Input
+from coach.locale import Locale, load_locale
+from coach.voice.capture import ArecordSource, AudioSource, MicrophoneError, WavSource
+from coach.voice.fakes import FakeRecognizer, silence, tone
+from coach.voice.grammar import build_vocabulary
+from coach.voice.hearing import Hearing
+from coach.voice.listener import VoskListener, build_listener
+from coach.voice.models import ModelError
+from coach.voice.vad import FRAME_BYTES
+
+SPEECH = silence(0.5) + tone(0.5) + silence(1.0)
+
+
+def hearing_with(en: Locale, *texts: str, recognizer: FakeRecognizer | None = None) -> Hearing:
+    recognizer = recognizer or FakeRecognizer()
+    for text in texts:
+        recognizer.feed(text)
+    return Hearing(recognizer, build_vocabulary(en, lambda w: True), en)
+
+
+class Unplugged:
+    """A live microphone that gives ``chunks`` chunks of ``pcm``, then fails (or fails to open)."""
+
+    live = True
+
+    def __init__(self, pcm: bytes = b"", chunks: int = 0, reason: str = "audio open error: No such device") -> None:
+        self.description = "arecord -D plughw:CARD=Mic"
+        self.pcm, self.chunks, self.reason = pcm, chunks, reason
+        self.opened = self.closed = 0
+
+    def open(self) -> None:
+        self.opened += 1
+        if not self.chunks:
+            raise MicrophoneError(f"{self.description}: {self.reason}")
+
+    def read(self) -> bytes:
+        if self.chunks:
+            self.chunks -= 1
+            chunk, self.pcm = self.pcm[:FRAME_BYTES], self.pcm[FRAME_BYTES:]
+            return chunk
+        raise MicrophoneError(f"{self.description}: read error: No such device")
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def sources(*items: AudioSource) -> Callable[[], AudioSource]:
+    it: Iterator[AudioSource] = iter(items)
+    return lambda: next(it)
+
+
+def drain(inbox: queue.Queue[Input]) -> list[Input]:
+    return [inbox.get_nowait() for _ in range(inbox.qsize())]
+
+
+def test_listen_listener_missing_microphone_is_one_line_then_it_comes_back(en: Locale) -> None:
+    reports: list[str] = []
+    missing = [Unplugged() for _ in range(4)]
+    listener = VoskListener(
+        lambda: hearing_with(en, "pause"), sources(*missing, WavSource(SPEECH)), report=reports.append, retry_seconds=(0.001,)
+    )
+    inbox: queue.Queue[Input] = queue.Queue()
+    listener.start(inbox)
+    assert listener.join(timeout=10)
+    assert reports == [
+        "coach: voice input paused: arecord -D plughw:CARD=Mic: audio open error: No such device; "
+        "the buttons and keyboard still work; retrying",
+        "coach: the microphone is back; voice input is on",
+    ]
+    assert all(s.opened == 1 and s.closed == 1 for s in missing)
+    assert drain(inbox) == [Input("heard", "pause", "voice")]
+
+
+def test_listen_listener_unplugged_mid_session_resumes_on_a_new_source(en: Locale) -> None:
+    reports: list[str] = []
+    first = Unplugged(SPEECH, chunks=len(SPEECH) // FRAME_BYTES)  # says "stop", then the cable comes out
+    listener = VoskListener(
+        lambda: hearing_with(en, "stop", "resume"),
+        sources(first, Unplugged(), WavSource(SPEECH)),
+        report=reports.append,
+        retry_seconds=(0.001,),
+    )
+    inbox: queue.Queue[Input] = queue.Queue()
+    listener.start(inbox)
+    assert listener.join(timeout=10)
+    assert [i.value for i in drain(inbox)] == ["stop", "resume"]
+    assert len(reports) == 2 and "read error: No such device" in reports[0] and "is back" in reports[1]
+
+
+def test_listen_listener_back_off_grows_to_its_last_step(en: Locale) -> None:
+    waits: list[float] = []
+    six = threading.Event()
+    listener = VoskListener(lambda: hearing_with(en), Unplugged, report=lambda line: None, retry_seconds=(1.0, 2.0, 4.0))
+    original = listener._closing.wait
+
+    def wait(seconds: float | None = None) -> bool:  # record the back-off instead of sleeping it
+        waits.append(seconds or 0.0)
+        if len(waits) == 6:
+            six.set()
+        return original(0.001)
+
+    listener._closing.wait = wait  # type: ignore[method-assign]
+    listener.start(queue.Queue())
+    assert six.wait(5)
+    listener.close()
+    assert waits[:6] == [1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
+
+
+def test_listen_listener_model_failure_is_one_line_and_voice_stays_off(en: Locale) -> None:
+    reports: list[str] = []
+
+    def load() -> Hearing:
+        raise ModelError("/models/ko: not a complete vosk model (missing am/final.mdl); run 'coach model fetch ko' again")
+
+    listener = VoskListener(load, lambda: WavSource(SPEECH), report=reports.append)
+    listener.start(queue.Queue())
+    assert listener.ready.wait(5) and listener.join(timeout=5)
+    assert reports == [
+        "coach: voice input is off: /models/ko: not a complete vosk model (missing am/final.mdl); "
+        "run 'coach model fetch ko' again; the buttons and keyboard still work"
+    ]
+    assert listener.failed and listener.hearing is None
+    listener.speaking(3.0)  # still safe to call: the runner does not know voice failed
+    listener.close()
+
+
+class SlowRecognizer(FakeRecognizer):
+    def accept(self, frame: bytes) -> bool:
+        time.sleep(0.002)
+        return super().accept(frame)
+
+
+def test_listen_listener_drops_old_audio_rather_than_block_a_live_microphone(en: Locale) -> None:
+    live = WavSource(silence(0.3) + tone(30.0, 0.2) + silence(1.0))
+    live.live = True  # as fast as it can read, and it must not be made to wait
+    listener = VoskListener(lambda: hearing_with(en, recognizer=SlowRecognizer()), lambda: live, report=pytest.fail)
+    started = time.monotonic()
+    listener.start(queue.Queue())
+    assert listener.join(timeout=30)
+    assert listener.dropped_bytes > 0
+    assert time.monotonic() - started < 10  # 1000 frames at 2 ms: the capture never waited for them
+
+
+def test_listen_listener_a_file_is_heard_whole(en: Locale) -> None:
+    texts = ["pause", "resume", "next", "repeat", "help", "yes", "no", "six", "stop", "start"]
+    pcm = SPEECH * len(texts)
+    listener = VoskListener(lambda: hearing_with(en, *texts, recognizer=SlowRecognizer()), lambda: WavSource(pcm))
+    inbox: queue.Queue[Input] = queue.Queue()
+    listener.start(inbox)
+    assert listener.join(timeout=30)
+    assert [i.value for i in drain(inbox)] == texts and listener.dropped_bytes == 0
+
+
+class Blocking:
+    """A live source whose read blocks until it is closed, as arecord's pipe does."""
+
+    live = True
+    description = "blocking"
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+
+    def open(self) -> None:
+        pass
+
+    def read(self) -> bytes:
+        self.released.wait(10)
+        raise MicrophoneError("closed")
+
+    def close(self) -> None:
+        self.released.set()
+
+
+def test_listen_listener_close_stops_a_blocked_capture_and_is_idempotent(en: Locale) -> None:
+    source = Blocking()
+    reports: list[str] = []
+    listener = VoskListener(lambda: hearing_with(en), lambda: source, report=reports.append)
+    listener.start(queue.Queue())
+    assert listener.ready.wait(5)
+    started = time.monotonic()
+    listener.close()
+    listener.close()
+    assert time.monotonic() - started < 3 and listener.join(0.1)
+    assert reports == []  # closing is not an outage
+
+
+def test_listen_listener_speaking_gates_from_now_and_expect_is_kept(en: Locale) -> None:
+    listener = VoskListener(lambda: hearing_with(en), lambda: Blocking(), now=lambda: 100.0)
+    listener.start(queue.Queue())
+    assert listener.ready.wait(5)
+    listener.speaking(2.0)
+    listener.expect("rating")
+    hearing = listener.hearing
+    assert hearing is not None
+    assert hearing.gated_at(100.0) and hearing.gated_at(102.3) and not hearing.gated_at(103.0)
+    listener.speaking(1.0, delay=10.0)  # a cue the speaker will start 10 s from now
+    assert not hearing.gated_at(109.85) and hearing.gated_at(109.95) and hearing.gated_at(111.35)
+    assert not hearing.gated_at(111.45)
+    assert listener.expecting == "rating"
+    listener.close()
+
+
+def test_listen_listener_cues_said_while_the_model_loads_are_still_gated(en: Locale) -> None:
+    loading = threading.Event()
+
+    def slow_load() -> Hearing:
+        loading.wait(5)
+        return hearing_with(en)
+
+    listener = VoskListener(slow_load, lambda: Blocking(), now=lambda: 50.0)
+    listener.start(queue.Queue())
+    listener.speaking(3.0)  # the welcome, said while the model is still loading
+    loading.set()
+    assert listener.ready.wait(5)
+    assert listener.hearing is not None and listener.hearing.gated_at(52.0)
+    listener.close()
+
+
+def test_listen_listener_no_microphone_through_arecord_is_a_clear_error() -> None:
+    if shutil.which("arecord") is None:
+        pytest.fail("arecord not installed (sudo apt-get install alsa-utils)", pytrace=False)
+    source = ArecordSource("hw:CARD=NoSuchCardForCoachTests")
+    with pytest.raises(MicrophoneError) as caught:
+        source.open()
+        source.read()
+    source.close()
+    source.close()
+    message = str(caught.value)
+    assert message.startswith("arecord -D hw:CARD=NoSuchCardForCoachTests: ")
+    assert "\n" not in message and len(message) > len("arecord -D hw:CARD=NoSuchCardForCoachTests: ")
+
+
+def test_listen_listener_arecord_missing_is_a_clear_error() -> None:
+    with pytest.raises(MicrophoneError, match="arecord-not-here is not installed"):
+        ArecordSource(arecord="arecord-not-here").open()
+
+
+def test_listen_listener_arecord_command_names_the_device_and_format() -> None:
+    command = ArecordSource("plughw:CARD=Device").command()
+    assert command[:4] == ["arecord", "-q", "-D", "plughw:CARD=Device"]
+    assert {"-f", "S16_LE", "-r", "16000", "-c", "1", "-t", "raw"} <= set(command)
+    assert "-D" not in ArecordSource(None).command()
+
+
+def test_listen_build_listener_says_why_voice_is_off(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    reports: list[str] = []
+    en = load_locale("en")
+    assert build_listener(en, enabled=False, report=reports.append) is None and reports == []
+    assert build_listener(en, report=reports.append) is None
+    assert reports == [
+        "coach: voice input is off: no speech model for language 'en': run 'coach model fetch en', "
+        "or set recognition.model_path in the config to an unzipped vosk model folder"
+    ]
+    reports.clear()
+    assert build_listener(load_locale("ko"), model_path="/nonexistent/model", report=reports.append) is None
+    assert reports == [
+        "coach: voice input is off: /nonexistent/model: speech model folder not found; run 'coach model fetch ko' "
+        "again, or point recognition.model_path at an unzipped vosk model"
+    ]
+    reports.clear()
+    listener = build_listener(load_locale("ko"), input_device="plughw:CARD=Device", report=reports.append)
+    assert isinstance(listener, VoskListener) and reports == []  # the packaged model; loaded when started

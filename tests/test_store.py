@@ -1,0 +1,335 @@
+"""The SQLite session log: schema and migrations, durability, privacy, crash and corruption recovery."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, ROUTINES
+from test_store_seed import DAY, Wall, seed_session
+
+from coach import dbschema
+from coach.clock import FakeClock
+from coach.dbschema import MIGRATIONS, NewerSchemaError
+from coach.eventlog import EventSink
+from coach.inputs import Feed, Input
+from coach.locale import load_locale
+from coach.records import records
+from coach.routine import load_routine
+from coach.runner import Runner
+from coach.script import compile_script
+from coach.session import Session
+from coach.store import SqliteJournal, Store
+from coach.voice.speaker import FakeSpeaker
+
+
+def _conn(state: Path) -> sqlite3.Connection:
+    return sqlite3.connect(state / "coach.db")
+
+
+def test_store_schema_is_current_in_wal_with_full_sync(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path)
+    assert journal.store is not None
+    conn = journal.store.conn
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"sessions", "records", "ratings", "exercise_results", "safety_events", "meta"} <= names
+    journal.close()
+
+
+def test_store_migrates_an_older_database_keeping_its_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    journal = SqliteJournal(tmp_path)
+    session_id = journal.append("session", {"at": 0.0, "routine": "quick-start", "version": "v1"})
+    journal.close()
+    assert _conn(tmp_path).execute("PRAGMA user_version").fetchone()[0] == 1
+    later = ("ALTER TABLE sessions ADD COLUMN device TEXT", "UPDATE sessions SET device = 'pi'")
+    monkeypatch.setattr(dbschema, "MIGRATIONS", [*MIGRATIONS, later])
+    store = Store(tmp_path)
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert store.conn.execute("SELECT id, routine, device FROM sessions").fetchall() == [(session_id, "quick-start", "pi")]
+    store.close()
+
+
+def test_store_migrates_an_empty_file_from_version_0(tmp_path: Path) -> None:
+    (tmp_path / "coach.db").write_bytes(b"")
+    store = Store(tmp_path)
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert store.conn.execute("SELECT count(*) FROM records").fetchone() == (0,)
+    store.close()
+
+
+def test_store_failed_migration_leaves_the_older_version_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    SqliteJournal(tmp_path).close()
+    broken = ("CREATE TABLE half (x)", "THIS IS NOT SQL")
+    monkeypatch.setattr(dbschema, "MIGRATIONS", [*MIGRATIONS, broken])
+    with pytest.raises(sqlite3.OperationalError):
+        Store(tmp_path)
+    conn = _conn(tmp_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half'").fetchone() == (0,)
+
+
+def test_store_refuses_a_newer_schema_and_leaves_it_alone(tmp_path: Path) -> None:
+    SqliteJournal(tmp_path).close()
+    conn = _conn(tmp_path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    before = (tmp_path / "coach.db").read_bytes()
+    with pytest.raises(NewerSchemaError, match="newer coach"):
+        SqliteJournal(tmp_path)
+    assert (tmp_path / "coach.db").read_bytes() == before
+    assert not list(tmp_path.glob("coach.db.corrupt-*"))
+
+
+def test_store_append_is_committed_before_it_returns(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path)
+    other = _conn(tmp_path)
+    for n, kind in enumerate(("session", "rating", "pause", "resume", "stop", "session_end")):
+        record_id = journal.append(kind, {"at": float(n)})
+        assert record_id is not None
+        # A second connection (as after a pulled plug) sees the row the moment append returns.
+        assert other.execute("SELECT kind FROM records WHERE id = ?", (record_id,)).fetchone() == (kind,)
+    journal.close()
+
+
+class _CheckingStream(io.StringIO):
+    """An event stream that, at each ``logged`` event, looks for the record from another connection."""
+
+    def __init__(self, db: Path) -> None:
+        super().__init__()
+        self.db = db
+        self.checked: list[tuple[str, int]] = []
+        self.missing: list[dict[str, Any]] = []
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            event = json.loads(line)
+            if event["type"] == "logged":
+                conn = sqlite3.connect(self.db)
+                row = conn.execute("SELECT kind FROM records WHERE id = ?", (event["id"],)).fetchone()
+                conn.close()
+                if row == (event["kind"],):
+                    self.checked.append((event["kind"], event["id"]))
+                else:
+                    self.missing.append(event)
+        return super().write(text)
+
+
+def test_store_logged_event_comes_only_after_the_commit(tmp_path: Path) -> None:
+    routine = load_routine(ROUTINES / "quick-start.yaml")
+    locale = load_locale(routine.language)
+    session = Session(compile_script(routine, locale), locale)
+    stream = _CheckingStream(tmp_path / "coach.db")
+    journal = SqliteJournal(tmp_path)
+    inputs = [Input("rating", 4, "script", 31.0), Input("command", "pause", "script", 52.0),
+              Input("command", "resume", "script", 60.0), Input("rating", 6, "script", 70.0)]  # fmt: skip
+    clock = FakeClock()
+    Runner(session, clock, FakeSpeaker(), journal, EventSink(stream), locale, Feed(clock, scripted=inputs)).run()
+    journal.close()
+    assert stream.missing == []
+    kinds = [kind for kind, _ in stream.checked]
+    assert kinds[0] == "session" and kinds[-1] == "session_end"
+    assert {"rating", "pause", "resume", "safety", "exercise"} <= set(kinds)
+
+
+def test_store_record_fields_read_back_as_appended(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path)
+    session = {"at": 0.0, "routine": "r", "title": "R", "version": "v", "language": "en"}
+    rating = {"at": 1.5, "value": None, "status": "no-answer", "source": "none", "moment": "before", "exercise": None}
+    odd = {"at": 2, "value": True, "index": "3", "rule": "x", "new_field": {"nested": [1, 2]}}
+    ids = [journal.append("session", session), journal.append("rating", rating), journal.append("future_kind", odd)]
+    journal.close()
+    store = Store(tmp_path)
+    back = records(store)
+    store.close()
+    assert [(r.id, r.kind) for r in back] == [(ids[0], "session"), (ids[1], "rating"), (ids[2], "future_kind")]
+    assert [r.fields for r in back] == [session, rating, odd]
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_store_files_are_private(tmp_path: Path) -> None:
+    state = tmp_path / "new" / "state"
+    journal = SqliteJournal(state)
+    journal.append("session", {"routine": "r"})
+    assert _mode(state) == 0o700
+    for name in ("coach.db", "coach.db-wal", "coach.db-shm", "coach.lock"):
+        assert _mode(state / name) == 0o600, name
+    journal.close()
+
+
+def test_store_tightens_a_database_file_left_readable(tmp_path: Path) -> None:
+    SqliteJournal(tmp_path).close()
+    os.chmod(tmp_path / "coach.db", 0o644)
+    journal = SqliteJournal(tmp_path)
+    journal.append("session", {"routine": "r"})
+    assert _mode(tmp_path / "coach.db") == 0o600
+    assert _mode(tmp_path / "coach.db-wal") == 0o600
+    journal.close()
+
+
+# --- crash: a session left open -------------------------------------------------------------------
+
+_CRASH = """
+import datetime, os, signal, sys
+sys.path.insert(0, {tests!r})
+from test_store_seed import Wall, seed_session
+from coach.store import SqliteJournal
+wall = Wall()
+journal = SqliteJournal(__import__("pathlib").Path({state!r}), {profile!r}, now=wall)
+seed_session(journal, wall, datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC), status=None,
+             done=("back-release",), skipped=("pelvic-tilt",))
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _crash_mid_session(state: Path, profile: str | None = None) -> None:
+    code = _CRASH.format(tests=str(ROOT / "tests"), state=str(state), profile=profile)
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == -9, result.stderr
+
+
+def test_store_closes_a_crashed_session_as_interrupted(tmp_path: Path) -> None:
+    _crash_mid_session(tmp_path)
+    conn = _conn(tmp_path)
+    assert conn.execute("SELECT status FROM sessions").fetchall() == [(None,)]
+    last_wall = conn.execute("SELECT max(wall) FROM records").fetchone()[0]
+    journal = SqliteJournal(tmp_path, now=Wall(DAY.replace(day=3)))
+    assert journal.recovered == [1]
+    row = conn.execute("SELECT status, ended, exercises_done FROM sessions").fetchone()
+    assert row == ("interrupted", last_wall, 1)
+    end = conn.execute("SELECT kind, status, wall, extra FROM records ORDER BY id DESC LIMIT 1").fetchone()
+    assert end[:3] == ("session_end", "interrupted", "2026-03-03T09:00:00.000Z")
+    assert json.loads(end[3]) == {"exercises_done": 1, "exercises_total": None, "recovered": True}
+    offer = journal.last_interrupted()
+    assert offer is not None
+    assert (offer.routine, offer.version, offer.last_done_index, offer.resume_index, offer.recovered) == (
+        "quick-start", "abc123def456", 0, 2, True
+    )  # fmt: skip
+    journal.close()
+    again = SqliteJournal(tmp_path)
+    assert again.recovered == []  # closed once, not twice
+    again.close()
+
+
+def test_store_offers_no_resume_once_a_later_session_ended(tmp_path: Path) -> None:
+    _crash_mid_session(tmp_path)
+    wall = Wall()
+    journal = SqliteJournal(tmp_path, now=wall)
+    assert journal.last_interrupted() is not None
+    seed_session(journal, wall, DAY.replace(day=5))
+    assert journal.last_interrupted() is None
+    journal.close()
+
+
+def test_store_resume_offer_is_per_profile(tmp_path: Path) -> None:
+    _crash_mid_session(tmp_path, profile="A1")
+    wall = Wall()
+    other = SqliteJournal(tmp_path, "B2", now=wall)
+    seed_session(other, wall, DAY.replace(day=5))
+    assert other.last_interrupted() is None
+    other.close()
+    mine = SqliteJournal(tmp_path, "A1")
+    offer = mine.last_interrupted()
+    assert offer is not None and offer.session_id == 1
+    mine.close()
+
+
+def test_store_resume_offer_after_ctrl_c_says_it_was_not_a_crash(tmp_path: Path) -> None:
+    wall = Wall()
+    journal = SqliteJournal(tmp_path, now=wall)
+    seed_session(journal, wall, DAY, status="interrupted", after=None, done=())
+    offer = journal.last_interrupted()
+    assert offer is not None
+    assert (offer.last_done_index, offer.resume_index, offer.recovered) == (None, 0, False)
+    journal.close()
+
+
+def test_store_leaves_open_a_session_another_coach_is_writing(tmp_path: Path) -> None:
+    wall = Wall()
+    running = SqliteJournal(tmp_path, now=wall)
+    seed_session(running, wall, DAY, status=None)
+    second = SqliteJournal(tmp_path)
+    assert second.recovered == []
+    assert _conn(tmp_path).execute("SELECT status FROM sessions").fetchall() == [(None,)]
+    second.close()
+    assert running.append("session_end", {"at": 200.0, "status": "completed"}) is not None
+    running.close()
+    assert _conn(tmp_path).execute("SELECT status FROM sessions").fetchall() == [("completed",)]
+
+
+# --- corruption -----------------------------------------------------------------------------------
+
+
+def _one_session(state: Path) -> None:
+    wall = Wall()
+    journal = SqliteJournal(state, now=wall)
+    seed_session(journal, wall, DAY)
+    journal.close()
+
+
+def test_store_moves_aside_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    garbage = b"this is not a database, it is a shopping list\n" * 200
+    (tmp_path / "coach.db").write_bytes(garbage)
+    (tmp_path / "coach.db-wal").write_bytes(b"wal bytes")
+    (tmp_path / "coach.db-shm").write_bytes(b"shm bytes")
+    journal = SqliteJournal(tmp_path, now=Wall())
+    notices = journal.take_notices()
+    assert len(notices) == 1 and "\n" not in notices[0]
+    assert "coach.db.corrupt-20260302T090000Z" in notices[0] and "new one started" in notices[0]
+    aside = tmp_path / "coach.db.corrupt-20260302T090000Z"
+    assert aside.read_bytes() == garbage
+    assert Path(f"{aside}-wal").read_bytes() == b"wal bytes"
+    assert Path(f"{aside}-shm").exists()  # moved too (its content is only an index SQLite rebuilds)
+    assert journal.append("session", {"routine": "r"}) == 1
+    journal.close()
+    assert _conn(tmp_path).execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+@pytest.mark.parametrize("keep", [100, 4096 + 100, 0.5])
+def test_store_moves_aside_a_truncated_database(tmp_path: Path, keep: float) -> None:
+    _one_session(tmp_path)
+    db = tmp_path / "coach.db"
+    size = db.stat().st_size
+    assert size > 8192
+    with open(db, "r+b") as f:
+        f.truncate(int(size * keep) if keep < 1 else int(keep))
+    journal = SqliteJournal(tmp_path)
+    notices = journal.take_notices()
+    assert len(notices) == 1 and "was damaged" in notices[0]
+    (aside,) = [p for p in tmp_path.glob("coach.db.corrupt-*") if not p.name.endswith(("-wal", "-shm"))]
+    assert aside.stat().st_size == (int(size * keep) if keep < 1 else int(keep))
+    assert journal.append("session", {"routine": "r"}) == 1
+    journal.close()
+
+
+def test_store_moves_aside_a_database_that_fails_integrity_check(tmp_path: Path) -> None:
+    _one_session(tmp_path)
+    conn = _conn(tmp_path)
+    (root,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'records'").fetchone()
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    with open(tmp_path / "coach.db", "r+b") as f:  # scribble over the records table's page, keep the header
+        f.seek((root - 1) * page_size + 8)
+        f.write(b"\xff" * 64)
+    journal = SqliteJournal(tmp_path)
+    assert any("was damaged" in n for n in journal.take_notices())
+    journal.close()
+
+
+def test_store_new_databases_use_small_pages(tmp_path: Path) -> None:
+    SqliteJournal(tmp_path).close()
+    assert _conn(tmp_path).execute("PRAGMA page_size").fetchone() == (1024,)
