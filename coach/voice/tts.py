@@ -71,6 +71,7 @@ class PhraseCache:
         self.choice = choice
         self.folder = folder or default_cache_dir()
         self._engine = engine
+        self._owns_engine = engine is None
         self._clips: dict[str, Clip] = {}
         self.failed: dict[str, str] = {}
         """Text that could not be rendered, and why (it is shown as console text instead)."""
@@ -102,6 +103,8 @@ class PhraseCache:
     def _render(self, text: str, path: Path) -> Clip:
         self.folder.mkdir(parents=True, exist_ok=True)
         engine = self._get_engine()
+        if self._owns_engine:  # pyttsx3.init() hands every caller the same engine: set ours each time
+            apply_choice(engine, self.choice)
         with tempfile.TemporaryDirectory(dir=self.folder) as tmp:
             raw = Path(tmp) / "raw.wav"
             with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints "Audio saved to ..."
@@ -133,13 +136,18 @@ def open_engine(choice: VoiceChoice) -> Any:
         engine = pyttsx3.init()
     except Exception as exc:  # pyttsx3 raises bare errors when espeak-ng's library is missing
         raise DeviceError(f"voice: the speech engine did not start ({exc}); install espeak-ng") from None
+    apply_choice(engine, choice)
+    return engine
+
+
+def apply_choice(engine: Any, choice: VoiceChoice) -> None:
+    """Set voice, rate and volume on ``engine`` (:class:`DeviceError` if espeak-ng lacks the voice)."""
     voice_id = pick_voice([(v.id, list(v.languages or [])) for v in engine.getProperty("voices")], choice)
     if voice_id is None:
         raise DeviceError(f"voice: espeak-ng has no voice for {choice.voice or choice.language!r}")
     engine.setProperty("voice", voice_id)
     engine.setProperty("rate", choice.rate)
     engine.setProperty("volume", choice.volume)
-    return engine
 
 
 def pick_voice(voices: list[tuple[str, list[str]]], choice: VoiceChoice) -> str | None:
