@@ -70,6 +70,9 @@ class FlakySpeaker(FakeSpeaker):
             raise RuntimeError("simulated: audio device vanished")
         return Utterance(now, 0.0)
 
+    def show_state(self, state: str, now: float) -> None:
+        pass
+
 
 def person(rng: random.Random, start: float) -> list[Input]:
     """One scripted person: wakes the kiosk, picks a routine, answers some prompts, sometimes pauses."""
