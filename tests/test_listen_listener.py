@@ -15,7 +15,7 @@ from coach.locale import Locale, load_locale
 from coach.voice.capture import ArecordSource, AudioSource, MicrophoneError, WavSource
 from coach.voice.fakes import FakeRecognizer, silence, tone
 from coach.voice.grammar import build_vocabulary
-from coach.voice.hearing import Hearing
+from coach.voice.hearing import Heard, Hearing
 from coach.voice.listener import VoskListener, build_listener
 from coach.voice.models import ModelError
 from coach.voice.vad import FRAME_BYTES
@@ -273,3 +273,27 @@ def test_listen_build_listener_says_why_voice_is_off(tmp_path: object, monkeypat
     reports.clear()
     listener = build_listener(load_locale("ko"), input_device="plughw:CARD=Device", report=reports.append)
     assert isinstance(listener, VoskListener) and reports == []  # the packaged model; loaded when started
+
+
+def test_listen_listener_a_recogniser_that_raises_is_restarted_and_told_once(en: Locale) -> None:
+    reports: list[str] = []
+    loads: list[int] = []
+
+    def load() -> Hearing:
+        loads.append(1)
+        hearing = hearing_with(en, "pause")
+        if len(loads) == 1:  # the first recogniser breaks on its first audio
+
+            def broken(*args: object) -> list[Heard]:
+                raise RuntimeError("kaldi: bad alloc")
+
+            hearing.feed = broken  # type: ignore[method-assign]
+        return hearing
+
+    listener = VoskListener(load, sources(WavSource(SPEECH)), report=reports.append, retry_seconds=(0.001,))
+    inbox: queue.Queue[Input] = queue.Queue()
+    listener.start(inbox)
+    assert listener.join(timeout=10)
+    assert reports == ["coach: voice input failed (kaldi: bad alloc); restarting it; the buttons and keyboard still work"]
+    assert len(loads) == 2 and listener.failed == ""
+    assert drain(inbox) == [Input("heard", "pause", "voice")]

@@ -43,6 +43,10 @@ _END = object()
 _STOP = object()
 
 
+MAX_RECOGNISER_FAILURES = 3
+"""Consecutive recogniser failures after which voice input stays off (each failure restarts it)."""
+
+
 def report_line(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -156,15 +160,38 @@ class VoskListener:
         capture = threading.Thread(target=self._capture, name="microphone", daemon=True)
         self._threads.append(capture)
         capture.start()
+        failures = 0
         while True:
             item = self._audio.get()
             if item is _STOP:
                 return
-            with self._lock:
-                heard = hearing.flush() if item is _END else hearing.feed(item[1], item[0])
+            try:
+                with self._lock:
+                    heard = hearing.flush() if item is _END else hearing.feed(item[1], item[0])
+                failures = 0
+            except Exception as exc:  # the recogniser itself failed: start a fresh one, say so once
+                failures += 1
+                if failures == 1:
+                    self._report(f"coach: voice input failed ({exc}); restarting it; the buttons and keyboard still work")
+                if failures > MAX_RECOGNISER_FAILURES:
+                    self.failed = f"the recogniser keeps failing ({exc})"
+                    self._report(f"coach: voice input is off: {self.failed}; the buttons and keyboard still work")
+                    return
+                hearing = self._reload(hearing)
+                continue
             self._deliver(heard)
             if item is _END:
                 return
+
+    def _reload(self, broken: Hearing) -> Hearing:
+        """A fresh recogniser after a failure (the model is loaded again; the gates carry over)."""
+        try:
+            fresh = self._load()
+        except CoachError:
+            return broken
+        with self._lock:
+            self.hearing = fresh
+        return fresh
 
     def _deliver(self, heard: list[Heard]) -> None:
         for utterance in heard:
