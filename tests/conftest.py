@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from gpiozero import Device
+from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from coach.clock import FakeClock
 from coach.eventlog import EventSink
@@ -40,6 +43,19 @@ class Simulated:
 
     def first_say(self, text_part: str) -> dict[str, Any]:
         return next(e for e in self.of("say") if text_part in e["text"])
+
+
+@pytest.fixture
+def mock_factory() -> Iterator[MockFactory]:
+    """gpiozero's own pattern: a fresh MockFactory (with PWM pins) per test, reset afterwards."""
+    saved = Device.pin_factory
+    Device.pin_factory = MockFactory(pin_class=MockPWMPin)
+    try:
+        yield Device.pin_factory
+    finally:
+        if Device.pin_factory is not None:
+            Device.pin_factory.reset()
+        Device.pin_factory = saved
 
 
 @pytest.fixture

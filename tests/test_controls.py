@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from gpiozero import Button, Device
 from gpiozero.exc import BadPinFactory
-from gpiozero.pins.mock import MockFactory, MockPin, MockPWMPin
+from gpiozero.pins.mock import MockFactory, MockPin
 
 from coach.config import ControlSettings
 from coach.controls import Controls, build_controls, devices
@@ -29,19 +29,6 @@ from coach.inputs import Input
 BUTTON, DOWN_PIN, UP_PIN, ENC_A, ENC_B, LED_PIN, MOTION_PIN = 17, 22, 27, 5, 6, 18, 23
 SETTINGS = ControlSettings(layout="one-button", motion_pin=MOTION_PIN)
 LAYOUTS = ("one-button", "three-buttons", "encoder")
-
-
-@pytest.fixture
-def mock_factory() -> Iterator[MockFactory]:
-    """gpiozero's own pattern: a fresh MockFactory (with PWM pins) per test, reset afterwards."""
-    saved = Device.pin_factory
-    Device.pin_factory = MockFactory(pin_class=MockPWMPin)
-    try:
-        yield Device.pin_factory
-    finally:
-        if Device.pin_factory is not None:
-            Device.pin_factory.reset()
-        Device.pin_factory = saved
 
 
 class Ticks:

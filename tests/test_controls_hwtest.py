@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from gpiozero import Device
 from gpiozero.exc import BadPinFactory
-from gpiozero.pins.mock import MockFactory, MockPWMPin
+from gpiozero.pins.mock import MockFactory
 
 import coach.cli
 from coach.config import ControlSettings
@@ -18,18 +17,6 @@ from coach.controls.cli import EXIT_NO_CONTROLS, EXIT_NOT_SEEN, run_hw_test
 BUTTON, DOWN_PIN, UP_PIN, ENC_A, ENC_B, MOTION_PIN = 17, 22, 27, 5, 6, 23
 PINS = {"ok": BUTTON, "up": UP_PIN, "down": DOWN_PIN}
 QUICK = ControlSettings(layout="one-button", hold_seconds=0.05, long_hold_seconds=2.0, motion_pin=MOTION_PIN)
-
-
-@pytest.fixture
-def mock_factory() -> Iterator[MockFactory]:
-    saved = Device.pin_factory
-    Device.pin_factory = MockFactory(pin_class=MockPWMPin)
-    try:
-        yield Device.pin_factory
-    finally:
-        if Device.pin_factory is not None:
-            Device.pin_factory.reset()
-        Device.pin_factory = saved
 
 
 class Hands:

@@ -11,13 +11,11 @@ from __future__ import annotations
 import io
 import json
 import queue
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-from gpiozero import Device
-from gpiozero.pins.mock import MockFactory, MockPWMPin
+from gpiozero.pins.mock import MockFactory
 
 from coach.clock import FakeClock
 from coach.config import ControlSettings
@@ -34,18 +32,6 @@ from coach.voice.speaker import FakeSpeaker
 
 ROUTINE = Path(__file__).resolve().parent.parent / "routines" / "quick-start.yaml"
 BUTTON, DOWN_PIN, UP_PIN, ENC_A, ENC_B = 17, 22, 27, 5, 6
-
-
-@pytest.fixture
-def mock_factory() -> Iterator[MockFactory]:
-    saved = Device.pin_factory
-    Device.pin_factory = MockFactory(pin_class=MockPWMPin)
-    try:
-        yield Device.pin_factory
-    finally:
-        if Device.pin_factory is not None:
-            Device.pin_factory.reset()
-        Device.pin_factory = saved
 
 
 class GuardedClock(FakeClock):
