@@ -133,15 +133,17 @@ def compile_script(routine: Routine, locale: Locale) -> Script:
 
 def _intro_block(routine: Routine, locale: Locale) -> Block:
     timeline = _Timeline()
+    restarts = []
     for text in (
         locale.say("welcome", title=routine.title),
         routine.introduction,
         locale.say("disclaimer"),
         locale.say("commands_hint"),
     ):
+        restarts.append(Restart(timeline.now, None, None))  # a pause resumes the sentence it cut, not the whole intro
         timeline.add(text, "intro", INSTRUCTION)
         timeline.advance(estimate_speech_seconds(text) + 1.0)
-    return Block("intro", routine.title, timeline.cues(), timeline.now, (Restart(0.0, None, None),))
+    return Block("intro", routine.title, timeline.cues(), timeline.now, tuple(restarts))
 
 
 def compile_exercise(exercise: Exercise, index: int, locale: Locale) -> Block:

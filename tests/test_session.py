@@ -291,3 +291,13 @@ def test_session_an_answer_in_progress_holds_the_prompt_open(tmp_path: Path) -> 
     ]
     assert run.first_say("three. Press again")["t"] == first + 14
     assert run.of("rating")[0]["value"] == 3
+
+
+def test_session_pause_in_the_introduction_resumes_the_sentence_it_cut(small_pir: Routine) -> None:
+    intro = compile_script(small_pir, load_locale("en")).steps[0]
+    assert isinstance(intro, Block)
+    third = intro.cues[2]  # the disclaimer
+    run = simulate(small_pir, [cmd(third.offset + 1, "pause"), cmd(third.offset + 10, "resume")])
+    after = [e["text"] for e in run.says("intro") if e["t"] > third.offset + 10]
+    assert after[0] == third.text
+    assert not any(text.startswith("Welcome") for text in after)
