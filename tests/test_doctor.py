@@ -13,6 +13,11 @@ from coach.config import LoadedSettings, Settings
 from coach.doctor import CHECKS, Finding, print_findings, run_checks
 
 
+def doctor(config: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "coach", "--config", str(config), "doctor"]
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
+
+
 def test_doctor_a_failing_check_never_hides_the_others() -> None:
     def broken(loaded: LoadedSettings) -> Finding:
         raise RuntimeError("boom")
@@ -36,14 +41,7 @@ def test_doctor_prints_the_fix_under_each_missing_part() -> None:
 def test_doctor_as_a_user_runs_it(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(f"state_dir: {tmp_path / 'state'}\naudio:\n  output_device: no_such_device_here\n", encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "coach", "--config", str(config), "doctor"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+    result = doctor(config)
     assert "Traceback" not in result.stderr
     lines = result.stdout.splitlines()
     named = [line for line in lines if not line.strip().startswith("fix:")]
@@ -58,14 +56,7 @@ def test_doctor_as_a_user_runs_it(tmp_path: Path) -> None:
 def test_doctor_with_a_broken_config_still_checks_the_rest(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("voice:\n  rate: fast\n", encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "coach", "--config", str(config), "doctor"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+    result = doctor(config)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"MISSING  config           {config}:2: rate: must be a whole number, got 'fast'" in result.stdout
     assert "speech engine" in result.stdout
