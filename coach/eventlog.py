@@ -7,6 +7,7 @@ This is the contract benchmarks and other parts rely on: every event has ``type`
 from __future__ import annotations
 
 import json
+import sys
 from typing import IO, Any
 
 
@@ -24,5 +25,6 @@ class EventSink:
         self.stream.flush()
 
     def close(self) -> None:
-        if self.stream is not None and not self.stream.closed and self.stream.fileno() > 2:
+        # stdout stays open for whoever else writes to it; an in-memory stream has no file number to ask.
+        if self.stream is not None and not self.stream.closed and self.stream not in (sys.stdout, sys.stderr):
             self.stream.close()

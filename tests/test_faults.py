@@ -145,3 +145,15 @@ def test_faults_a_speaker_that_raises_in_the_kiosk_menu_is_survived(
     kiosk.run(1)
     assert kiosk.sessions == ["completed"]
     assert capsys.readouterr().err.count("the speaker failed") == 1
+
+
+def test_faults_event_sink_closes_files_but_not_stdout_or_memory(tmp_path: Path) -> None:
+    import sys
+
+    memory = io.StringIO()
+    EventSink(memory).close()  # no file number to ask: must not raise
+    EventSink(sys.stdout).close()
+    assert not sys.stdout.closed
+    handle = open(tmp_path / "events.jsonl", "w", encoding="utf-8")  # noqa: SIM115 - closed by the sink
+    EventSink(handle).close()
+    assert handle.closed
