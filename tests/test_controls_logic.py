@@ -138,3 +138,4 @@ def test_controls_light_pattern_per_state() -> None:
     }
     assert SLOW_BLINK.on_seconds > FAST_BLINK.on_seconds
     assert pattern_for("something-new") == ON
+    assert pattern_for("menu") == FAST_BLINK  # the kiosk menu waits for a number, like a pain check

@@ -37,6 +37,7 @@ STATE_PATTERNS: dict[str, Pattern] = {
     "summary": ON,
     "pain-check": FAST_BLINK,
     "confirm": FAST_BLINK,
+    "menu": FAST_BLINK,
     "paused": SLOW_BLINK,
     "ended": OFF,
 }
