@@ -29,8 +29,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from array import array
+from dataclasses import dataclass
 from pathlib import Path
 
 from coach.voice.audio import LEAD_SECONDS
@@ -56,23 +58,79 @@ def ensure_null_sink() -> None:
 
 
 class Recorder:
-    """parec on the null sink's monitor, with a check that the recording has no gaps."""
+    """parec on the null sink's monitor, with each read timestamped on the monotonic clock.
+
+    The recording's sample clock is the sink's clock, and that is not the monotonic clock: measured
+    here, PulseAudio's null sink runs 60-130 ppm fast against CLOCK_MONOTONIC, and the rate
+    changes from run to run. Counting samples as seconds would show that as "drift" of several ms
+    per minute that no listener's clock has. So every read from parec is stamped with
+    ``time.monotonic()``, and :meth:`to_monotonic` maps a sample index to monotonic time through
+    the earliest-arrival envelope of those stamps (a straight line; the residual is printed).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._out = open(path, "wb")  # noqa: SIM115 - closed in stop()
         command = ["parec", "-d", f"{SINK}.monitor", f"--rate={RATE}", "--channels=1", "--format=s16le", "--raw"]
-        self.process = subprocess.Popen([*command, "--latency-msec=500"], stdout=self._out)
+        self.process = subprocess.Popen([*command, "--latency-msec=10"], stdout=subprocess.PIPE, bufsize=0)
         self.started = time.monotonic()
+        self.arrivals: list[tuple[float, int]] = []
+        """(monotonic time a read returned, samples received so far)."""
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.line: tuple[float, float] = (0.0, 1.0 / RATE)
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        received = 0
+        while data := os.read(fd, 65536):
+            self._out.write(data)
+            received += len(data)
+            self.arrivals.append((time.monotonic(), received // 2))
 
     def stop(self) -> None:
         wall = time.monotonic() - self.started
         self.process.terminate()
+        self._reader.join()
         self.process.wait()
         self._out.close()
         recorded = self.path.stat().st_size / 2 / RATE
         # parec starts a little after it is launched; more than that missing means samples were dropped.
         print(f"  recording: {recorded:.1f} s of audio over {wall:.1f} s of wall time ({wall - recorded:+.2f} s unrecorded)")
+        self.line, ppm, residual = time_base(self.arrivals)
+        print(f"  the sink's clock runs {ppm:+.1f} ppm against CLOCK_MONOTONIC (time-base fit residual max {residual:.2f} ms)")
+
+    def to_monotonic(self, seconds_of_audio: float) -> float:
+        """Monotonic time at which the sample ``seconds_of_audio`` into the recording was captured."""
+        zero, per_sample = self.line
+        return zero + seconds_of_audio * RATE * per_sample
+
+
+def time_base(arrivals: list[tuple[float, int]], window: float = 2.0) -> tuple[tuple[float, float], float, float]:
+    """Fit monotonic time = zero + samples * per_sample to the earliest arrivals of each ``window``.
+
+    A read returns at least a little after its last sample was captured (scheduling, pipe), never
+    before, so the earliest arrival in each window is the truest; a least-squares line through
+    those gives the recording's rate against the monotonic clock. Returns the line, the sink's
+    rate error in ppm (positive: more samples than seconds) and the largest residual in ms.
+    """
+    start = arrivals[0][0]
+    best: dict[int, tuple[float, int]] = {}
+    for t, n in arrivals:
+        key = int((t - start) / window)
+        lateness = t - n / RATE
+        if key not in best or lateness < best[key][0] - best[key][1] / RATE:
+            best[key] = (t, n)
+    points = [best[k] for k in sorted(best)][1:]  # the first window holds parec's start-up
+    if len(points) < 3:
+        return (start, 1.0 / RATE), 0.0, 0.0
+    xs, ys = [float(n) for _, n in points], [t for t, _ in points]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    per_sample = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    zero = my - per_sample * mx
+    residual = max(abs(y - (zero + per_sample * x)) for x, y in zip(xs, ys)) * 1000
+    return (zero, per_sample), (1 / (per_sample * RATE) - 1) * 1e6, residual
 
 
 def onsets(path: Path, min_gap: float = 0.12) -> list[float]:
@@ -90,6 +148,45 @@ def onsets(path: Path, min_gap: float = 0.12) -> list[float]:
             found.append(first / RATE)
         quiet = 0.0 if loud else quiet + WINDOW
     return found
+
+
+def clip_starts(path: Path, texts_and_guesses: list[tuple[str, float]], clips: dict[str, array[int]]) -> list[float | None]:
+    """Where each clip's first sample is in the recording (seconds), found exactly, or ``None``.
+
+    Word onsets found by a loudness threshold depend on the word ("six" starts with a soft
+    fricative, "eight" with a vowel), which would add 10-15 ms of spread that is the detector's,
+    not the player's. The null sink records exactly the samples played (same rate, full volume),
+    so a 64-sample stretch of the clip's first loud part is searched byte for byte within 150 ms
+    of the detected onset; its position minus its offset in the clip is where the clip started.
+    """
+    data = path.read_bytes()
+    found: list[float | None] = []
+    for text, guess in texts_and_guesses:
+        samples = clips.get(text)
+        loud = next((i for i, s in enumerate(samples or ()) if abs(s) > 4 * THRESHOLD), None)
+        if samples is None or loud is None or loud + 64 > len(samples):
+            found.append(None)
+            continue
+        probe = samples[loud : loud + 64].tobytes()
+        low, high = max(0, int((guess - 0.15) * RATE) * 2), int((guess + 0.15) * RATE) * 2
+        at = data.find(probe, low, high)
+        while at >= 0 and at % 2:
+            at = data.find(probe, at + 1, high)
+        found.append(None if at < 0 else (at // 2 - loud) / RATE)
+    return found
+
+
+def cached_clips(routine: str, cache: Path, texts: set[str]) -> dict[str, array[int]]:
+    """The clips the coach played: read from the phrase cache at the configured voice."""
+    from coach.app import load_named
+    from coach.config import load_settings
+    from coach.voice.tts import PhraseCache, VoiceChoice
+
+    loaded = load_settings(None)
+    voice = loaded.settings.voice
+    language = load_named(routine, loaded).language
+    phrase_cache = PhraseCache(VoiceChoice(language, voice.voice, voice.rate, voice.volume), folder=cache)
+    return {text: clip.samples for text in texts if (clip := phrase_cache.get(text)) is not None}
 
 
 def match(dues: list[float], heard: list[float], offset_guess: float, window: float = 0.3) -> list[tuple[float, float]]:
@@ -114,14 +211,28 @@ def summarise(label: str, pairs: list[tuple[float, float]]) -> None:
     slope = sum((x - mx) * (y - my) for x, y in zip(dues_min, raw)) / den * 1000
     print(f"{label}: {len(pairs)} counts over {pairs[-1][0] / 60 if pairs else 0:.1f} min")
     print(
-        f"  error after removing the constant offset ({offset * 1000:.1f} ms): "
-        f"p50 {p(50):.1f} ms  p99 {p(99):.1f} ms  max {errors[-1]:.1f} ms"
+        "  error after removing the constant offset between the two clocks: "
+        f"p50 {p(50):.2f} ms  p99 {p(99):.2f} ms  max {errors[-1]:.2f} ms"
     )
-    print(f"  drift {slope:+.2f} ms per minute; last count {(raw[-1] - offset) * 1000:+.1f} ms off its beat")
+    print(f"  drift {slope:+.3f} ms per minute; last count {(raw[-1] - offset) * 1000:+.2f} ms off its beat")
 
 
-def run_coach(routine: str, tmp: Path) -> tuple[list[float], list[float], list[float], float]:
-    """Run the routine for real; return count and cue due times, recorded onsets, first-cue time."""
+@dataclass
+class CoachRun:
+    """What one real run of the coach left: its cues, the recording, and where sound started."""
+
+    says: list[dict[str, object]]
+    recorder: Recorder
+    onsets: list[float]
+    """Sound onsets, in seconds of the recording (the sink's sample clock)."""
+    first_cue: float
+
+    def dues(self, kind: str) -> list[float]:
+        return [float(str(e["due"])) for e in self.says if e.get("kind") == kind]
+
+
+def run_coach(routine: str, tmp: Path) -> CoachRun:
+    """Run the routine for real, recording what was played."""
     events = tmp / "events.jsonl"
     recording = tmp / "coach.raw"
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp / "cache")}
@@ -145,9 +256,8 @@ def run_coach(routine: str, tmp: Path) -> tuple[list[float], list[float], list[f
     time.sleep(0.5)
     recorder.stop()
     says = [e for e in (json.loads(line) for line in events.read_text().splitlines()) if e["type"] == "say"]
-    timed = {kind: [e["due"] for e in says if e.get("kind") == kind] for kind in ("count", "cue")}
     first = (first_event if first_event is not None else float("nan")) + LEAD_SECONDS
-    return timed["count"], timed["cue"], onsets(recording), first
+    return CoachRun(says, recorder, onsets(recording), first)
 
 
 def recording_offset(dues: list[float], heard: list[float]) -> float:
@@ -171,7 +281,7 @@ def run_naive(counts: int, tmp: Path) -> tuple[list[float], list[float]]:
     subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     recorder.stop()
-    heard = onsets(recording)
+    heard = [recorder.to_monotonic(h) for h in onsets(recording)]
     dues = [float(n) for n in range(counts)]
     # The naive loop intends one count per second from its first count.
     return dues, heard
@@ -181,21 +291,44 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--routine", default="quick-start")
     parser.add_argument("--naive-counts", type=int, default=20)
+    parser.add_argument("--list", action="store_true", help="print every count: its text, error, and threshold onset")
     args = parser.parse_args()
     ensure_null_sink()
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        counts, cues, heard, first = run_coach(args.routine, tmp)
-        shift = recording_offset(counts, heard)
-        pairs = match(counts, heard, shift)
-        print(f"coach run {args.routine}: {len(heard)} sound onsets recorded; {len(pairs)} of {len(counts)} counts matched")
-        summarise("counts (cached clips, warm ALSA stream, absolute deadlines)", pairs)
-        cue_pairs = match(cues, heard, shift, window=0.05)
+        run = run_coach(args.routine, tmp)
+        counts, cues = run.dues("count"), run.dues("cue")
+        to_monotonic = run.recorder.to_monotonic
+        # Pair counts with threshold onsets on the sink's own clock first (where the samples are) ...
+        sink_pairs = match(counts, run.onsets, recording_offset(counts, run.onsets))
+        matched = f"{len(sink_pairs)} of {len(counts)} counts matched"
+        print(f"coach run {args.routine}: {len(run.onsets)} sound onsets recorded; {matched}")
+        # ... then find each count's clip exactly in the recording, and time it on the monotonic clock.
+        text_of = {float(str(e["due"])): str(e["text"]) for e in run.says if e.get("kind") == "count"}
+        clips = cached_clips(args.routine, tmp / "cache" / "coach" / "tts", set(text_of.values()))
+        starts = clip_starts(run.recorder.path, [(text_of[due], onset) for due, onset in sink_pairs], clips)
+        exact = [(due, to_monotonic(start)) for (due, _), start in zip(sink_pairs, starts) if start is not None]
+        summarise(
+            f"counts: clip start found exactly in the recording ({len(exact)} of {len(sink_pairs)}), on the monotonic clock",
+            exact,
+        )
+        if args.list:
+            offset = statistics.median(h - d for d, h in exact)
+            located = {due: start for (due, _), start in zip(sink_pairs, starts)}
+            for due, onset in sink_pairs:
+                start = located[due]
+                error = "not found" if start is None else f"{(to_monotonic(start) - due - offset) * 1000:+.3f} ms"
+                into = "" if start is None else f"; loud from {(onset - start) * 1000:.1f} ms into the clip"
+                print(f"    {due:8.2f} s  {text_of[due]!r:12} {error}{into}")
+        summarise("counts: loudness-threshold onsets, on the monotonic clock", [(d, to_monotonic(h)) for d, h in sink_pairs])
+        summarise("counts: loudness-threshold onsets on the sink's sample clock (not the session's clock)", sink_pairs)
+        heard = [to_monotonic(h) for h in run.onsets]
+        cue_pairs = match(cues, heard, recording_offset(counts, heard), window=0.05)
         if cue_pairs:
             summarise(
                 f"phase cues ({len(cue_pairs)} of {len(cues)} found within 50 ms; the rest follow speech with no gap)", cue_pairs
             )
-        print(f"first cue heard about {first:.2f} s after 'coach run' was launched (warm cache)")
+        print(f"first cue heard about {run.first_cue:.2f} s after 'coach run' was launched (warm cache)")
         dues, naive_heard = run_naive(args.naive_counts, tmp)
         naive = [(d, naive_heard[i]) for i, d in enumerate(dues) if i < len(naive_heard)]
         naive_zero = naive[0][1] if naive else 0.0  # the loop's first count defines its beat grid

@@ -3,10 +3,10 @@ time it will actually be heard.
 
 The device is written continuously (silence between cues), so its latency stays constant and
 known: before each chunk the player asks the device how long until a sample written now is heard
-(``delay``) and renders the timeline for exactly that moment. The stream position is kept
-continuous between chunks and only re-synchronised when it has drifted from the device by more
-than ``RESYNC_SECONDS``, so a sound card whose crystal runs a little fast or slow never adds up to
-audible drift, and a clip is never chopped by tiny corrections.
+(``delay``), and a :class:`~coach.voice.streamclock.StreamClock` turns those answers into a
+steady line (the device's real rate and latency) on which each chunk is rendered for exactly the
+moment it will be heard. A sound card whose crystal runs a little fast or slow therefore never
+adds up to drift, and a clip is never chopped by corrections.
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from typing import Protocol
 from coach.clock import Clock
 from coach.errors import DeviceError
 from coach.voice.mixer import Timeline
+from coach.voice.streamclock import StreamClock
 
 CHUNK_SECONDS = 0.010
 """Audio handed to the device at a time (seconds): small, so a new cue can start within it."""
-RESYNC_SECONDS = 0.004
-"""Drift between the stream position and the device beyond which the player re-synchronises."""
 RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
 """Back-off between attempts to reopen a device that failed (seconds; the last one repeats)."""
 
@@ -64,9 +63,8 @@ class Player:
         self._thread = threading.Thread(target=self._run, name="audio-player", daemon=True)
         self._output: Output | None = None
         self._lock = threading.Lock()
-        self._position: float | None = None
+        self._stream_clock: StreamClock | None = None
         self._started_without_output = False
-        """Session time the next chunk written will be heard."""
 
     def start(self, output: Output | None = None) -> None:
         """Start playing; ``output`` is an already opened stream (so start-up errors surface early)."""
@@ -107,29 +105,29 @@ class Player:
 
     def _stream(self, output: Output) -> None:
         frames = max(1, round(CHUNK_SECONDS * output.rate))
-        self._position = None
+        with self._lock:
+            self._stream_clock = StreamClock(output.rate)
         while not self._stop.is_set():
             output.write(self._next_chunk(output, frames))
 
     def _next_chunk(self, output: Output, frames: int) -> array[int]:
         with self._lock:
+            assert self._stream_clock is not None
             delay = output.delay_seconds()
+            now = self.clock.now()  # after asking, so a preemption can only make the answer late
+            self._stream_clock.observe(None if delay is None else now + delay, now)
             if delay is not None:
-                heard_at = self.clock.now() + delay
-                if self._position is None or abs(heard_at - self._position) > RESYNC_SECONDS:
-                    self._position = heard_at
                 self.ready.set()
-            elif self._position is None:
-                self._position = self.clock.now()
-            chunk = self.timeline.render(self._position, frames)
-            self._position += frames / output.rate
+            chunk = self.timeline.render(self._stream_clock.next_heard(), frames)
+            self._stream_clock.advance(frames)
             return chunk
 
     def restart_clock(self, reset: Callable[[], None]) -> None:
         """Run ``reset`` (which moves session time zero) between two chunks, and forget positions."""
         with self._lock:
             reset()
-            self._position = None
+            if self._stream_clock is not None:
+                self._stream_clock.reset()
             self.timeline.forget_rendered()
 
     def wait_ready(self, timeout: float) -> bool:
