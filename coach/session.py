@@ -75,6 +75,10 @@ class _Dialogue:
     candidate_source: str = ""
     was_paused: bool = False
     """An unprompted rating given while paused returns to the pause."""
+    return_state: State | None = None
+    return_offset: float = 0.0
+    """Where an unprompted rating given during a block returns to (a pause in the dialogue
+    overwrites the session's own pause bookmark, so the dialogue keeps its own)."""
 
 
 class Session:
@@ -308,18 +312,39 @@ class Session:
             if not was_paused:
                 self.return_to = self.state
                 self.paused_offset = at - self.block_start
-            self.dialogue = _Dialogue("unprompted", self._exercise_id(), at, was_paused=was_paused)
+            self.dialogue = _Dialogue(
+                "unprompted",
+                self._exercise_id(),
+                at,
+                was_paused=was_paused,
+                return_state=self.return_to,
+                return_offset=self.paused_offset,
+            )
         dialogue = self.dialogue
         assert dialogue is not None
         if source in CONFIRMED_SOURCES:
-            dialogue.candidate, dialogue.candidate_source = value, source
-            text = self.locale.say("confirm_rating", n=value)
-            dialogue.deadline = at + estimate_speech_seconds(text) + self.settings.auto_accept_seconds
-            self._say(text, at, "prompt", INSTRUCTION, dialogue.exercise)
-            self._set_state(State.CONFIRM, at)
-            self._out.append(Listen("confirm"))
+            self._confirm(dialogue, value, source, at)
         else:
             self._accept(value, source, at, confirmed="direct")
+
+    def _confirm(self, dialogue: _Dialogue, value: int, source: str, at: float) -> None:
+        """Read a heard rating back: "I heard six, say yes" (silence accepts it)."""
+        dialogue.candidate, dialogue.candidate_source = value, source
+        text = self.locale.say("confirm_rating", n=value)
+        dialogue.deadline = at + estimate_speech_seconds(text) + self.settings.auto_accept_seconds
+        self._say(text, at, "prompt", INSTRUCTION, dialogue.exercise)
+        self._set_state(State.CONFIRM, at)
+        self._out.append(Listen("confirm"))
+
+    def _ask_again(self, dialogue: _Dialogue, at: float) -> None:
+        """"Tell me the number again": the read-back was wrong, or a pause cut the question."""
+        dialogue.candidate = None
+        text = self.locale.say("rating_again")
+        dialogue.asked = 1
+        dialogue.deadline = at + self._answer_window(text)
+        self._set_state(State.PAIN_CHECK, at)
+        self._say(text, at, "prompt", INSTRUCTION, dialogue.exercise)
+        self._out.append(Listen("rating"))
 
     def _accept(self, value: int, source: str, at: float, confirmed: str) -> None:
         dialogue = self.dialogue
@@ -365,6 +390,8 @@ class Session:
         dialogue = self.dialogue
         self.dialogue = None
         if dialogue is not None and dialogue.moment == "unprompted":
+            assert dialogue.return_state is not None
+            self.return_to, self.paused_offset = dialogue.return_state, dialogue.return_offset
             if dialogue.was_paused:
                 self._set_state(State.PAUSED, at)
             else:
@@ -406,13 +433,21 @@ class Session:
         if self.state is not State.PAUSED:
             return
         self._record("resume", at=at, exercise=self._exercise_id())
-        if self.return_to in (State.PAIN_CHECK, State.CONFIRM):
-            step = self.script.steps[self.step_index]
-            assert isinstance(step, PainCheck)
+        dialogue = self.dialogue
+        if self.return_to in (State.PAIN_CHECK, State.CONFIRM) and dialogue is not None:
             self._say(self.locale.say("resumed"), at, "pause", "cue")
-            self._ask(step.moment, step.exercise, at + 1.5)
+            self._reopen(dialogue, at + 1.5)
         else:
             self._resume_block(at, announce=True)
+
+    def _reopen(self, dialogue: _Dialogue, at: float) -> None:
+        """Ask again, after a pause, what the dialogue was waiting for."""
+        if dialogue.candidate is not None:
+            self._confirm(dialogue, dialogue.candidate, dialogue.candidate_source, at)
+        elif dialogue.moment == "unprompted":
+            self._ask_again(dialogue, at)
+        else:
+            self._ask(dialogue.moment, dialogue.exercise, at)
 
     def _resume_block(self, at: float, announce: bool) -> None:
         """Continue the block from the start of the repetition that was interrupted."""
@@ -499,15 +534,8 @@ class Session:
             self._accept(dialogue.candidate, dialogue.candidate_source, at, confirmed="yes")
 
     def _cmd_no(self, at: float) -> None:
-        dialogue = self.dialogue
-        if self.state is State.CONFIRM and dialogue is not None:
-            dialogue.candidate = None
-            text = self.locale.say("rating_again")
-            dialogue.asked = 1
-            dialogue.deadline = at + self._answer_window(text)
-            self._set_state(State.PAIN_CHECK, at)
-            self._say(text, at, "prompt", INSTRUCTION, dialogue.exercise)
-            self._out.append(Listen("rating"))
+        if self.state is State.CONFIRM and self.dialogue is not None:
+            self._ask_again(self.dialogue, at)
 
     # --- helpers ----------------------------------------------------------------------------
 

@@ -198,6 +198,43 @@ def test_session_unprompted_rating_mid_exercise_resumes_the_repetition(small_pir
     assert [e["due"] for e in again] == [start + rep1.offset, at + ACK_GAP + RESUME_LEAD]
 
 
+def test_session_pause_while_a_heard_rating_waits_for_yes_reads_it_back_again_on_resume(small_pir: Routine) -> None:
+    start = _exercise_start(small_pir)
+    block = _block(small_pir)
+    rep1 = next(r for r in block.restarts if r.rep == 1)
+    at = start + rep1.offset + 5
+    run = simulate(small_pir, [heard(at, "three"), cmd(at + 1, "pause"), heard(at + 5, "no"), cmd(at + 10, "resume")])
+    assert run.status == "completed"
+    prompts = [(e["t"], e["text"]) for e in run.says("prompt")]
+    assert prompts[:3] == [
+        (at, "I heard 3. Say yes, or tell me the number again."),
+        (at + 11.5, "I heard 3. Say yes, or tell me the number again."),  # "no" while paused changed nothing
+        (at + 11.5 + 5 + 4, "Got it, 3."),
+    ]
+    assert [(e["value"], e["confirmed"]) for e in run.of("rating")] == [(3, "auto")]
+    # Then the exercise goes on from the repetition the rating cut, not from the pause.
+    again = [e["due"] for e in run.says("setup") if e["text"] == "Left side."]
+    assert again == [start + rep1.offset, at + 11.5 + 5 + 4 + ACK_GAP + RESUME_LEAD]
+    assert run.of("exercise")[0]["status"] == "done"
+
+
+def test_session_pause_at_a_pain_check_asks_the_same_question_on_resume(tmp_path: Path) -> None:
+    routine = load_routine(write_routine(tmp_path, WITH_CHECKS))
+    first = _exercise_start(routine)
+    run = simulate(
+        routine, [heard(first + 3, "four"), cmd(first + 4, "pause"), cmd(first + 8, "resume"), heard(first + 15, "yes")]
+    )
+    texts = [e["text"] for e in run.says("prompt")]
+    assert texts[:4] == [
+        "Before we begin: how is your pain right now, from zero, no pain, to ten, the worst imaginable?",
+        "I heard 4. Say yes, or tell me the number again.",
+        "I heard 4. Say yes, or tell me the number again.",
+        "Got it, 4.",
+    ]
+    answered = [e for e in run.of("rating") if e["status"] == "answered"]
+    assert [(e["value"], e["moment"], e["confirmed"]) for e in answered][0] == (4, "before", "yes")
+
+
 def test_session_pain_above_five_stops_the_exercise_and_moves_on(small_pir: Routine) -> None:
     start = _exercise_start(small_pir)
     run = simulate(small_pir, [rating(start + 15, 6)])
