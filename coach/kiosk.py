@@ -21,6 +21,7 @@ from coach.inputs import Feed, Input, to_event
 from coach.journal import Journal
 from coach.locale import Locale
 from coach.messages import Command, Rating, Say
+from coach.resume import KIOSK_RESUME_WITHIN, resume_offer
 from coach.routine import Routine
 from coach.runner import Runner
 from coach.script import compile_script
@@ -134,8 +135,9 @@ class Kiosk:
 
     def _run_session(self, routine: Routine) -> None:
         self.notifier.status(f"session: {routine.id}")
-        session = Session(compile_script(routine, self.locale), self.locale, self.session_settings(routine))
         journal = self.open_journal()
+        offer = resume_offer(journal, routine, KIOSK_RESUME_WITHIN)
+        session = Session(compile_script(routine, self.locale), self.locale, self.session_settings(routine), resume=offer)
         runner = Runner(
             session,
             self.clock,

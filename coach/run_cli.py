@@ -24,6 +24,7 @@ from coach.inputs import Feed, Input, KeyboardInput, read_input_script
 from coach.journal import Journal, MemoryJournal, open_journal, resolve_state_dir
 from coach.kiosk import Kiosk, KioskTimes
 from coach.locale import Locale, load_locale
+from coach.resume import RESUME_WITHIN, resume_offer
 from coach.routine import Routine
 from coach.runner import Runner
 from coach.script import compile_script
@@ -79,9 +80,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     loaded = load_settings(args.config)
     routine = load_named(args.routine, loaded)
     locale = load_locale(routine.language)
-    session = Session(compile_script(routine, locale), locale, session_settings(loaded, routine))
-    feed, clock, events, console = _inputs_and_outputs(args)
     journal = _journal(args, loaded)
+    offer = resume_offer(journal, routine, RESUME_WITHIN)
+    session = Session(compile_script(routine, locale), locale, session_settings(loaded, routine), resume=offer)
+    feed, clock, events, console = _inputs_and_outputs(args)
     speaker = _speaker(args, loaded, routine.language, clock, session.phrases(), console)
     sources = _hardware_inputs(args, loaded, locale, feed)
     runner = Runner(session, clock, speaker, journal, events, locale, feed, listener=sources.listener, displays=sources.displays)

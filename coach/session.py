@@ -42,6 +42,7 @@ ACK_GAP = 3.0
 
 class State(Enum):
     IDLE = "idle"
+    RESUME_OFFER = "resume-offer"
     INTRO = "intro"
     EXERCISE = "exercise"
     PAIN_CHECK = "pain-check"
@@ -60,6 +61,15 @@ class SessionSettings:
     auto_accept_seconds: float = 4.0
     """Silence after "I heard six, say yes" that accepts the rating (seconds)."""
     rules: SafetyRules = SafetyRules()
+
+
+@dataclass(frozen=True)
+class ResumeOffer:
+    """The last session of this routine was cut off (power, crash): it can go on from here."""
+
+    previous_session: int
+    exercise_index: int
+    """Routine index of the first exercise without a result in the cut-off session."""
 
 
 @dataclass
@@ -84,10 +94,17 @@ class _Dialogue:
 class Session:
     """One run of a script, from idle to end."""
 
-    def __init__(self, script: Script, locale: Locale, settings: SessionSettings = SessionSettings()) -> None:
+    def __init__(
+        self, script: Script, locale: Locale, settings: SessionSettings = SessionSettings(), resume: ResumeOffer | None = None
+    ) -> None:
         self.script = script
         self.locale = locale
         self.settings = settings
+        self.resume = resume if resume is not None and self._resume_step(resume) is not None else None
+        """Offered at start; the person says yes, or no (or nothing) to start from the beginning."""
+        self.offer_deadline = 0.0
+        self.first_exercise = 0
+        """Routine index this session started from (not 0 when it resumed a cut-off one)."""
         self.state = State.IDLE
         self.step_index = -1
         self.block: Block | None = None
@@ -122,6 +139,8 @@ class Session:
             return self.block_start + self.block.duration
         if self.state in (State.PAIN_CHECK, State.CONFIRM) and self.dialogue is not None:
             return self.dialogue.deadline
+        if self.state is State.RESUME_OFFER:
+            return self.offer_deadline
         return None
 
     def handle(self, event: Event) -> list[Action]:
@@ -160,6 +179,9 @@ class Session:
             texts.add(say("safety_end_high", n=n, limit=rules.end_session_at))
         blocks = [s for s in self.script.steps if isinstance(s, Block)]
         texts |= {say("repeating", name=block.title) for block in blocks}
+        if self.resume is not None:
+            name = self._resume_title(self.resume)
+            texts |= {say("resume_offer", name=name), say("resume_accepted", name=name), say("resume_declined")}
         total = len(self.script.exercise_blocks)
         texts |= {say("summary_done", done=done, total=total) for done in range(total + 1)}
         return texts
@@ -176,6 +198,8 @@ class Session:
             self._play_due_cues(at)
         elif self.state in (State.PAIN_CHECK, State.CONFIRM):
             self._dialogue_timeout(at)
+        elif self.state is State.RESUME_OFFER:
+            self._begin(at, resume=False)
 
     def _play_due_cues(self, at: float) -> None:
         block = self.block
@@ -251,7 +275,7 @@ class Session:
         self._start_block(summary, at, State.SUMMARY)
 
     def _tally(self) -> dict[str, int]:
-        exercises = [e for e in self.script.routine.exercises if not isinstance(e, RestBreak)]
+        exercises = [e for e in self.script.routine.exercises[self.first_exercise :] if not isinstance(e, RestBreak)]
         done = sum(
             1
             for i, e in enumerate(self.script.routine.exercises)
@@ -305,7 +329,7 @@ class Session:
             self._after_dialogue(when + ACK_GAP)
 
     def _rating(self, value: int, source: str, at: float) -> None:
-        if self.state in (State.IDLE, State.ENDED) or not 0 <= value <= 10:
+        if self.state in (State.IDLE, State.RESUME_OFFER, State.ENDED) or not 0 <= value <= 10:
             return
         if self.state not in (State.PAIN_CHECK, State.CONFIRM):
             was_paused = self.state is State.PAUSED
@@ -337,7 +361,7 @@ class Session:
         self._out.append(Listen("confirm"))
 
     def _ask_again(self, dialogue: _Dialogue, at: float) -> None:
-        """"Tell me the number again": the read-back was wrong, or a pause cut the question."""
+        """ "Tell me the number again": the read-back was wrong, or a pause cut the question."""
         dialogue.candidate = None
         text = self.locale.say("rating_again")
         dialogue.asked = 1
@@ -407,18 +431,62 @@ class Session:
             handler(event.at)
 
     def _cmd_start(self, at: float) -> None:
-        if self.state is State.IDLE:
-            self._record(
-                "session",
-                at=at,
-                routine=self.script.routine.id,
-                title=self.script.routine.title,
-                version=self.script.routine.version,
-                language=self.script.routine.language,
-            )
-            self._start_step(0, at)
+        if self.state is State.IDLE and self.resume is not None:
+            text = self.locale.say("resume_offer", name=self._resume_title(self.resume))
+            self.offer_deadline = at + estimate_speech_seconds(text) + self.settings.answer_seconds
+            self._say(text, at, "prompt", INSTRUCTION)
+            self._set_state(State.RESUME_OFFER, at)
+            self._out.append(Listen("confirm"))
+        elif self.state is State.IDLE:
+            self._begin(at, resume=False)
+        elif self.state is State.RESUME_OFFER:
+            self._begin(at, resume=True)
         elif self.state is State.PAUSED:
             self._cmd_resume(at)
+
+    def _begin(self, at: float, resume: bool) -> None:
+        """Record the session's start, then run it from the top or from where the last one was cut."""
+        routine, offer = self.script.routine, self.resume
+        fields: dict[str, object] = {"routine": routine.id, "title": routine.title, "version": routine.version}
+        fields["language"] = routine.language
+        if offer is not None:
+            fields["resume_offered"] = offer.previous_session
+            fields["resumed_from"] = offer.exercise_index if resume else None
+        self._record("session", at=at, **fields)
+        if offer is None:
+            self._start_step(0, at)
+            return
+        self.resume = None
+        if not resume:
+            self._say(self.locale.say("resume_declined"), at, "prompt", "cue")
+            self._start_step(0, at + ACK_GAP)
+            return
+        target = self._resume_step(offer)
+        assert target is not None
+        self.first_exercise = offer.exercise_index
+        self._say(self.locale.say("resume_accepted", name=self._resume_title(offer)), at, "prompt", "cue")
+        self.step_index = target - 1
+        if any(isinstance(step, PainCheck) and step.moment == "before" for step in self.script.steps):
+            self._ask("before", None, at + ACK_GAP)  # pain may have changed since the session was cut
+        else:
+            self._start_step(target, at + ACK_GAP)
+
+    def _resume_step(self, offer: ResumeOffer) -> int | None:
+        """The step that runs exercise ``offer.exercise_index`` (None: no such exercise, or the first)."""
+        return next(
+            (
+                i
+                for i, step in enumerate(self.script.steps)
+                if isinstance(step, Block) and step.exercise_index == offer.exercise_index and step.exercise_index > 0
+            ),
+            None,
+        )
+
+    def _resume_title(self, offer: ResumeOffer) -> str:
+        index = self._resume_step(offer)
+        step = self.script.steps[index if index is not None else 0]
+        assert isinstance(step, Block)
+        return step.title
 
     def _cmd_pause(self, at: float) -> None:
         if self.state in (State.INTRO, State.EXERCISE, State.PAIN_CHECK, State.CONFIRM):
@@ -459,7 +527,7 @@ class Session:
         self._start_block(block, at + RESUME_LEAD, self.return_to, from_offset=restart.offset)
 
     def _cmd_next(self, at: float) -> None:
-        if self.state in (State.IDLE, State.SUMMARY):
+        if self.state in (State.IDLE, State.RESUME_OFFER, State.SUMMARY):
             return
         state = self.return_to if self.state is State.PAUSED else self.state
         if state in (State.PAIN_CHECK, State.CONFIRM) and self.dialogue is not None:
@@ -482,7 +550,7 @@ class Session:
         self._start_step(self.step_index + 1, at + ACK_GAP)
 
     def _cmd_repeat(self, at: float) -> None:
-        if self.state in (State.IDLE, State.SUMMARY):
+        if self.state in (State.IDLE, State.RESUME_OFFER, State.SUMMARY):
             return
         index = self.step_index
         while index >= 0 and not isinstance(self.script.steps[index], Block):
@@ -504,7 +572,7 @@ class Session:
         self._stop(at, "abandoned")
 
     def _stop(self, at: float, status: str) -> None:
-        if self.state is State.IDLE:
+        if self.state in (State.IDLE, State.RESUME_OFFER):
             self._set_state(State.ENDED, at)
             self._out.append(End(status, at))
             return
@@ -530,11 +598,15 @@ class Session:
 
     def _cmd_yes(self, at: float) -> None:
         dialogue = self.dialogue
-        if self.state is State.CONFIRM and dialogue is not None and dialogue.candidate is not None:
+        if self.state is State.RESUME_OFFER:
+            self._begin(at, resume=True)
+        elif self.state is State.CONFIRM and dialogue is not None and dialogue.candidate is not None:
             self._accept(dialogue.candidate, dialogue.candidate_source, at, confirmed="yes")
 
     def _cmd_no(self, at: float) -> None:
-        if self.state is State.CONFIRM and self.dialogue is not None:
+        if self.state is State.RESUME_OFFER:
+            self._begin(at, resume=False)
+        elif self.state is State.CONFIRM and self.dialogue is not None:
             self._ask_again(self.dialogue, at)
 
     # --- helpers ----------------------------------------------------------------------------
@@ -555,7 +627,8 @@ class Session:
         self._out = []
         if self.state is not State.ENDED:
             self.agenda = []
-            self._record("session_end", at=at, status=status, **self._tally())
+            if self.state not in (State.IDLE, State.RESUME_OFFER):  # a session that never began has nothing to end
+                self._record("session_end", at=at, status=status, **self._tally())
             self._set_state(State.ENDED, at)
             self._out.append(End(status, at))
         return self._out

@@ -21,7 +21,7 @@ from coach.locale import Locale, load_locale
 from coach.routine import Routine, load_routine
 from coach.runner import Runner
 from coach.script import compile_script
-from coach.session import Session, SessionSettings
+from coach.session import ResumeOffer, Session, SessionSettings
 from coach.voice.speaker import FakeSpeaker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,9 +69,14 @@ def write_routine(tmp_path: Path, body: str, name: str = "r.yaml") -> Path:
     return path
 
 
-def simulate(routine: Routine, inputs: list[Input] | None = None, settings: SessionSettings | None = None) -> Simulated:
+def simulate(
+    routine: Routine,
+    inputs: list[Input] | None = None,
+    settings: SessionSettings | None = None,
+    resume: ResumeOffer | None = None,
+) -> Simulated:
     locale = load_locale(routine.language)
-    session = Session(compile_script(routine, locale), locale, settings or SessionSettings())
+    session = Session(compile_script(routine, locale), locale, settings or SessionSettings(), resume=resume)
     stream = io.StringIO()
     speaker, journal = FakeSpeaker(), MemoryJournal()
     clock = FakeClock()

@@ -33,7 +33,7 @@ RATING_STATES = frozenset({"pain-check", "confirm", "menu"})
 PAUSABLE = frozenset({"intro", "exercise", "pain-check", "confirm"})
 UNPROMPTED = frozenset({"intro", "exercise", "paused"})
 """States where the session takes a rating nobody asked for."""
-PRESS_MEANS = {"idle": "start", "paused": "resume", "intro": "next", "exercise": "next"}
+PRESS_MEANS = {"idle": "start", "resume-offer": "yes", "paused": "resume", "intro": "next", "exercise": "next"}
 
 COUNT_GAP_SECONDS = 1.5
 """Quiet after the last press that ends a count (seconds): longer than the gap between deliberate

@@ -78,11 +78,12 @@ class ConsoleSpeaker:
         return Utterance(now, 0.0)
 
     def show_state(self, state: str, now: float) -> None:
-        if state in ("paused", "pain-check", "confirm", "ended"):
+        if state in ("paused", "pain-check", "confirm", "resume-offer", "ended"):
             hint = {
                 "paused": "paused: type r (or Enter) to resume, n for next, s to stop",
                 "pain-check": "type your pain 0-10 and Enter",
                 "confirm": "type y to confirm, or the number again",
+                "resume-offer": "type y (or Enter) to go on from where it stopped, or no to start from the beginning",
                 "ended": "session ended",
             }[state]
             dim = ("\033[2m", "\033[0m") if self._color else ("", "")
