@@ -60,8 +60,23 @@ def write_csv(found: Sequence[SessionSummary], rows: Sequence[RecordRow], out: I
         line: dict[str, Any] = {**row.fields, "id": row.id, "session": row.session, "kind": row.kind, "wall": row.wall}
         if session is not None:
             line.update(routine=session.routine, version=session.version, profile=session.profile)
-        writer.writerow(line)
+        writer.writerow({key: spreadsheet_safe(value) for key, value in line.items()})
     return len(rows)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (CSV injection, OWASP)."""
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading ``'``; numbers stay numbers.
+
+    Routine and exercise ids come from routine files, and a profile code from the config: a file
+    from anywhere must not be able to put ``=HYPERLINK(...)`` into a clinic's spreadsheet.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def write_json(found: Sequence[SessionSummary], rows: Sequence[RecordRow], out: IO[str]) -> int:

@@ -103,6 +103,19 @@ def test_records_export_csv_has_the_documented_columns(tmp_path: Path, capsys: p
     assert (done["exercise"], done["index"], done["status"], done["repetitions_started"]) == ("back-release", "0", "done", "2")
 
 
+def test_records_export_csv_defuses_text_a_spreadsheet_would_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wall = Wall()
+    journal = SqliteJournal(tmp_path, "=1+1", now=wall)
+    seed_session(journal, wall, DAY, routine='=HYPERLINK("http://example.com","x")', done=("@sum",), after=None)
+    journal.close()
+    code, out, _ = coach(capsys, "export", "--format", "csv", "--state-dir", str(tmp_path))
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    done = next(r for r in rows if r["kind"] == "exercise")
+    assert (done["routine"], done["profile"], done["exercise"]) == ('\'=HYPERLINK("http://example.com","x")', "'=1+1", "'@sum")
+    assert next(r for r in rows if r["kind"] == "rating")["value"] == "5"  # numbers are left alone
+
+
 def test_records_export_json_carries_every_announced_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     written = seed_store(tmp_path, days=3)
     code, out, _ = coach(capsys, "export", "--format", "json", "--state-dir", str(tmp_path))
