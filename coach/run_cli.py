@@ -190,7 +190,8 @@ def _kiosk_phrases(routines: list[Routine], loaded: LoadedSettings) -> set[str]:
     texts: set[str] = set()
     for routine in routines:
         locale = load_locale(routine.language)
-        texts |= Session(compile_script(routine, locale), locale, session_settings(loaded, routine)).phrases()
+        session = Session(compile_script(routine, locale), locale, session_settings(loaded, routine))
+        texts |= session.phrases(every_resume=True)
     return texts
 
 

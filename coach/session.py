@@ -104,7 +104,7 @@ class Session(PainDialogue):
     def ended(self) -> bool:
         return self.state is State.ENDED
 
-    def phrases(self) -> set[str]:
+    def phrases(self, every_resume: bool = False) -> set[str]:
         """Everything this session may say that can be known in advance (for a speech cache).
 
         Summaries that combine two ratings are left out: they are said once, at the end, and can
@@ -122,11 +122,15 @@ class Session(PainDialogue):
             texts.add(say("safety_end_high", n=n, limit=rules.end_session_at))
         blocks = [s for s in self.script.steps if isinstance(s, Block)]
         texts |= {say("repeating", name=block.title) for block in blocks}
-        if self.resume is not None:
-            name = self._resume_title(self.resume)
+        offers = [self.resume] if self.resume is not None else []
+        if every_resume:  # a kiosk renders at boot what any later person may be offered
+            offers = [ResumeOffer(0, b.exercise_index) for b in self.script.exercise_blocks if b.exercise_index]
+        totals = {self._exercise_total(0)}
+        for offer in offers:
+            name = self._resume_title(offer)
             texts |= {say("resume_offer", name=name), say("resume_accepted", name=name), say("resume_declined")}
-        total = len(self.script.exercise_blocks)
-        texts |= {say("summary_done", done=done, total=total) for done in range(total + 1)}
+            totals.add(self._exercise_total(offer.exercise_index))
+        texts |= {say("summary_done", done=done, total=total) for total in totals for done in range(total + 1)}
         return texts
 
     # --- time -------------------------------------------------------------------------------
@@ -218,13 +222,16 @@ class Session(PainDialogue):
         self._start_block(summary, at, State.SUMMARY)
 
     def _tally(self) -> dict[str, int]:
-        exercises = [e for e in self.script.routine.exercises[self.first_exercise :] if not isinstance(e, RestBreak)]
         done = sum(
             1
             for i, e in enumerate(self.script.routine.exercises)
             if not isinstance(e, RestBreak) and self.exercise_status.get(i) == "done"
         )
-        return {"exercises_done": done, "exercises_total": len(exercises)}
+        return {"exercises_done": done, "exercises_total": self._exercise_total(self.first_exercise)}
+
+    def _exercise_total(self, from_index: int) -> int:
+        """Exercises (not rest breaks) from routine index ``from_index`` on: what a summary counts."""
+        return sum(1 for e in self.script.routine.exercises[from_index:] if not isinstance(e, RestBreak))
 
     def _exercise_result(self, block: Block, status: str, at: float) -> None:
         assert block.exercise_index is not None

@@ -16,9 +16,11 @@ from test_store_seed import DAY, Wall
 from coach.controls.gestures import PRESS
 from coach.controls.layouts import main_button
 from coach.journal import MemoryJournal
+from coach.locale import load_locale
 from coach.resume import KIOSK_RESUME_WITHIN, RESUME_WITHIN, resume_offer
 from coach.routine import Routine, load_routine
-from coach.session import ResumeOffer
+from coach.script import compile_script
+from coach.session import ResumeOffer, Session
 from coach.store import SqliteJournal
 
 QUICK = load_routine(ROUTINES / "quick-start.yaml")
@@ -164,3 +166,13 @@ def _script(folder: Path, lines: list[str]) -> str:
     path = folder / f"inputs-{len(lines)}.txt"
     path.write_text("\n".join(lines) + "\n")
     return str(path)
+
+
+def test_the_offer_is_rendered_ahead_and_a_kiosk_renders_every_possible_one() -> None:
+    locale = load_locale("en")
+    script = compile_script(QUICK, locale)
+    said = {e["text"] for e in simulate(QUICK, [heard(3, "yes")], resume=OFFER).says() if "pain was" not in e["text"]}
+    assert said <= Session(script, locale, resume=OFFER).phrases()
+    plain = Session(script, locale)
+    assert OFFER_TEXT not in plain.phrases()
+    assert OFFER_TEXT in plain.phrases(every_resume=True)
