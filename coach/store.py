@@ -263,6 +263,10 @@ class Store:
         ).fetchone() or ("{}",)
         recovered = bool(json.loads(end_extra).get("recovered"))
         resume = 0 if any_result is None else any_result + 1
+        (start_extra,) = self.conn.execute("SELECT extra FROM records WHERE id = ?", (session_id,)).fetchone() or ("{}",)
+        resumed_from = json.loads(start_extra or "{}").get("resumed_from")
+        if isinstance(resumed_from, int):  # a resumed session cut again before its first result
+            resume = max(resume, resumed_from)
         return Interrupted(session_id, row[1], row[2], row[3], row[4], done, resume, recovered)
 
     def instance_id(self) -> str:

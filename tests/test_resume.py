@@ -176,3 +176,22 @@ def test_the_offer_is_rendered_ahead_and_a_kiosk_renders_every_possible_one() ->
     plain = Session(script, locale)
     assert OFFER_TEXT not in plain.phrases()
     assert OFFER_TEXT in plain.phrases(every_resume=True)
+
+
+_KILLED_AFTER_RESUMING = """
+import os, signal, sys
+sys.path.insert(0, {tests!r})
+from test_store_seed import Wall
+from coach.store import SqliteJournal
+journal = SqliteJournal(__import__("pathlib").Path({state!r}), now=Wall())
+journal.append("session", {{"at": 0.0, "routine": "quick-start", "version": "abc123def456", "resumed_from": 1}})
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_resumed_session_cut_again_before_any_result_is_offered_from_the_same_place(tmp_path: Path) -> None:
+    code = _KILLED_AFTER_RESUMING.format(tests=str(ROOT / "tests"), state=str(tmp_path))
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True).returncode == -9
+    journal = SqliteJournal(tmp_path, now=Wall(DAY + _dt.timedelta(minutes=5)))
+    assert resume_offer(journal, _as_seeded(QUICK), RESUME_WITHIN) == ResumeOffer(1, 1)
+    journal.close()
