@@ -43,6 +43,8 @@ WINDOW = 0.005
 THRESHOLD = 500
 """Peak amplitude that counts as sound in a window."""
 SINK = "coach_bench"
+PROBE = 32
+"""Samples of a clip searched for, byte for byte, in the recording."""
 
 
 def ensure_null_sink() -> None:
@@ -101,6 +103,11 @@ class Recorder:
         self.line, ppm, residual = time_base(self.arrivals)
         print(f"  the sink's clock runs {ppm:+.1f} ppm against CLOCK_MONOTONIC (time-base fit residual max {residual:.2f} ms)")
 
+    def from_monotonic(self, moment: float) -> float:
+        """Seconds into the recording of the sample captured at monotonic time ``moment``."""
+        zero, per_sample = self.line
+        return (moment - zero) / per_sample / RATE
+
     def to_monotonic(self, seconds_of_audio: float) -> float:
         """Monotonic time at which the sample ``seconds_of_audio`` into the recording was captured."""
         zero, per_sample = self.line
@@ -154,25 +161,29 @@ def clip_starts(path: Path, texts_and_guesses: list[tuple[str, float]], clips: d
     """Where each clip's first sample is in the recording (seconds), found exactly, or ``None``.
 
     Word onsets found by a loudness threshold depend on the word ("six" starts with a soft
-    fricative, "eight" with a vowel), which would add 10-15 ms of spread that is the detector's,
-    not the player's. The null sink records exactly the samples played (same rate, full volume),
-    so a 64-sample stretch of the clip's first loud part is searched byte for byte within 150 ms
-    of the detected onset; its position minus its offset in the clip is where the clip started.
+    fricative, "eight" with a vowel), and need silence before them, which would add 10-15 ms of
+    spread that is the detector's, not the player's. The null sink records exactly the samples
+    played (same rate, full volume, clips never mixed), so short stretches of the clip's loud part
+    are searched byte for byte within 150 ms of the guess; the first one found, minus its offset
+    in the clip, is where the clip started. (The player follows the device's clock by now and then
+    repeating or skipping one sample between chunks, so a stretch is tried at several places in
+    the clip; such a sample before the stretch moves the answer by 0.045 ms at most.)
     """
     data = path.read_bytes()
     found: list[float | None] = []
     for text, guess in texts_and_guesses:
-        samples = clips.get(text)
-        loud = next((i for i, s in enumerate(samples or ()) if abs(s) > 4 * THRESHOLD), None)
-        if samples is None or loud is None or loud + 64 > len(samples):
-            found.append(None)
-            continue
-        probe = samples[loud : loud + 64].tobytes()
+        samples = clips.get(text, array("h"))
+        loud = next((i for i, s in enumerate(samples) if abs(s) > 4 * THRESHOLD), None)
         low, high = max(0, int((guess - 0.15) * RATE) * 2), int((guess + 0.15) * RATE) * 2
-        at = data.find(probe, low, high)
-        while at >= 0 and at % 2:
-            at = data.find(probe, at + 1, high)
-        found.append(None if at < 0 else (at // 2 - loud) / RATE)
+        start = None
+        for offset in range(loud or 0, len(samples) - PROBE, 256) if loud is not None else ():
+            at = data.find(samples[offset : offset + PROBE].tobytes(), low, high)
+            while at >= 0 and at % 2:
+                at = data.find(samples[offset : offset + PROBE].tobytes(), at + 1, high)
+            if at >= 0:
+                start = (at // 2 - offset) / RATE
+                break
+        found.append(start)
     return found
 
 
@@ -298,32 +309,30 @@ def main() -> int:
         tmp = Path(name)
         run = run_coach(args.routine, tmp)
         counts, cues = run.dues("count"), run.dues("cue")
-        to_monotonic = run.recorder.to_monotonic
-        # Pair counts with threshold onsets on the sink's own clock first (where the samples are) ...
-        sink_pairs = match(counts, run.onsets, recording_offset(counts, run.onsets))
-        matched = f"{len(sink_pairs)} of {len(counts)} counts matched"
-        print(f"coach run {args.routine}: {len(run.onsets)} sound onsets recorded; {matched}")
-        # ... then find each count's clip exactly in the recording, and time it on the monotonic clock.
+        to_monotonic, recorder = run.recorder.to_monotonic, run.recorder
+        heard = [to_monotonic(h) for h in run.onsets]
+        # The session's zero on the monotonic clock, from the onsets that line up with counts ...
+        shift = recording_offset(counts, heard)
+        threshold_pairs = match(counts, heard, shift)
+        print(f"coach run {args.routine}: {len(run.onsets)} sound onsets recorded, {len(counts)} counts said")
+        # ... then every count's clip is looked for exactly where it should be in the recording.
         text_of = {float(str(e["due"])): str(e["text"]) for e in run.says if e.get("kind") == "count"}
         clips = cached_clips(args.routine, tmp / "cache" / "coach" / "tts", set(text_of.values()))
-        starts = clip_starts(run.recorder.path, [(text_of[due], onset) for due, onset in sink_pairs], clips)
-        exact = [(due, to_monotonic(start)) for (due, _), start in zip(sink_pairs, starts) if start is not None]
+        guesses = [(text_of[due], recorder.from_monotonic(due + shift)) for due in counts]
+        starts = clip_starts(recorder.path, guesses, clips)
+        exact = [(due, to_monotonic(start)) for due, start in zip(counts, starts) if start is not None]
         summarise(
-            f"counts: clip start found exactly in the recording ({len(exact)} of {len(sink_pairs)}), on the monotonic clock",
-            exact,
+            f"counts: clip start found exactly in the recording ({len(exact)} of {len(counts)}), on the monotonic clock", exact
         )
         if args.list:
             offset = statistics.median(h - d for d, h in exact)
-            located = {due: start for (due, _), start in zip(sink_pairs, starts)}
-            for due, onset in sink_pairs:
-                start = located[due]
+            for due, start in zip(counts, starts):
                 error = "not found" if start is None else f"{(to_monotonic(start) - due - offset) * 1000:+.3f} ms"
-                into = "" if start is None else f"; loud from {(onset - start) * 1000:.1f} ms into the clip"
-                print(f"    {due:8.2f} s  {text_of[due]!r:12} {error}{into}")
-        summarise("counts: loudness-threshold onsets, on the monotonic clock", [(d, to_monotonic(h)) for d, h in sink_pairs])
-        summarise("counts: loudness-threshold onsets on the sink's sample clock (not the session's clock)", sink_pairs)
-        heard = [to_monotonic(h) for h in run.onsets]
-        cue_pairs = match(cues, heard, recording_offset(counts, heard), window=0.05)
+                print(f"    {due:8.2f} s  {text_of[due]!r:14} {error}")
+        sink_clock = [(due, start) for due, start in zip(counts, starts) if start is not None]
+        summarise("the same clip starts timed by the sink's own sample clock (which is not the session's clock)", sink_clock)
+        summarise(f"counts: loudness-threshold onsets ({len(threshold_pairs)} after silence), monotonic clock", threshold_pairs)
+        cue_pairs = match(cues, heard, shift, window=0.05)
         if cue_pairs:
             summarise(
                 f"phase cues ({len(cue_pairs)} of {len(cues)} found within 50 ms; the rest follow speech with no gap)", cue_pairs
