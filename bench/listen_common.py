@@ -123,7 +123,7 @@ class Recording:
 
 class ScriptedSource:
     """A file as a microphone on its own clock: ``now()`` is the position in the audio, and
-    ``cues`` (time, seconds) call ``listener.speaking`` when the audio reaches them, as the runner
+    ``cues`` (time, seconds) call ``listener.speaking`` as the audio reaches them, as the runner
     does when the coach starts a cue."""
 
     description = "scripted audio"
@@ -146,8 +146,13 @@ class ScriptedSource:
         self.started = time.monotonic()
 
     def read(self) -> bytes:
-        while self.cues and self.cues[0][0] <= self.now() + 1e-9 and self.listener is not None:
-            self.listener.speaking(self.cues.pop(0)[1])
+        # As the runner does, a cue is announced with its exact start (``delay``), not rounded to
+        # the next chunk: the gate then ends where the coach's voice (plus the tail) ends, to the
+        # sample, which is where the fidelity bench starts the plain call's turn.
+        ahead = self.now() + FRAME_BYTES / BYTES_PER_SECOND
+        while self.cues and self.cues[0][0] < ahead - 1e-9 and self.listener is not None:
+            at, seconds = self.cues.pop(0)
+            self.listener.speaking(seconds, delay=at - self.now())
         chunk = self.pcm[self.position : self.position + FRAME_BYTES]
         self.position += len(chunk)
         if self.paced and chunk:

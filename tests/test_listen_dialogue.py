@@ -93,8 +93,8 @@ def test_listen_words_korean_as_the_recogniser_spells_it() -> None:
     for text, value in [("제 통증 은 여섯", 6), ("여섯 정도 요", 6), ("사 점", 4), ("통증 없어요", 0), ("음 칠 이에요", 7),
                         ("지금 약 팔 점 입니다", 8), ("열", 10), ("제로", 0)]:  # fmt: skip
         assert parse_words(text, ko) == ParsedRating(value), text
-    # Typed Korean with particles attached is not understood: the parser splits on spaces only.
-    assert parse_words("여섯이요", ko) is None and parse_words("통증은 여섯", ko) is None
+    # Typed Korean with particles and polite endings attached (tests/test_words.py has the rest).
+    assert parse_words("여섯이요", ko) == ParsedRating(6) and parse_words("통증은 여섯", ko) == ParsedRating(6)
 
 
 @pytest.mark.parametrize("locale", locales(), ids=LANGUAGES)

@@ -262,9 +262,13 @@ def test_listen_vad_levels() -> None:
     assert not vad.process(silence(FRAME_SECONDS)).started  # the first frame sets the noise floor
     steps = [vad.process(tone(FRAME_SECONDS, 0.3)) for _ in range(VadSettings().start_frames)]
     assert [s.started for s in steps] == [False] * (len(steps) - 1) + [True]
+    # The pre-roll is what was heard, nothing made up: here the one quiet frame, then the loud ones.
+    assert steps[-1].frames == (silence(FRAME_SECONDS),) + (tone(FRAME_SECONDS, 0.3),) * 3
+    vad.reset()
     preroll = round(VadSettings().preroll_seconds / FRAME_SECONDS)
-    assert len(steps[-1].frames) == preroll  # always a full pre-roll: what was heard, led by the room's quiet
-    assert steps[-1].frames[-VadSettings().start_frames - 1 :] == (silence(FRAME_SECONDS),) + (tone(FRAME_SECONDS, 0.3),) * 3
+    steps = [vad.process(silence(FRAME_SECONDS)) for _ in range(2 * preroll)]
+    steps += [vad.process(tone(FRAME_SECONDS, 0.3)) for _ in range(VadSettings().start_frames)]
+    assert len(steps[-1].frames) == preroll  # at most the pre-roll
 
 
 def test_listen_vad_hiss_is_loud_but_not_voiced() -> None:
@@ -286,16 +290,32 @@ def test_listen_hearing_bursts_of_hiss_never_reach_the_recogniser(en: Locale) ->
     assert [h.text for h in stream.heard] == ["pause"]
 
 
-def test_listen_hearing_after_a_gate_the_preroll_is_the_rooms_quiet(en: Locale) -> None:
+def test_listen_hearing_after_a_gate_the_preroll_starts_where_the_gate_ends_to_the_sample(en: Locale) -> None:
+    """The recogniser gets every sample after the gate and none before (no made-up lead-in either):
+    on espeak-ng's Korean, starting its audio 10-30 ms later changed what it heard."""
     hearing, recognizer = make(en)
     recognizer.feed("next")
-    quiet = white(1.0, 0.001, seed=5)
     stream = Stream(hearing)
-    stream.play(quiet)
-    hearing.speaking(stream.t, 1.0)
-    stream.play(tone(1.0 + HearingSettings().gate_tail_seconds))  # the coach's voice, all gated
-    stream.play(silence(0.06) + tone(0.5) + silence(1.0))  # the patient answers at once
+    stream.play(white(1.0, 0.001, seed=5))
+    gate_end = 1.0 + 1.0 + HearingSettings().gate_tail_seconds + 0.0123  # in the middle of a 30 ms frame
+    hearing.speaking(1.0, gate_end - 1.0 - HearingSettings().gate_tail_seconds)
+    stream.play(tone(gate_end - 1.0))  # the coach's voice, all gated
+    stream.play(white(0.09, 0.001, seed=6) + tone(0.5) + silence(1.0))  # the patient answers at once
     [heard] = stream.heard
     assert heard.text == "next"
-    decoded = recognizer.fed_samples / RATE  # a full pre-roll went in though only 60 ms of it was heard
-    assert decoded >= VadSettings().preroll_seconds + 0.5
+    assert heard.start == pytest.approx(gate_end, abs=1.0 / RATE)
+    assert recognizer.fed_samples == round((heard.at - gate_end) * RATE)
+
+
+def test_listen_hearing_after_a_gate_ending_between_frames_the_preroll_is_whole_frames(en: Locale) -> None:
+    hearing, recognizer = make(en)
+    recognizer.feed("next")
+    stream = Stream(hearing)
+    stream.play(silence(0.3))
+    lead, tail = HearingSettings().gate_lead_seconds, HearingSettings().gate_tail_seconds
+    hearing.speaking(0.3 + lead, 0.5 - lead - tail + 0.3)  # the gate is 0.3-1.1 s: it ends between two frames
+    stream.play(tone(0.7) + silence(0.16) + tone(0.5) + silence(1.0))
+    [heard] = stream.heard
+    gate_end = 1.1
+    assert heard.start == pytest.approx(gate_end, abs=1.0 / RATE)
+    assert recognizer.fed_samples == round((heard.at - gate_end) * RATE)

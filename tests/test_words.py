@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from coach.locale import Locale
-from coach.words import ParsedCommand, ParsedRating, parse_words
+from coach.locale import Locale, load_locale
+from coach.words import PARTICLES, ParsedCommand, ParsedRating, parse_words
 
 
 @pytest.mark.parametrize(
@@ -61,3 +61,75 @@ def test_words_every_locale_word_parses_to_itself(en: Locale) -> None:
     for name, phrases in en.commands.items():
         for phrase in phrases:
             assert parse_words(phrase, en) == ParsedCommand(name), phrase
+
+
+# --- Korean particles and polite endings -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ko() -> Locale:
+    return load_locale("ko")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("여섯이요", 6),
+        ("여섯 이요", 6),
+        ("여섯이에요", 6),
+        ("일곱입니다", 7),
+        ("다섯정도요", 5),
+        ("셋쯤이요", 3),
+        ("사요", 4),  # as "사 요", which the recogniser gives
+        ("10이요", 10),
+        ("제 통증은 여섯이에요", 6),
+        ("통증이 여섯 점이요", 6),
+        ("열이요", 10),
+    ],
+)
+def test_words_korean_endings_glued_or_spaced_keep_a_rating(ko: Locale, text: str, value: int) -> None:
+    assert parse_words(text, ko) == ParsedRating(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("다시요", "repeat"), ("다시 요", "repeat"), ("반복이요", "repeat"), ("그만해요", "stop"), ("계속해요", "resume"),
+     ("넘겨요", "next"), ("아니 요", "no")],
+)  # fmt: skip
+def test_words_korean_polite_commands(ko: Locale, text: str, name: str) -> None:
+    assert parse_words(text, ko) == ParsedCommand(name)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "이요",  # an ending alone, not "two"
+        "이야",
+        "예요",  # the ending, not "예" (yes) + "요"
+        "요 요",
+        "오는",  # "coming": a topic particle is never glued to a number
+        "일은",
+        "일요일",  # rest not made of endings
+        "사람",
+        "여섯이요 일곱",
+        "십이요",  # ten, or twelve?
+        "다시요 여섯",
+        "잠깐만요",
+        "여섯이랑",
+        "통증은",
+    ],
+)
+def test_words_korean_endings_never_make_noise_a_rating(ko: Locale, text: str) -> None:
+    assert parse_words(text, ko) is None
+
+
+def test_words_every_korean_number_with_every_ending(ko: Locale) -> None:
+    for value, words in ko.numbers.items():
+        for word in words:
+            for ending in PARTICLES["ko"]:
+                glued = f"{word}{ending}"
+                if (word == "십" and ending.startswith("이")) or glued in PARTICLES["ko"]:
+                    continue  # "십이요", "이요": see test_words_korean_endings_never_make_noise_a_rating
+                assert parse_words(glued, ko) == ParsedRating(value), glued
+                assert parse_words(f"{word} {ending}", ko) == ParsedRating(value), f"{word} {ending}"
+            assert parse_words(ending, ko) is None

@@ -21,6 +21,7 @@ announced with the time it started. So the same code runs live (``VoskListener``
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -194,11 +195,11 @@ class Hearing:
         t_start = t_end - len(frame) / (2 * RATE)
         self._last_t = t_end
         if self.gated_at(t_start) or self.gated_at(t_end - 1e-6):
-            return self._gated()
+            return self._gated(frame, t_start, t_end)
         step = self.vad.process(frame)
         out: list[Heard] = []
         if step.started:
-            self._start = t_start - (len(step.frames) - 1) * len(frame) / (2 * RATE)
+            self._start = t_end - sum(len(f) for f in step.frames) / (2 * RATE)
             self._utterance = (self._fed_samples / RATE, self._start)
         if self._utterance is None:
             return out
@@ -225,7 +226,7 @@ class Hearing:
             return [heard] if heard is not None else []
         return []
 
-    def _gated(self) -> list[Heard]:
+    def _gated(self, frame: bytes, t_start: float, t_end: float) -> list[Heard]:
         self.stats.gated_frames += 1
         out: list[Heard] = []
         if self.vad.phase is Phase.HANGOVER and self._utterance is not None:
@@ -234,8 +235,21 @@ class Hearing:
             self.recognizer.reset()  # still speaking when the coach started: it spans the coach's voice
             self._utterance = None
             self.stats.discarded += 1
-        self.vad.reset(armed=False)
+        self.vad.reset(armed=False, lead=self._after_gate(frame, t_start, t_end))
         return out
+
+    def _after_gate(self, frame: bytes, t_start: float, t_end: float) -> bytes:
+        """The samples of ``frame`` captured after the gate ended, to the sample (often none).
+
+        Why not drop the whole frame: the recogniser on espeak-ng's robotic Korean turns out to
+        be sensitive to where its audio starts (10-30 ms later changed 1 word in 10), so the path
+        hands it every sample after the gate, as a plain call on the turn's audio would get.
+        """
+        if self.gated_at(t_end - 1e-6):
+            return b""
+        gate_end = max(end for start, end in self._gates if start <= t_start < end)
+        skip = max(0, min(len(frame) // 2, math.ceil((gate_end - t_start) * RATE - 1e-6)))
+        return frame[2 * skip :]
 
     def _finish(self, endpoint: str, t_end: float) -> list[Heard]:
         result = self.recognizer.final()
