@@ -100,6 +100,34 @@ def test_listen_hearing_quick_end_when_the_partial_is_a_command(en: Locale) -> N
     assert heard.at == pytest.approx(1.0 + HearingSettings().quick_end_seconds, abs=FRAME_SECONDS)
 
 
+@pytest.mark.parametrize(
+    ("decoded", "text"),
+    [
+        ("stop banana", "stop"),  # a made-up absorber in the closing quiet
+        ("stop [unk] [unk]", "stop"),
+        ("[unk] stop banana", "[unk] stop [unk]"),  # an unknown word before it: still no command
+        ("stop six banana", "stop six [unk]"),  # no command is left: nothing changes
+        ("banana", "[unk]"),
+    ],
+)
+def test_listen_hearing_a_quick_end_drops_unknown_words_after_the_command(en: Locale, decoded: str, text: str) -> None:
+    hearing, recognizer = make(en, absorbers=("banana",))
+    recognizer.feed(decoded)
+    recognizer.partial_text = "stop"
+    stream = Stream(hearing)
+    stream.play(silence(0.5) + tone(0.5) + silence(1.0))
+    [heard] = stream.heard
+    assert (heard.endpoint, heard.text, heard.raw) == ("quick", text, decoded)
+
+
+def test_listen_hearing_an_unknown_tail_is_kept_when_the_utterance_ended_on_its_own(en: Locale) -> None:
+    hearing, recognizer = make(en, absorbers=("banana",))
+    recognizer.feed("stop banana")
+    stream = Stream(hearing)
+    stream.play(silence(0.5) + tone(0.5) + silence(1.0))
+    assert [(h.endpoint, h.text) for h in stream.heard] == [("vad", "stop [unk]")]
+
+
 @pytest.mark.parametrize("partial", ["six", "my pain is", "stop six", ""])
 def test_listen_hearing_no_quick_end_unless_the_partial_is_a_command(en: Locale, partial: str) -> None:
     hearing, recognizer = make(en)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from coach.locale import Locale
@@ -255,7 +255,28 @@ class Hearing:
         result = self.recognizer.final()
         heard = self._heard(result, endpoint, t_end)
         self._utterance = None
+        if heard is not None and endpoint == "quick":
+            heard = self._without_made_up_tail(heard)
         return [heard] if heard is not None else []
+
+    def _without_made_up_tail(self, heard: Heard) -> Heard:
+        """The command the partial result showed, without unknown words decoded after it.
+
+        A quick endpoint decodes the command and then only the short quiet after it; on that
+        quiet vosk sometimes adds one more word, an absorber or a low-confidence guess ("아니
+        [unk]", "잠깐 [unk]"), and the strict parser would then reject a command it heard well.
+        Trailing words that were not kept are dropped, but only when what is left, every word
+        of it kept at full confidence as before, is a command: nothing new becomes a command.
+        """
+        words = list(heard.words)
+        while words and not words[-1].kept:
+            words.pop()
+        if not words or len(words) == len(heard.words):
+            return heard
+        text = " ".join(w.word if w.kept else UNK for w in words)
+        if not isinstance(parse_words(text, self.locale), ParsedCommand):
+            return heard
+        return replace(heard, text=text)
 
     def _heard(self, result: dict[str, Any], endpoint: str, t_end: float) -> Heard | None:
         assert self._utterance is not None
