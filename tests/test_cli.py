@@ -199,5 +199,5 @@ def test_cli_plan_warns_when_a_phrase_does_not_fit(tmp_path: Path) -> None:
     result = coach("plan", str(path), env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
     assert result.returncode == 0
     warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
-    assert warnings and all(line.startswith(f"{path}:") for line in warnings)
+    assert warnings and all(line.startswith(f"{path}:") for line in warnings), result.stderr
     assert "Relax completely now" in warnings[0] and "but its slot is" in warnings[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import wave
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,36 @@ class BrokenEngine:
 
     def runAndWait(self) -> None:  # noqa: N802 - pyttsx3's name
         pass
+
+
+class FlakyEngine:
+    """Writes nothing on the first try of each phrase, then a real (short, loud) WAV."""
+
+    def __init__(self) -> None:
+        self.tries: dict[str, int] = {}
+        self._job: tuple[str, str] | None = None
+
+    def save_to_file(self, text: str, path: str) -> None:
+        self._job = (text, path)
+
+    def runAndWait(self) -> None:  # noqa: N802 - pyttsx3's name
+        assert self._job is not None
+        text, path = self._job
+        self.tries[text] = self.tries.get(text, 0) + 1
+        if self.tries[text] > 1:
+            with wave.open(path, "wb") as wav:
+                wav.setnchannels(1)
+                wav.setsampwidth(2)
+                wav.setframerate(RATE)
+                wav.writeframes(array("h", [8000, -8000] * 2000).tobytes())
+
+
+def test_tts_a_render_that_fails_once_is_tried_again(tmp_path: Path) -> None:
+    engine = FlakyEngine()
+    cache = PhraseCache(EN, tmp_path, engine=engine)
+    clip = cache.get("Hold still.")
+    assert clip is not None and clip.seconds > 0.1 and engine.tries == {"Hold still.": 2}
+    assert not cache.failed
 
 
 def test_tts_a_failed_phrase_is_reported_and_others_go_on(tmp_path: Path) -> None:

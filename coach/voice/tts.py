@@ -93,7 +93,7 @@ class PhraseCache:
         try:
             clip = _read_clip(path, text) if path.exists() else None
             if clip is None:
-                clip = self._render(text, path)
+                clip = self._render_retrying(text, path)
         except (OSError, RuntimeError, ValueError, wave.Error, DeviceError) as exc:
             self.failed[text] = str(exc) or type(exc).__name__
             return None
@@ -119,6 +119,14 @@ class PhraseCache:
         _write_clip(path, clip)
         self.rendered += 1
         return clip
+
+    def _render_retrying(self, text: str, path: Path) -> Clip:
+        """Render, and once more if that failed: one transient failure of the speech engine (no
+        file written, a truncated WAV) should not leave a phrase as console text for good."""
+        try:
+            return self._render(text, path)
+        except (OSError, RuntimeError, ValueError, wave.Error):
+            return self._render(text, path)
 
     def _get_engine(self) -> Any:
         if self._engine is None:
