@@ -217,6 +217,10 @@ class PainDialogue:
 
     def _reopen(self, dialogue: Dialogue, at: float) -> None:
         """Ask again, after a pause, what the dialogue was waiting for."""
+        if dialogue.return_state is not None:
+            # The pause bookmarked the dialogue; what the rating decides (stop this exercise?) is
+            # about the block the rating interrupted.
+            self.return_to, self.paused_offset = dialogue.return_state, dialogue.return_offset
         if dialogue.candidate is not None:
             self._confirm(dialogue, dialogue.candidate, dialogue.candidate_source, at)
         elif dialogue.moment == "unprompted":

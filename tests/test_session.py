@@ -218,6 +218,19 @@ def test_session_pause_while_a_heard_rating_waits_for_yes_reads_it_back_again_on
     assert run.of("exercise")[0]["status"] == "done"
 
 
+def test_session_a_high_heard_rating_confirmed_after_a_pause_still_stops_the_exercise(small_pir: Routine) -> None:
+    start = _exercise_start(small_pir)
+    block = _block(small_pir)
+    rep1 = next(r for r in block.restarts if r.rep == 1)
+    at = start + rep1.offset + 5
+    run = simulate(small_pir, [heard(at, "seven"), cmd(at + 1, "pause"), cmd(at + 10, "resume"), heard(at + 14, "yes")])
+    [safety] = run.of("safety")
+    assert (safety["rating"], safety["action"]) == (7, "stop-exercise")
+    [exercise] = run.of("exercise")
+    assert exercise["status"] == "stopped-for-pain"
+    assert exercise["at"] == at  # where the rating interrupted it, not where the pause did
+
+
 def test_session_pause_at_a_pain_check_asks_the_same_question_on_resume(tmp_path: Path) -> None:
     routine = load_routine(write_routine(tmp_path, WITH_CHECKS))
     first = _exercise_start(routine)
