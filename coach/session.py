@@ -349,10 +349,9 @@ class Session(PainDialogue):
                 moment=self.dialogue.moment,
                 exercise=self.dialogue.exercise,
             )
-        elif state is State.EXERCISE and self.block is not None:
-            self._exercise_result(
-                self.block, "skipped", at if self.state is not State.PAUSED else self.block_start + self.paused_offset
-            )
+        block_state, offset = self._under_pause_and_rating(at)
+        if block_state is State.EXERCISE and self.block is not None:
+            self._exercise_result(self.block, "skipped", self.block_start + offset)
         self._drop_agenda()
         self._say(self.locale.say("skipped"), at, "skip", "cue", self._exercise_id())
         self.dialogue = None
@@ -387,13 +386,24 @@ class Session(PainDialogue):
             return
         if self.state is State.SUMMARY:
             return
-        state = self.return_to if self.state is State.PAUSED else self.state
-        if state is State.EXERCISE and self.block is not None:
-            offset = self.paused_offset if self.state is State.PAUSED else at - self.block_start
+        block_state, offset = self._under_pause_and_rating(at)
+        if block_state is State.EXERCISE and self.block is not None:
             self._exercise_result(self.block, "stopped", self.block_start + offset)
         self._drop_agenda()
         self._record("stop", at=at, exercise=self._exercise_id(), reason=status)
         self._finish(status, at, [self.locale.say("stopped")])
+
+    def _under_pause_and_rating(self, at: float) -> tuple[State, float]:
+        """The block state, and the offset into the block, under a pause and an unprompted rating:
+        where an exercise really was when "next" or "stop" ends it."""
+        if self.state is State.PAUSED:
+            state, offset = self.return_to, self.paused_offset
+        else:
+            state, offset = self.state, at - self.block_start
+        dialogue = self.dialogue
+        if state in (State.PAIN_CHECK, State.CONFIRM) and dialogue is not None and dialogue.return_state is not None:
+            return dialogue.return_state, dialogue.return_offset
+        return state, offset
 
     def _cmd_help(self, at: float) -> None:
         if self.state is not State.ENDED:

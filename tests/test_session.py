@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import SMALL_PIR, cmd, heard, rating, simulate, write_routine
 
 from coach.inputs import Input
@@ -229,6 +230,20 @@ def test_session_a_high_heard_rating_confirmed_after_a_pause_still_stops_the_exe
     [exercise] = run.of("exercise")
     assert exercise["status"] == "stopped-for-pain"
     assert exercise["at"] == at  # where the rating interrupted it, not where the pause did
+
+
+@pytest.mark.parametrize(("command", "status"), [("stop", "stopped"), ("next", "skipped")])
+@pytest.mark.parametrize("paused", [False, True])
+def test_session_stop_or_next_during_a_heard_ratings_read_back_records_the_exercise(
+    small_pir: Routine, command: str, status: str, paused: bool
+) -> None:
+    start = _exercise_start(small_pir)
+    block = _block(small_pir)
+    at = start + next(r for r in block.restarts if r.rep == 1).offset + 5
+    inputs = [heard(at, "three")] + ([cmd(at + 1, "pause")] if paused else []) + [cmd(at + 2, command)]
+    run = simulate(small_pir, inputs)
+    [exercise] = run.of("exercise")[:1]
+    assert (exercise["exercise"], exercise["status"], exercise["at"]) == ("ql", status, at)
 
 
 def test_session_pause_at_a_pain_check_asks_the_same_question_on_resume(tmp_path: Path) -> None:
