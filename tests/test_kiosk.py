@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from conftest import ROOT, ROUTINES, SMALL_PIR, cmd, rating, write_routine
 from coach.clock import FakeClock
 from coach.eventlog import EventSink
 from coach.inputs import Feed, Input
-from coach.journal import MemoryJournal
+from coach.journal import Journal, MemoryJournal
 from coach.kiosk import Kiosk, KioskTimes
 from coach.locale import load_locale
 from coach.routine import Routine, load_routine
@@ -38,7 +39,10 @@ class CountingNotifier(Notifier):
 
 
 def run_kiosk(
-    routines: list[Routine], inputs: list[Input], max_sessions: int | None = None
+    routines: list[Routine],
+    inputs: list[Input],
+    max_sessions: int | None = None,
+    journal_factory: Callable[[], Journal] | None = None,
 ) -> tuple[Kiosk, list[dict[str, Any]], FakeSpeaker, list[MemoryJournal]]:
     clock = FakeClock()
     stream = io.StringIO()
@@ -55,7 +59,7 @@ def run_kiosk(
         clock,
         speaker,
         Feed(clock, scripted=inputs),
-        open_journal,
+        journal_factory or open_journal,
         EventSink(stream),
         lambda routine: SessionSettings(),
         KioskTimes(menu_answer_seconds=10, abandon_seconds=60),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from conftest import ROOT, ROUTINES, cmd, heard, simulate
 from test_cli import coach, events_of
+from test_kiosk import run_kiosk
 from test_store_seed import DAY, Wall
 
 from coach.controls.gestures import PRESS
@@ -195,3 +196,16 @@ def test_a_resumed_session_cut_again_before_any_result_is_offered_from_the_same_
     journal = SqliteJournal(tmp_path, now=Wall(DAY + _dt.timedelta(minutes=5)))
     assert resume_offer(journal, _as_seeded(QUICK), RESUME_WITHIN) == ResumeOffer(1, 1)
     journal.close()
+
+
+def test_the_kiosk_offers_it_to_the_person_still_there_and_not_half_an_hour_later(tmp_path: Path) -> None:
+    _cut_session(tmp_path, DAY).close()
+    routine = _as_seeded(QUICK)
+    inputs = [cmd(1, "start"), heard(2, "one"), heard(12, "yes")]
+    for minutes, offered in ((5, True), (30, False)):
+        clock = Wall(DAY + _dt.timedelta(minutes=minutes))
+        kiosk, events, speaker, _ = run_kiosk([routine], inputs, 1, lambda clock=clock: SqliteJournal(tmp_path, now=clock))
+        assert (OFFER_TEXT in speaker.texts) is offered
+        session = next(e for e in events if e["type"] == "session")
+        assert session.get("resumed_from") == (1 if offered else None)
+        assert len(kiosk.sessions) == 1
