@@ -34,8 +34,9 @@ class Dialogue:
     """An unprompted rating given while paused returns to the pause."""
     return_state: State | None = None
     return_offset: float = 0.0
-    """Where an unprompted rating given during a block returns to (a pause in the dialogue
-    overwrites the session's own pause bookmark, so the dialogue keeps its own)."""
+    """Where an unprompted rating given during a block returns to. The dialogue owns this (a
+    pause inside the dialogue moves the session's own bookmark); whatever asks which block the
+    rating cut (the safety rule, stop, next, the return itself) reads it here."""
 
 
 class PainDialogue:
@@ -182,7 +183,7 @@ class PainDialogue:
         first = self.first_rating
         if first is None:
             self.first_rating = value
-        in_exercise = dialogue.moment == "unprompted" and self.return_to is State.EXERCISE
+        in_exercise = dialogue.return_state is State.EXERCISE  # an unprompted rating that cut an exercise
         decision = evaluate(value, first, self.settings.rules, in_exercise)
         resume_at = at + ACK_GAP
         if decision is not None:
@@ -195,7 +196,7 @@ class PainDialogue:
                 self._finish("stopped-for-pain" if self._exercises_left() else "completed", resume_at)
                 return
             if decision.action == STOP_EXERCISE and self.block is not None:
-                self._exercise_result(self.block, "stopped-for-pain", self.block_start + self.paused_offset)
+                self._exercise_result(self.block, "stopped-for-pain", self.block_start + dialogue.return_offset)
                 self.dialogue = None
                 self._start_step(self.step_index + 1, resume_at)
                 return
@@ -217,10 +218,6 @@ class PainDialogue:
 
     def _reopen(self, dialogue: Dialogue, at: float) -> None:
         """Ask again, after a pause, what the dialogue was waiting for."""
-        if dialogue.return_state is not None:
-            # The pause bookmarked the dialogue; what the rating decides (stop this exercise?) is
-            # about the block the rating interrupted.
-            self.return_to, self.paused_offset = dialogue.return_state, dialogue.return_offset
         if dialogue.candidate is not None:
             self._confirm(dialogue, dialogue.candidate, dialogue.candidate_source, at)
         elif dialogue.moment == "unprompted":

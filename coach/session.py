@@ -431,9 +431,8 @@ class Session(PainDialogue):
 
     def _exercises_left(self) -> bool:
         """Whether any exercise is unfinished: the current one, or one still to come."""
-        current = self.state is State.EXERCISE or self.return_to is State.EXERCISE
         later = any(isinstance(s, Block) and s.exercise_index is not None for s in self.script.steps[self.step_index + 1 :])
-        return later or (current and self.dialogue is not None and self.dialogue.moment == "unprompted")
+        return later or (self.dialogue is not None and self.dialogue.return_state is State.EXERCISE)
 
     def abort(self, at: float, status: str) -> list[Action]:
         """End at once (Ctrl-C, a fatal fault): record the end and stop, with nothing more said."""
