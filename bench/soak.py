@@ -23,6 +23,7 @@ from coach.clock import FakeClock
 from coach.errors import JournalError
 from coach.eventlog import EventSink
 from coach.inputs import Feed, Input
+from coach.journal import MemoryJournal
 from coach.kiosk import Kiosk, KioskTimes
 from coach.locale import load_locale
 from coach.messages import Say
@@ -35,8 +36,11 @@ SPACING = 600.0
 """Simulated seconds between two people arriving."""
 
 
-class FlakyJournal:
+class FlakyJournal(MemoryJournal):
+    """Fails at random; keeps a count, not the records (the soak measures the coach's memory)."""
+
     def __init__(self, rng: random.Random, failure_rate: float, counter: dict[str, int]) -> None:
+        super().__init__()
         self.rng, self.rate, self.counter = rng, failure_rate, counter
         self.count = 0
 
@@ -46,15 +50,6 @@ class FlakyJournal:
             raise JournalError("simulated: No space left on device")
         self.count += 1
         return self.count
-
-    def take_written(self) -> list[tuple[str, int]]:
-        return []
-
-    def take_notices(self) -> list[str]:
-        return []
-
-    def close(self) -> None:
-        pass
 
 
 class FlakySpeaker(FakeSpeaker):

@@ -14,6 +14,7 @@ from coach.clock import FakeClock
 from coach.errors import JournalError
 from coach.eventlog import EventSink
 from coach.inputs import Feed, Input
+from coach.journal import MemoryJournal
 from coach.locale import load_locale
 from coach.messages import Say
 from coach.routine import Routine
@@ -23,27 +24,17 @@ from coach.session import Session
 from coach.voice.speaker import FakeSpeaker, Utterance
 
 
-class FailingJournal:
+class FailingJournal(MemoryJournal):
     """A disk that fills up after ``good`` records."""
 
     def __init__(self, good: int) -> None:
+        super().__init__()
         self.good = good
-        self.records: list[dict[str, Any]] = []
 
     def append(self, kind: str, fields: dict[str, Any]) -> int:
         if len(self.records) >= self.good:
             raise JournalError("/var/lib/coach/journal.jsonl: cannot write the session log: No space left on device")
-        self.records.append({"kind": kind, **fields})
-        return len(self.records)
-
-    def take_written(self) -> list[tuple[str, int]]:
-        return []
-
-    def take_notices(self) -> list[str]:
-        return []
-
-    def close(self) -> None:
-        pass
+        return super().append(kind, fields)
 
 
 class BrokenSpeaker(FakeSpeaker):
