@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -273,7 +274,7 @@ class Hearing:
             words.pop()
         if not words or len(words) == len(heard.words):
             return heard
-        text = " ".join(w.word if w.kept else UNK for w in words)
+        text = _parser_text(words)
         if not isinstance(parse_words(text, self.locale), ParsedCommand):
             return heard
         return replace(heard, text=text)
@@ -286,7 +287,7 @@ class Hearing:
             return None
         self.stats.utterances += 1
         return Heard(
-            text=" ".join(w.word if w.kept else UNK for w in words),
+            text=_parser_text(words),
             raw=str(result.get("text", "")),
             words=words,
             start=self._start,
@@ -306,3 +307,8 @@ class Hearing:
             why = "unk" if word == UNK else "not-a-locale-word"
         start, end = float(item.get("start", 0.0)) + shift, float(item.get("end", 0.0)) + shift
         return HeardWord(word, round(conf, 3), round(start, 3), round(end, 3), kept=not why, why=why)
+
+
+def _parser_text(words: Sequence[HeardWord]) -> str:
+    """The words for the parser: every word not kept is ``[unk]``, so the strict parser rejects it."""
+    return " ".join(w.word if w.kept else UNK for w in words)
