@@ -212,6 +212,9 @@ def match(dues: list[float], heard: list[float], offset_guess: float, window: fl
 
 
 def summarise(label: str, pairs: list[tuple[float, float]]) -> None:
+    if not pairs:
+        print(f"{label}: none found")
+        return
     raw = [h - d for d, h in pairs]
     offset = statistics.median(raw)
     errors = sorted(abs(r - offset) * 1000 for r in raw)
