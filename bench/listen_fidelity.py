@@ -84,6 +84,7 @@ def main() -> int:
             rows.append(dict(voice=patient[1], word=word, want=meaning, plain1=plain[0] == [meaning], robust=robust,
                              reproduced=reproduced,
                              plain2=plain[1] == [meaning], path=path == [meaning], path_texts=path_texts,
+                             endpoints=[h.endpoint for h in in_turn],
                              plain_texts=[r["text"] for r in runs[0]]))  # fmt: skip
         stray = [h.text for h, _ in heard if not any(s <= h.end < e for _, _, s, e in turns)]
         print(f"voice {patient[1]} {' '.join(patient[2:])}: {len(turns)} turns, {len(pcm) / BYTES_PER_SECOND:.0f} s; "
@@ -113,7 +114,7 @@ def main() -> int:
     for r in lost:
         flag = ("robust" if r["robust"] else "edge  ") + (", same on path audio" if r["reproduced"] else "")
         print(f"  lost ({flag}): {r['voice']:6} {r['word']:6} want {r['want']:7} "
-              f"plain {r['plain_texts']}  path {r['path_texts']}")  # fmt: skip
+              f"plain {r['plain_texts']}  path {r['path_texts']} (endpoint {', '.join(r['endpoints']) or '-'})")  # fmt: skip
     dump("fidelity", dict(n=n, plain=len(plain1), path=path_ok, kept=kept, robust=len(robust), kept_robust=kept_robust,
                           plain_agree=sum(r["plain1"] == r["plain2"] for r in rows)))  # fmt: skip
     return 0
