@@ -65,12 +65,13 @@ class Model:
         self.recognizer: VoskRecognizer = self.loaded.recognizer
 
     def hearing(self) -> Hearing:
-        return Hearing(self.recognizer.fresh(), self.loaded.vocabulary, self.locale, self.settings)
+        return Hearing(self.recognizer.fresh(), self.loaded.vocabulary, self.locale, self.settings, self.recognizer.fresh())
 
     def recorded_hearing(self) -> tuple[Hearing, list[tuple[bytes, str]]]:
         """A Hearing whose recogniser keeps the exact audio of each utterance it decoded, with its text."""
         log: list[tuple[bytes, str]] = []
-        return Hearing(Recording(self.recognizer.fresh(), log), self.loaded.vocabulary, self.locale, self.settings), log
+        main, early = Recording(self.recognizer.fresh(), log), Recording(self.recognizer.fresh(), log)
+        return Hearing(main, self.loaded.vocabulary, self.locale, self.settings, early), log
 
     def meaning(self, text: str) -> str | None:
         parsed = parse_words(text, self.locale)
@@ -115,10 +116,6 @@ class Recording:
         self.log.append((bytes(self.frames), str(result.get("text", ""))))
         self.frames = bytearray()
         return result
-
-    def reset(self) -> None:
-        self.frames = bytearray()
-        self.inner.reset()
 
 
 class ScriptedSource:

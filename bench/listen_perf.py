@@ -3,8 +3,9 @@
 
 - **Latency**: command words (espeak-ng) in a stream played in real time (paced) into the real
   ``VoskListener``; from the end of each word's sound (its last sample above 2 % of its peak)
-  to the moment the listener puts the input in the inbox. Endpointing waits for 0.27 s of quiet
-  (or 0.12 s when the partial result is already a command), so about 0.3 s is the floor.
+  to the moment the listener puts the input in the inbox. A command acts after 0.12 s of quiet
+  when vosk's partial result already reads as one (``quick``) or, when the partial lags, when the
+  early recogniser's final does (``early``); anything else waits for the 0.27 s hangover (``vad``).
 - **Real-time factor**: processing time over audio time, through ``Hearing`` as fast as it
   goes: on speech only, and on a session-like mix (speech 10 % of the time).
 - **Memory**: peak resident set before and after loading the Korean model and its grammar.

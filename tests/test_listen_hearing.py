@@ -6,6 +6,7 @@ utterance was. Times are audio times in seconds, exact, with no real waiting.
 
 from __future__ import annotations
 
+import itertools
 import random
 import struct
 
@@ -42,6 +43,18 @@ def make(en: Locale, settings: HearingSettings | None = None, absorbers: tuple[s
     recognizer = FakeRecognizer()
     vocabulary = build_vocabulary(en, lambda w: w != "[unk]", absorbers)
     return Hearing(recognizer, vocabulary, en, settings), recognizer
+
+
+class KeepingRecognizer(FakeRecognizer):
+    """A fake that also keeps every frame it was fed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fed: list[bytes] = []
+
+    def accept(self, frame: bytes) -> bool:
+        self.fed.append(frame)
+        return super().accept(frame)
 
 
 def white(seconds: float, level: float, seed: int = 1) -> bytes:
@@ -90,34 +103,46 @@ def test_listen_hearing_only_speech_and_preroll_are_decoded(en: Locale) -> None:
 
 
 def test_listen_hearing_quick_end_when_the_partial_is_a_command(en: Locale) -> None:
-    hearing, recognizer = make(en)
+    recognizer = KeepingRecognizer()
+    hearing = Hearing(recognizer, build_vocabulary(en, lambda w: w != "[unk]"), en)
     recognizer.feed("stop")
     recognizer.partial_text = "stop"
     stream = Stream(hearing)
-    stream.play(silence(0.5) + tone(0.5) + silence(1.0))
+    stream.play(silence(0.5) + tone(0.5) + white(1.0, 0.0005))
     [heard] = stream.heard
     assert heard.endpoint == "quick"
     assert heard.at == pytest.approx(1.0 + HearingSettings().quick_end_seconds, abs=FRAME_SECONDS)
+    # Finalised after a hangover's worth of quiet: the quiet heard so far, then the same over again.
+    heard_frames = round((heard.at - heard.start) / FRAME_SECONDS)
+    quiet = recognizer.fed[heard_frames - round(HearingSettings().quick_end_seconds / FRAME_SECONDS) : heard_frames]
+    assert len(set(quiet)) == len(quiet)
+    padding = round(HANGOVER / FRAME_SECONDS) - len(quiet)
+    assert recognizer.fed[heard_frames:] == list(itertools.islice(itertools.cycle(quiet), padding))
 
 
 @pytest.mark.parametrize(
-    ("decoded", "text"),
+    ("decoded", "trailing", "conf", "gap", "text"),
     [
-        ("stop banana", "stop"),  # a made-up absorber in the closing quiet
-        ("stop [unk] [unk]", "stop"),
-        ("[unk] stop banana", "[unk] stop [unk]"),  # an unknown word before it: still no command
-        ("stop six banana", "stop six [unk]"),  # no command is left: nothing changes
-        ("banana", "[unk]"),
+        ("stop", "banana", 0.3, 0.0, "stop"),  # an unsure absorber in the closing quiet
+        ("stop", "[unk] [unk]", 1.0, 0.0, "stop"),
+        ("stop", "[unk]", 1.0, 0.25, "stop"),  # starts in the speech, reaches into the quiet
+        ("stop", "banana", 1.0, 0.0, "stop [unk]"),  # a confident word is part of what was said
+        ("stop", "banana", 0.3, 0.35, "stop [unk]"),  # so is one that ends inside the speech
+        ("[unk] stop", "banana", 0.3, 0.0, "[unk] stop [unk]"),  # an unknown word before it: still no command
+        ("stop six", "banana", 0.3, 0.0, "stop six [unk]"),  # no command is left: nothing changes
+        ("banana", "", 0.3, 0.0, "[unk]"),
     ],
 )
-def test_listen_hearing_a_quick_end_drops_unknown_words_after_the_command(en: Locale, decoded: str, text: str) -> None:
+def test_listen_hearing_a_quick_end_drops_a_guess_after_the_command(
+    en: Locale, decoded: str, trailing: str, conf: float, gap: float, text: str
+) -> None:
     hearing, recognizer = make(en, absorbers=("banana",))
-    recognizer.feed(decoded)
+    recognizer.feed(decoded, trailing=trailing, trailing_conf=conf, gap=gap)
     recognizer.partial_text = "stop"
     stream = Stream(hearing)
     stream.play(silence(0.5) + tone(0.5) + silence(1.0))
     [heard] = stream.heard
-    assert (heard.endpoint, heard.text, heard.raw) == ("quick", text, decoded)
+    assert (heard.endpoint, heard.text, heard.raw) == ("quick", text, f"{decoded} {trailing}".strip())
 
 
 def test_listen_hearing_an_unknown_tail_is_kept_when_the_utterance_ended_on_its_own(en: Locale) -> None:
@@ -136,6 +161,130 @@ def test_listen_hearing_no_quick_end_unless_the_partial_is_a_command(en: Locale,
     stream = Stream(hearing)
     stream.play(silence(0.5) + tone(0.5) + silence(1.0))
     assert [h.endpoint for h in stream.heard] == ["vad"]
+
+
+def make_early(
+    en: Locale, settings: HearingSettings | None = None, absorbers: tuple[str, ...] = ()
+) -> tuple[Hearing, KeepingRecognizer, KeepingRecognizer]:
+    """A Hearing with an early recogniser: the test scripts what each of the two hears."""
+    main, early = KeepingRecognizer(), KeepingRecognizer()
+    vocabulary = build_vocabulary(en, lambda w: w != "[unk]", absorbers)
+    return Hearing(main, vocabulary, en, settings, early=early), main, early
+
+
+EARLY = HearingSettings().early_final_seconds or 0.0
+
+
+def test_listen_early_a_command_in_the_early_final_acts_before_the_hangover(en: Locale) -> None:
+    hearing, main, early = make_early(en)
+    main.feed("stop")  # what the main recogniser would have said at the full hangover
+    early.feed("stop")
+    main.feed("six")  # the next utterance
+    stream = Stream(hearing)
+    stream.play(silence(0.5) + tone(0.5))
+    assert stream.heard == []
+    stream.play(white(1.0, 0.0005))  # a quiet room
+    [heard] = stream.heard
+    assert (heard.endpoint, heard.text) == ("early", "stop")
+    assert heard.at == pytest.approx(1.0 + EARLY, abs=FRAME_SECONDS)
+    # Fed the same audio frame for frame, then the quiet so far over again, up to a hangover's worth.
+    assert early.fed[: main.frames] == main.fed
+    quiet = main.fed[-round(EARLY / FRAME_SECONDS) :]
+    assert len(set(quiet)) == len(quiet)  # (so the next line can tell the frames apart)
+    padding = round(HANGOVER / FRAME_SECONDS) - len(quiet)
+    assert early.fed[main.frames :] == list(itertools.islice(itertools.cycle(quiet), padding))
+    detected = 0.5 + VadSettings().start_frames * FRAME_SECONDS
+    assert heard.start == pytest.approx(detected - VadSettings().preroll_seconds, abs=FRAME_SECONDS)
+    assert heard.words[0].start == pytest.approx(heard.start)  # word times shifted onto the audio clock
+    stream.play(tone(0.5) + silence(1.0))  # the main recogniser's dropped utterance does not come back
+    assert [(h.endpoint, h.text) for h in stream.heard[1:]] == [("vad", "six")]
+    assert hearing.stats.utterances == 2
+
+
+@pytest.mark.parametrize("early_says", ["six", "my pain is six", "[unk]", "", "stop six"])
+def test_listen_early_anything_but_a_command_waits_for_the_main_recogniser(en: Locale, early_says: str) -> None:
+    hearing, main, early = make_early(en)
+    main.feed("six")
+    early.feed(early_says)
+    stream = Stream(hearing)
+    stream.play(silence(0.5) + tone(0.5) + silence(1.0))
+    [heard] = stream.heard
+    assert (heard.endpoint, heard.text) == ("vad", "six")
+    assert heard.at == pytest.approx(1.0 + HANGOVER, abs=FRAME_SECONDS)
+    assert hearing.stats.utterances == 1
+
+
+def test_listen_early_the_main_recogniser_decides_when_the_two_disagree_after_the_early_point(en: Locale) -> None:
+    """The early final is taken once: a later pause and more speech belong to the main recogniser."""
+    hearing, main, early = make_early(en)
+    main.feed("six")
+    early.feed("my")  # not a command at the early point
+    stream = Stream(hearing)
+    stream.play(silence(0.5) + tone(0.3) + silence(EARLY + 2 * FRAME_SECONDS) + tone(0.3) + silence(1.0))
+    assert [(h.endpoint, h.text) for h in stream.heard] == [("vad", "six")]
+    assert main.frames > early.frames  # the early recogniser stopped at its final
+    main.feed("stop")
+    early.feed("stop")
+    stream.play(tone(0.5) + silence(1.0))  # the next utterance: each recogniser's own clock still maps onto the audio
+    heard = stream.heard[-1]
+    assert (heard.endpoint, heard.text) == ("early", "stop")
+    assert heard.words[0].start == pytest.approx(heard.start)
+
+
+def test_listen_early_the_partial_result_still_ends_first_when_it_is_a_command(en: Locale) -> None:
+    hearing, main, early = make_early(en)
+    main.feed("pause")
+    main.partial_text = "pause"
+    early.feed("stop")
+    main.feed("six")
+    early.feed("six")
+    stream = Stream(hearing)
+    stream.play(silence(0.5) + tone(0.5) + silence(1.0))
+    assert [(h.endpoint, h.text) for h in stream.heard] == [("quick", "pause")]
+    main.partial_text = ""
+    stream.play(tone(0.5) + silence(1.0))  # the early recogniser's dropped utterance does not come back either
+    assert [(h.endpoint, h.text) for h in stream.heard[1:]] == [("vad", "six")]
+
+
+def test_listen_early_drops_made_up_words_after_the_command(en: Locale) -> None:
+    hearing, main, early = make_early(en, absorbers=("banana",))
+    main.feed("stop")
+    early.feed("stop", trailing="banana", trailing_conf=0.3)  # a guess in the quiet it was given
+    stream = Stream(hearing)
+    stream.play(silence(0.5) + tone(0.5) + silence(1.0))
+    assert [(h.endpoint, h.text, h.raw) for h in stream.heard] == [("early", "stop", "stop banana")]
+
+
+def test_listen_early_a_confident_unknown_word_after_the_command_is_not_dropped(en: Locale) -> None:
+    hearing, main, early = make_early(en, absorbers=("banana",))
+    main.feed("stop", trailing="banana", trailing_conf=0.9)
+    early.feed("stop", trailing="banana", trailing_conf=0.9)
+    stream = Stream(hearing)
+    stream.play(silence(0.5) + tone(0.5) + silence(1.0))
+    assert [(h.endpoint, h.text) for h in stream.heard] == [("vad", "stop [unk]")]
+
+
+def test_listen_early_off_when_the_setting_is_none(en: Locale) -> None:
+    hearing, main, early = make_early(en, HearingSettings(early_final_seconds=None))
+    main.feed("stop")
+    early.feed("stop")
+    stream = Stream(hearing)
+    stream.play(silence(0.5) + tone(0.5) + silence(1.0))
+    assert [h.endpoint for h in stream.heard] == ["vad"]
+    assert early.frames == main.frames  # fed (the setting only says when to look), never finalised early
+
+
+def test_listen_early_an_utterance_cut_by_the_coach_is_discarded_by_both(en: Locale) -> None:
+    hearing, main, early = make_early(en)
+    for recognizer in (main, early):
+        recognizer.feed("stop")
+        recognizer.feed("pause")
+    stream = Stream(hearing)
+    stream.play(silence(1.0) + tone(0.3))
+    hearing.speaking(stream.t + 0.2, 1.0)
+    stream.play(tone(0.6) + silence(2.0) + tone(0.4) + silence(1.0))
+    assert hearing.stats.discarded == 1
+    assert [(h.endpoint, h.text) for h in stream.heard] == [("early", "pause")]
 
 
 def test_listen_hearing_a_gap_shorter_than_the_hangover_keeps_one_utterance(en: Locale) -> None:

@@ -23,11 +23,11 @@ from coach.messages import Command, Rating
 from coach.routine import load_routine
 from coach.voice.capture import WavSource
 from coach.voice.grammar import UNK, locale_phrases
-from coach.voice.hearing import Heard, Hearing, VoskRecognizer
+from coach.voice.hearing import Heard, Hearing, HearingSettings, VoskRecognizer
 from coach.voice.listener import VoskListener, load_hearing
 from coach.voice.models import resolve_model
 from coach.voice.testaudio import COMMANDS, RATINGS, Speech, babble, missing_tools, noise_bursts, padded, silence, white_noise
-from coach.voice.vad import FRAME_BYTES, RATE
+from coach.voice.vad import FRAME_BYTES, RATE, VadSettings
 
 
 @pytest.fixture(scope="session")
@@ -49,9 +49,11 @@ def loaded(ko: Locale) -> Hearing:
     return load_hearing(ko, resolve_model("ko"), report=lambda line: pytest.fail(line))
 
 
-def fresh(loaded: Hearing) -> Hearing:
+def fresh(loaded: Hearing, early: bool = True) -> Hearing:
+    """A Hearing as ``load_hearing`` builds it (with the early recogniser unless ``early`` is false)."""
     assert isinstance(loaded.recognizer, VoskRecognizer)
-    return Hearing(loaded.recognizer.fresh(), loaded.vocabulary, loaded.locale)
+    second = loaded.recognizer.fresh() if early else None
+    return Hearing(loaded.recognizer.fresh(), loaded.vocabulary, loaded.locale, early=second)
 
 
 def play(hearing: Hearing, pcm: bytes, start: float = 0.0) -> tuple[list[Heard], float]:
@@ -110,6 +112,21 @@ def test_listen_vosk_hears_commands(loaded: Hearing, speech: Speech, ko: Locale,
     assert meant(heard, ko) == [("command", name)], [h.raw for h in heard]
     [utterance] = heard
     assert utterance.at - utterance.end < 0.6  # endpointing: acted on within a fraction of a second
+
+
+def test_listen_vosk_the_early_final_acts_on_a_command_the_partial_result_misses(
+    loaded: Hearing, speech: Speech, ko: Locale
+) -> None:
+    """vosk's partial result on "그만" stays empty until its final result: without the early
+    recogniser the command waits out the whole hangover; with it, it acts after the quick quiet."""
+    pcm = padded(speech.pcm("그만"))
+    [early], _ = play(fresh(loaded), pcm)
+    [late], _ = play(fresh(loaded, early=False), pcm)
+    assert meant([early], ko) == meant([late], ko) == [("command", "stop")]
+    assert (early.endpoint, late.endpoint) == ("early", "vad")
+    at = HearingSettings().early_final_seconds
+    assert at is not None
+    assert early.at == pytest.approx(late.at - (VadSettings().hangover_seconds - at), abs=0.001)
 
 
 def test_listen_vosk_listener_threads_deliver_heard_inputs(loaded: Hearing, speech: Speech, ko: Locale) -> None:

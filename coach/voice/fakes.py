@@ -24,16 +24,17 @@ class FakeRecognizer:
     """Answers each utterance with the next text given to :meth:`feed` (confidence ``conf``)."""
 
     def __init__(self) -> None:
-        self.script: deque[tuple[str, float]] = deque()
+        self.script: deque[tuple[str, float, str, float, float]] = deque()
         self.fed_samples = 0
         self.frames = 0
-        self.resets = 0
         self.partial_text = ""
         """What :meth:`partial` says while an utterance is being decoded."""
         self._utterance_start: int | None = None
 
-    def feed(self, text: str, conf: float = 1.0) -> None:
-        self.script.append((text, conf))
+    def feed(self, text: str, conf: float = 1.0, trailing: str = "", trailing_conf: float = 0.3, gap: float = 0.0) -> None:
+        """The next utterance is ``text``, then ``trailing`` words (in 60 ms, at ``trailing_conf``);
+        the last word ends ``gap`` seconds before the end of the audio decoded."""
+        self.script.append((text, conf, trailing, trailing_conf, gap))
 
     def accept(self, frame: bytes) -> bool:
         if self._utterance_start is None:
@@ -53,21 +54,19 @@ class FakeRecognizer:
         self._utterance_start = None
         if start is None or not self.script:
             return {"text": ""}
-        text, conf = self.script.popleft()
-        words = text.split()
-        begin, end = start / RATE, self.fed_samples / RATE
-        step = (end - begin) / max(1, len(words))
-        result = [
-            {"word": w, "conf": conf, "start": begin + i * step, "end": begin + (i + 1) * step} for i, w in enumerate(words)
-        ]
-        return {"text": text, "result": result}
+        text, conf, trailing, trailing_conf, gap = self.script.popleft()
+        begin, end = start / RATE, self.fed_samples / RATE - gap
+        split = end - TRAILING_SECONDS if trailing else end
+        result = _spread(text.split(), conf, begin, split) + _spread(trailing.split(), trailing_conf, split, end)
+        return {"text": " ".join(w["word"] for w in result), "result": result}
 
-    def reset(self) -> None:
-        """Like vosk's: forget the utterance in progress (its scripted text is used up)."""
-        if self._utterance_start is not None and self.script:
-            self.script.popleft()
-        self._utterance_start = None
-        self.resets += 1
+
+TRAILING_SECONDS = 0.06
+
+
+def _spread(words: list[str], conf: float, begin: float, end: float) -> list[dict[str, Any]]:
+    step = (end - begin) / max(1, len(words))
+    return [{"word": w, "conf": conf, "start": begin + i * step, "end": begin + (i + 1) * step} for i, w in enumerate(words)]
 
 
 class FakeListener:

@@ -16,10 +16,20 @@ announced with the time it started. So the same code runs live (``VoskListener``
   ``quick_end_seconds``, when the partial result already reads as a command through the one word
   parser (ratings wait for the full hangover: "일" may still become "일곱", and they are
   confirmed anyway). Kaldi's own endpoint (0.5 s in the model's conf) is honoured too.
+- **Early final**: vosk's partial result often lags the audio: for some words ("그만") it stays
+  empty until the final result, so the quick endpoint never sees a command and the utterance
+  waits out the full hangover. A second recogniser (``early``), fed the same frames, is
+  finalised after ``early_final_seconds`` of quiet; when its result is a command, that command
+  acts and the main recogniser's utterance is dropped. Anything else (a rating, noise) is left
+  to the main recogniser at the full hangover, so its accuracy is untouched. Before a quick or
+  early final the recogniser is given the rest of a hangover's worth of quiet, made of the
+  quiet frames just heard, over again (see ``_padded_final``). The early recogniser costs a
+  second decode of the speech frames and of those few quiet frames, never of silence.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -28,7 +38,7 @@ from typing import Any, Protocol
 
 from coach.locale import Locale
 from coach.voice.grammar import UNK, Vocabulary
-from coach.voice.vad import FRAME_BYTES, RATE, EnergyVad, Phase, VadSettings, VadStep
+from coach.voice.vad import FRAME_BYTES, FRAME_SECONDS, RATE, EnergyVad, Phase, VadSettings, VadStep
 from coach.words import ParsedCommand, parse_words
 
 
@@ -44,8 +54,6 @@ class Recognizer(Protocol):
     def partial(self) -> str: ...
 
     def final(self) -> dict[str, Any]: ...
-
-    def reset(self) -> None: ...
 
 
 class VoskRecognizer:
@@ -75,9 +83,6 @@ class VoskRecognizer:
     def final(self) -> dict[str, Any]:
         return dict(json.loads(self._rec.FinalResult()))
 
-    def reset(self) -> None:
-        self._rec.Reset()
-
 
 @dataclass(frozen=True)
 class HearingSettings:
@@ -85,6 +90,9 @@ class HearingSettings:
     """A word the recogniser is less sure of than this becomes ``[unk]`` (0-1)."""
     quick_end_seconds: float = 0.12
     """Quiet after a partial result that reads as a command, to act on it (seconds)."""
+    early_final_seconds: float | None = 0.12
+    """Quiet after which the early recogniser is finalised, to act on a command it heard (seconds);
+    ``None``: never (see the module docstring)."""
     gate_lead_seconds: float = 0.1
     """The microphone gate opens this long before the coach's speech starts (seconds)."""
     gate_tail_seconds: float = 0.4
@@ -120,7 +128,7 @@ class Heard:
     at: float
     """Audio time of the frame that closed it: ``at - end`` is the endpointing delay."""
     endpoint: str
-    """``vad``, ``quick``, ``vosk``, ``gate``, ``too-long``, ``stream-end``."""
+    """``vad``, ``quick``, ``early``, ``vosk``, ``gate``, ``too-long``, ``stream-end``."""
 
     @property
     def meaningful(self) -> bool:
@@ -139,12 +147,61 @@ class HearingStats:
     utterances: int = 0
 
 
+class _Decoding:
+    """One recogniser's side of the path: how much audio it has had, where the utterance began.
+
+    vosk's word times run on from the first sample it was ever fed (across results and resets),
+    so the audio time of a word is its recogniser time shifted by where the utterance began.
+    """
+
+    def __init__(self, recognizer: Recognizer) -> None:
+        self.recognizer = recognizer
+        self.fed_samples = 0
+        self.began_at = 0.0
+        """Recogniser time (seconds) of the utterance's first frame."""
+        self.live = False
+        """Fed every frame of the utterance in progress, and not finalised yet."""
+        self._dropped = False
+
+    def begin(self) -> None:
+        self.settle()
+        self.began_at = self.fed_samples / RATE
+        self.live = True
+
+    def accept(self, frame: bytes) -> bool:
+        self.fed_samples += len(frame) // 2
+        return self.recognizer.accept(frame)
+
+    def drop(self) -> None:
+        """Forget the utterance in progress, if any (finalised later, by :meth:`settle`)."""
+        self._dropped = self._dropped or self.live
+        self.live = False
+
+    def settle(self) -> None:
+        """Finalise a dropped utterance and throw its result away.
+
+        Deferred to the next frame so that whatever ended the utterance goes out first; and
+        through ``final()``, not ``reset()``: after vosk's ``Reset()`` the next utterance often
+        began with a made-up result at a false endpoint ("아파" half a second before the word
+        ended: 3 in 24 words in ``bench/listen_perf.py``); after ``FinalResult()`` it never did.
+        """
+        if self._dropped:
+            self.recognizer.final()
+            self._dropped = False
+
+
 class Hearing:
     """VAD + gate + recogniser + endpointing over timed frames (see the module docstring)."""
 
     def __init__(
-        self, recognizer: Recognizer, vocabulary: Vocabulary, locale: Locale, settings: HearingSettings | None = None
+        self,
+        recognizer: Recognizer,
+        vocabulary: Vocabulary,
+        locale: Locale,
+        settings: HearingSettings | None = None,
+        early: Recognizer | None = None,
     ) -> None:
+        """``early``: a second recogniser on the same grammar for the early final (none: no early final)."""
         self.recognizer = recognizer
         self.vocabulary = vocabulary
         self.locale = locale
@@ -153,10 +210,12 @@ class Hearing:
         self.stats = HearingStats()
         self._gates: list[tuple[float, float]] = []
         self._pending = b""
-        self._fed_samples = 0
-        self._utterance: tuple[float, float] | None = None
-        """(recogniser time, audio time) at the first frame of the utterance being decoded."""
-        self._start = 0.0
+        self._main = _Decoding(recognizer)
+        self._early = _Decoding(early) if early is not None else None
+        self._closing_quiet: list[bytes] = []
+        """The frames of the quiet after the utterance so far (the hangover), to pad a quick or early final."""
+        self._start: float | None = None
+        """Audio time of the first frame of the utterance being decoded (``None``: no utterance)."""
         self._last_t = 0.0
 
     # --- inputs ------------------------------------------------------------------------------
@@ -184,7 +243,7 @@ class Hearing:
 
     def flush(self) -> list[Heard]:
         """The stream ended: finish any utterance in progress."""
-        if self._utterance is None:
+        if self._start is None:
             return []
         self.vad.reset()
         return self._finish("stream-end", self._last_t)
@@ -193,6 +252,9 @@ class Hearing:
 
     def _frame(self, frame: bytes, t_end: float) -> list[Heard]:
         self.stats.frames += 1
+        self._main.settle()
+        if self._early is not None:
+            self._early.settle()
         t_start = t_end - len(frame) / (2 * RATE)
         self._last_t = t_end
         if self.gated_at(t_start) or self.gated_at(t_end - 1e-6):
@@ -201,16 +263,21 @@ class Hearing:
         out: list[Heard] = []
         if step.started:
             self._start = t_end - sum(len(f) for f in step.frames) / (2 * RATE)
-            self._utterance = (self._fed_samples / RATE, self._start)
-        if self._utterance is None:
+            self._main.begin()
+            if self._early is not None:
+                self._early.begin()
+        if self._start is None:
             return out
         for item in step.frames:
             out.extend(self._decode(item, t_end))
+        self._closing_quiet = self._closing_quiet + list(step.frames) if step.phase is Phase.HANGOVER else []
         if step.ended:
             out.extend(self._finish("too-long" if step.forced else "vad", t_end))
         elif self._reads_as_command(step):
             self.vad.reset()
             out.extend(self._finish("quick", t_end))
+        elif self._early_final_due(step):
+            out.extend(self._early_final(t_end))
         return out
 
     def _reads_as_command(self, step: VadStep) -> bool:
@@ -219,22 +286,51 @@ class Hearing:
             return False
         return isinstance(parse_words(self.recognizer.partial(), self.locale), ParsedCommand)
 
+    def _early_final_due(self, step: VadStep) -> bool:
+        seconds = self.settings.early_final_seconds
+        return (
+            self._early is not None
+            and self._early.live
+            and seconds is not None
+            and step.phase is Phase.HANGOVER
+            and step.quiet_seconds + 1e-9 >= seconds
+        )
+
+    def _early_final(self, t_end: float) -> list[Heard]:
+        """Finalise the early recogniser: a command acts now, anything else waits for the main one."""
+        early = self._early
+        assert early is not None
+        heard = self._heard(self._padded_final(early), "early", t_end, early)
+        if heard is not None:
+            heard = self._without_made_up_tail(heard)
+        if heard is None or not isinstance(parse_words(heard.text, self.locale), ParsedCommand):
+            return []
+        self._main.drop()
+        self.vad.reset()
+        self._start = None
+        self.stats.utterances += 1
+        return [heard]
+
     def _decode(self, frame: bytes, t_end: float) -> list[Heard]:
         self.stats.recognised_frames += 1
-        self._fed_samples += len(frame) // 2
-        if self.recognizer.accept(frame):
-            heard = self._heard(self.recognizer.result(), "vosk", t_end)
-            return [heard] if heard is not None else []
+        early = self._early
+        if early is not None and early.live and early.accept(frame):
+            early.drop()  # vosk's own endpoint inside the early recogniser: it no longer lines up
+        if self._main.accept(frame):
+            if early is not None:
+                early.drop()  # the main recogniser starts a new segment here; the early one cannot follow
+            return self._counted(self._heard(self.recognizer.result(), "vosk", t_end, self._main))
         return []
 
     def _gated(self, frame: bytes, t_start: float, t_end: float) -> list[Heard]:
         self.stats.gated_frames += 1
         out: list[Heard] = []
-        if self.vad.phase is Phase.HANGOVER and self._utterance is not None:
+        if self.vad.phase is Phase.HANGOVER and self._start is not None:
             out = self._finish("gate", self._last_t)  # ended before the coach spoke: keep it
-        elif self._utterance is not None:
-            self.recognizer.reset()  # still speaking when the coach started: it spans the coach's voice
-            self._utterance = None
+        elif self._start is not None:
+            self._main.drop()  # still speaking when the coach started: it spans the coach's voice
+            self._drop_early()
+            self._start = None
             self.stats.discarded += 1
         self.vad.reset(armed=False, lead=self._after_gate(frame, t_start, t_end))
         return out
@@ -252,25 +348,64 @@ class Hearing:
         skip = max(0, min(len(frame) // 2, math.ceil((gate_end - t_start) * RATE - 1e-6)))
         return frame[2 * skip :]
 
+    def _padded_final(self, decoding: _Decoding) -> dict[str, Any]:
+        """The final result after a hangover's worth of quiet: the quiet heard so far, over again.
+
+        vosk's final result depends on how much quiet follows the last word. A quick or early
+        endpoint would otherwise finalise on 0.12 s of it, and then guess more often than the
+        full hangover does. Measured without it: a clear "아니" became "아니 입니다" (the one
+        utterance ``bench/listen_fidelity.py`` lost), and in 10 minutes of babble two early
+        finals became commands that the full hangover did not hear (none with it).
+        """
+        decoding.live = False
+        padding = round(self.settings.vad.hangover_seconds / FRAME_SECONDS) - len(self._closing_quiet)
+        for frame in itertools.islice(itertools.cycle(self._closing_quiet), max(0, padding)):
+            if decoding.accept(frame):
+                return decoding.recognizer.result()  # vosk's own endpoint: that is its final word
+        return decoding.recognizer.final()
+
     def _finish(self, endpoint: str, t_end: float) -> list[Heard]:
-        result = self.recognizer.final()
-        heard = self._heard(result, endpoint, t_end)
-        self._utterance = None
+        self._main.live = False
+        result = self._padded_final(self._main) if endpoint == "quick" else self.recognizer.final()
+        heard = self._heard(result, endpoint, t_end, self._main)
+        self._drop_early()
+        self._start = None
         if heard is not None and endpoint == "quick":
             heard = self._without_made_up_tail(heard)
-        return [heard] if heard is not None else []
+        return self._counted(heard)
+
+    def _drop_early(self) -> None:
+        if self._early is not None:
+            self._early.drop()
+
+    def _counted(self, heard: Heard | None) -> list[Heard]:
+        if heard is None:
+            return []
+        self.stats.utterances += 1
+        return [heard]
 
     def _without_made_up_tail(self, heard: Heard) -> Heard:
-        """The command the partial result showed, without unknown words decoded after it.
+        """The command the result shows, without a guess vosk made on the quiet after it.
 
-        A quick endpoint decodes the command and then only the short quiet after it; on that
-        quiet vosk sometimes adds one more word, an absorber or a low-confidence guess ("아니
-        [unk]", "잠깐 [unk]"), and the strict parser would then reject a command it heard well.
-        Trailing words that were not kept are dropped, but only when what is left, every word
-        of it kept at full confidence as before, is a command: nothing new becomes a command.
+        A quick or early endpoint decodes the command and then only a short quiet; on that quiet
+        vosk sometimes adds a word it is unsure of ("아니 이" with 이 at 0.45), and the strict
+        parser would then reject a command it heard well. Trailing words are dropped while they
+        are such guesses: not kept, below ``min_confidence`` (or ``[unk]``), and reaching into
+        the closing quiet (to within a frame: vosk places word edges to 30 ms). And only when
+        what is left, every word of it kept as before, is a command: nothing new becomes one.
+
+        Why not every unknown word at the end: a confident one is part of what was said.
+        Dropped, "멈춰" heard as "넘겨 이거" became *next* instead of a pause, and babble heard
+        as "예 하세요" became *yes*.
         """
+        quiet_from = heard.at - len(self._closing_quiet) * FRAME_SECONDS
+
+        def guess(word: HeardWord) -> bool:
+            unsure = word.word == UNK or word.conf < self.settings.min_confidence
+            return not word.kept and unsure and word.end >= quiet_from - FRAME_SECONDS
+
         words = list(heard.words)
-        while words and not words[-1].kept:
+        while words and guess(words[-1]):
             words.pop()
         if not words or len(words) == len(heard.words):
             return heard
@@ -279,13 +414,12 @@ class Hearing:
             return heard
         return replace(heard, text=text)
 
-    def _heard(self, result: dict[str, Any], endpoint: str, t_end: float) -> Heard | None:
-        assert self._utterance is not None
-        rec0, audio0 = self._utterance
-        words = tuple(self._word(item, audio0 - rec0) for item in result.get("result", []))
+    def _heard(self, result: dict[str, Any], endpoint: str, t_end: float, decoding: _Decoding) -> Heard | None:
+        assert self._start is not None
+        shift = self._start - decoding.began_at
+        words = tuple(self._word(item, shift) for item in result.get("result", []))
         if not words:
             return None
-        self.stats.utterances += 1
         return Heard(
             text=_parser_text(words),
             raw=str(result.get("text", "")),

@@ -263,7 +263,8 @@ def load_hearing(
     vocabulary = build_vocabulary(locale, has_word_function(model))
     for line in vocabulary.missing_lines(locale.source, str(location.path)):
         report(line)
-    return Hearing(VoskRecognizer(model, vocabulary.grammar_json()), vocabulary, locale, settings)
+    recognizer = VoskRecognizer(model, vocabulary.grammar_json())
+    return Hearing(recognizer, vocabulary, locale, settings, early=recognizer.fresh())
 
 
 def build_listener(
