@@ -127,7 +127,7 @@ def test_listen_hearing_quick_end_when_the_partial_is_a_command(en: Locale) -> N
         ("stop", "[unk] [unk]", 1.0, 0.0, "stop"),
         ("stop", "[unk]", 1.0, 0.25, "stop"),  # starts in the speech, reaches into the quiet
         ("stop", "banana", 1.0, 0.0, "stop [unk]"),  # a confident word is part of what was said
-        ("stop", "banana", 0.3, 0.35, "stop [unk]"),  # so is one that ends inside the speech
+        ("stop", "banana", 0.3, 0.45, "stop [unk]"),  # so is one that ends well inside the speech
         ("[unk] stop", "banana", 0.3, 0.0, "[unk] stop [unk]"),  # an unknown word before it: still no command
         ("stop six", "banana", 0.3, 0.0, "stop six [unk]"),  # no command is left: nothing changes
         ("banana", "", 0.3, 0.0, "[unk]"),

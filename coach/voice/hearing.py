@@ -84,6 +84,13 @@ class VoskRecognizer:
         return dict(json.loads(self._rec.FinalResult()))
 
 
+QUIET_SLACK_SECONDS = 0.1
+"""How long before the VAD's closing quiet a word may end and still count as decoded from it.
+
+The VAD hears quiet only once the level is near the room's floor, and a word's decaying tail
+keeps it above that for up to 0.1 s after the audible end (0-106 ms on the test words)."""
+
+
 @dataclass(frozen=True)
 class HearingSettings:
     min_confidence: float = 0.45
@@ -390,9 +397,9 @@ class Hearing:
         A quick or early endpoint decodes the command and then only a short quiet; on that quiet
         vosk sometimes adds a word it is unsure of ("아니 이" with 이 at 0.45), and the strict
         parser would then reject a command it heard well. Trailing words are dropped while they
-        are such guesses: not kept, below ``min_confidence`` (or ``[unk]``), and reaching into
-        the closing quiet (to within a frame: vosk places word edges to 30 ms). And only when
-        what is left, every word of it kept as before, is a command: nothing new becomes one.
+        are such guesses: not kept, below ``min_confidence`` (or ``[unk]``), and ending at most
+        :data:`QUIET_SLACK_SECONDS` before the closing quiet. And only when what is left, every
+        word of it kept as before, is a command: nothing new becomes one.
 
         Why not every unknown word at the end: a confident one is part of what was said.
         Dropped, "멈춰" heard as "넘겨 이거" became *next* instead of a pause, and babble heard
@@ -402,7 +409,7 @@ class Hearing:
 
         def guess(word: HeardWord) -> bool:
             unsure = word.word == UNK or word.conf < self.settings.min_confidence
-            return not word.kept and unsure and word.end >= quiet_from - FRAME_SECONDS
+            return not word.kept and unsure and word.end >= quiet_from - QUIET_SLACK_SECONDS
 
         words = list(heard.words)
         while words and guess(words[-1]):
