@@ -13,19 +13,20 @@
   (this process's CPU time over wall time); with ``--arecord``, also on the default ALSA capture
   device through arecord (this process plus arecord's own CPU).
 
-    python bench/listen_perf.py [--idle 60] [--arecord]
+    python bench/listen_perf.py [--idle 60] [--arecord] [--rounds 3] [--voices 1]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import queue
 import resource
 import threading
 import time
 
-from listen_common import Model, ScriptedSource, add, dump, percentile, room, run_listener, speech, speech_end
+from listen_common import PATIENT_VOICES, Model, ScriptedSource, add, dump, percentile, room, run_listener, speech, speech_end
 
 from coach.inputs import Input
 from coach.voice.capture import BYTES_PER_SECOND, ArecordSource
@@ -40,12 +41,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def latency(model: Model, rounds: int) -> dict[str, float]:
+def latency(model: Model, rounds: int, voices: int = 1) -> dict[str, float]:
     voice = speech()
     pcm, ends = silence(1.0), []
     for _ in range(rounds):
-        for word in COMMANDS:
-            clip = voice.pcm(word, VOICE)
+        for word, patient in itertools.product(COMMANDS, (VOICE, *PATIENT_VOICES[1:voices])):
+            clip = voice.pcm(word, patient)
             ends.append((word, len(pcm) / BYTES_PER_SECOND + speech_end(clip)))
             pcm += clip + silence(GAP)
     pcm = add(pcm, room(len(pcm) / BYTES_PER_SECOND, -65, 7))
@@ -127,6 +128,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--idle", type=float, default=60.0, help="seconds of idle listening to measure")
     parser.add_argument("--rounds", type=int, default=3, help="times each command word is said for latency")
+    parser.add_argument("--voices", type=int, default=1, help="patient voices saying them (of 3)")
     parser.add_argument("--arecord", action="store_true", help="also measure idle CPU with arecord on the default device")
     args = parser.parse_args()
     before = peak_rss_mb()
@@ -137,7 +139,7 @@ def main() -> int:
           f"{peak_rss_mb():.0f} MB with the Korean model loaded")  # fmt: skip
     figures = {"rss_mb": peak_rss_mb(), "rss_before_mb": before}
     figures["rtf"] = real_time_factor(model)  # type: ignore[assignment]
-    figures["latency"] = latency(model, args.rounds)  # type: ignore[assignment]
+    figures["latency"] = latency(model, args.rounds, args.voices)  # type: ignore[assignment]
     figures["idle_cpu"] = idle_cpu(model, args.idle)
     if args.arecord:
         idle_cpu_arecord(model, args.idle)
