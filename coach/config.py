@@ -52,6 +52,9 @@ class RecognitionSettings:
     """Folder of the vosk model; none: look in the data folder for the language's model."""
     auto_accept_seconds: float = setting(4.0, float, low=1.0, high=30.0, unit="seconds")
     """Silence after "I heard six, say yes" that accepts the rating (seconds)."""
+    early_final: bool = setting(True, bool)
+    """A second recogniser lets a command act 0.12 s after the word instead of 0.27 s; it doubles
+    the recognition work while the patient speaks: turn it off if a slow Pi drops audio."""
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from coach.script import compile_script
 from coach.sdnotify import Notifier
 from coach.session import Session
 from coach.voice.audio import AudioSpeaker, build_speaker
+from coach.voice.hearing import HearingSettings
 from coach.voice.listener import build_listener
 from coach.voice.speaker import ConsoleSpeaker, Speaker
 from coach.voice.tts import VoiceChoice
@@ -127,6 +128,7 @@ def _hardware_inputs(args: argparse.Namespace, loaded: LoadedSettings, locale: L
         model_path=recognition.model_path,
         model_override=args.model,
         input_device=loaded.settings.audio.input_device,
+        settings=None if recognition.early_final else HearingSettings(early_final_seconds=None),
     )
     if listener is not None:
         listener.start(feed.inbox)

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import argparse
 import queue
 import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from coach.inputs import Input
+from coach import run_cli
+from coach.clock import FakeClock
+from coach.config import load_settings
+from coach.inputs import Feed, Input
 from coach.locale import Locale, load_locale
 from coach.voice.capture import ArecordSource, AudioSource, MicrophoneError, WavSource
 from coach.voice.fakes import FakeRecognizer, silence, tone
 from coach.voice.grammar import build_vocabulary
-from coach.voice.hearing import Heard, Hearing
+from coach.voice.hearing import Heard, Hearing, HearingSettings
 from coach.voice.listener import VoskListener, build_listener
 from coach.voice.models import ModelError
 from coach.voice.vad import FRAME_BYTES
@@ -297,3 +303,21 @@ def test_listen_listener_a_recogniser_that_raises_is_restarted_and_told_once(en:
     assert reports == ["coach: voice input failed (kaldi: bad alloc); restarting it; the buttons and keyboard still work"]
     assert len(loads) == 2 and listener.failed == ""
     assert drain(inbox) == [Input("heard", "pause", "voice")]
+
+
+@pytest.mark.parametrize(("early_final", "early_seconds"), [(True, 0.12), (False, None)])
+def test_listen_the_early_final_setting_reaches_the_listener(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, early_final: bool, early_seconds: float | None
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"recognition:\n  early_final: {str(early_final).lower()}\n")
+    asked: list[HearingSettings] = []
+
+    def build(locale: Locale, **options: Any) -> None:
+        asked.append(options["settings"] or HearingSettings())
+        return None
+
+    monkeypatch.setattr(run_cli, "build_listener", build)
+    args = argparse.Namespace(simulate=False, model=None)
+    run_cli._hardware_inputs(args, load_settings(str(config)), load_locale("ko"), Feed(FakeClock()))
+    assert [s.early_final_seconds for s in asked] == [early_seconds]

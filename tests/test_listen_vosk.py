@@ -129,6 +129,15 @@ def test_listen_vosk_the_early_final_acts_on_a_command_the_partial_result_misses
     assert early.at == pytest.approx(late.at - (VadSettings().hangover_seconds - at), abs=0.001)
 
 
+def test_listen_vosk_without_the_early_final_no_second_recogniser_is_loaded(speech: Speech, ko: Locale) -> None:
+    """``recognition.early_final: false`` (for a slow Pi): one recogniser, commands wait for the hangover."""
+    hearing = load_hearing(ko, resolve_model("ko"), HearingSettings(early_final_seconds=None), report=pytest.fail)
+    [late], _ = play(hearing, padded(speech.pcm("그만")))
+    assert meant([late], ko) == [("command", "stop")] and late.endpoint == "vad"
+    assert hearing._early is None
+    assert load_hearing(ko, resolve_model("ko"), report=pytest.fail)._early is not None  # (the default)
+
+
 def test_listen_vosk_listener_threads_deliver_heard_inputs(loaded: Hearing, speech: Speech, ko: Locale) -> None:
     words = ["잠깐", "사", "계속해", "맞아"]
     pcm = silence(1.0) + b"".join(padded(speech.pcm(w), 0.5, 1.5) for w in words)

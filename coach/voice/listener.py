@@ -264,7 +264,8 @@ def load_hearing(
     for line in vocabulary.missing_lines(locale.source, str(location.path)):
         report(line)
     recognizer = VoskRecognizer(model, vocabulary.grammar_json())
-    return Hearing(recognizer, vocabulary, locale, settings, early=recognizer.fresh())
+    early = recognizer.fresh() if (settings or HearingSettings()).early_final_seconds is not None else None
+    return Hearing(recognizer, vocabulary, locale, settings, early=early)
 
 
 def build_listener(
