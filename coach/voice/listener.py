@@ -243,6 +243,11 @@ class VoskListener:
                 except queue.Empty:
                     continue
                 if isinstance(old, tuple):
+                    if not self.dropped_bytes:
+                        self._report(
+                            f"coach: speech recognition fell {QUEUE_SECONDS:.0f} s behind the microphone and dropped audio; "
+                            "on a slow computer set recognition.early_final: false in the config"
+                        )
                     self.dropped_bytes += len(old[1])
                 elif old is not None:  # never lose an end or stop marker
                     self._audio.put_nowait(old)
