@@ -19,6 +19,28 @@ COMMANDS = ("start", "pause", "resume", "next", "repeat", "stop", "help", "yes",
 
 
 @dataclass(frozen=True)
+class Endings:
+    """Endings a language glues to a word or says after it, which add no meaning (see coach.words).
+
+    Not fillers: an ending is never said on its own, and the fillers also become the recogniser's
+    grammar, where "이요" alone would be a word it could hear.
+    """
+
+    number: tuple[str, ...] = ()
+    """May follow a rating, glued or spaced ("여섯이요", "다섯 정도요")."""
+    filler: tuple[str, ...] = ()
+    """May be glued to a filler only ("통증은"); glued to a number they make another word ("일은")."""
+    command: tuple[str, ...] = ()
+    """May follow a command, glued or spaced ("다시요")."""
+    tens: tuple[str, ...] = ()
+    """Number words that a number glued after makes larger ("십이" is 12): glued to an ending
+    that starts with a number ("십이요": ten, or twelve?), they mean nothing."""
+
+
+ENDING_KINDS = ("number", "filler", "command", "tens")
+
+
+@dataclass(frozen=True)
 class Locale:
     """Phrases and vocabulary of one language."""
 
@@ -33,6 +55,7 @@ class Locale:
     source: str
     lines: dict[str, int]
     """Line of each word in the locale file, for reports of words a speech model lacks."""
+    endings: Endings = Endings()
 
     def say(self, key: str, **values: Any) -> str:
         """The phrase ``key`` with its placeholders filled in."""
@@ -95,13 +118,30 @@ def _parse(root: YNode, language: str) -> Locale:
     if missing:
         raise LocaleError(f"{root.path}:1: words missing for: {', '.join(missing)}")
     fillers_node = root.value.get("fillers")
+    fillers = words(fillers_node) if fillers_node else ()
+    endings = _endings(root.value.get("endings"))
     return Locale(
         language=language,
         phrases=phrases,
         sides={k: str(v.value) for k, v in section("sides").items()},
         numbers=numbers,
         commands=commands,
-        fillers=words(fillers_node) if fillers_node else (),
+        fillers=fillers,
         source=root.path,
         lines=lines,
+        endings=endings,
     )
+
+
+def _endings(node: YNode | None) -> Endings:
+    if node is None:
+        return Endings()
+    if not isinstance(node.value, dict):
+        raise LocaleError(f"{node.where}: 'endings' must be a mapping of {', '.join(ENDING_KINDS)}")
+    found: dict[str, tuple[str, ...]] = {}
+    for kind, items in node.value.items():
+        if kind not in ENDING_KINDS:
+            raise LocaleError(f"{items.where}: unknown endings {kind!r}; known: {', '.join(ENDING_KINDS)}")
+        values = items.value if isinstance(items.value, list) else [items]
+        found[kind] = tuple(str(item.value).lower() for item in values)
+    return Endings(**found)

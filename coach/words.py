@@ -6,10 +6,11 @@ either a known word or a filler ("my pain is about a six"); anything else is ``N
 speech and noise never act.
 
 Korean glues particles and polite endings to the word ("여섯이요", "다시요") or, typed, puts them
-after it ("여섯 이요"). Both are accepted for the particles in :data:`PARTICLES` and the locale's
-fillers: a glued ending means exactly what the same ending spaced means, so it lets nothing new
-through (a glued word whose rest is not made of those endings, like "일요일" or "사람", stays
-``None``), and a particle on its own is never a rating ("이요" is an ending, not "two").
+after it ("여섯 이요"). Both are accepted for the endings the locale file lists (``endings:``, see
+:class:`~coach.locale.Endings`) and its fillers: a glued ending means exactly what the same ending
+spaced means, so it lets nothing new through (a glued word whose rest is not made of those endings,
+like "일요일" or "사람", stays ``None``), and a particle on its own is never a rating ("이요" is an
+ending, not "two").
 """
 
 from __future__ import annotations
@@ -32,24 +33,6 @@ class ParsedRating:
 
 Parsed = ParsedCommand | ParsedRating
 
-PARTICLES: dict[str, tuple[str, ...]] = {"ko": ("요", "이요", "예요", "이에요", "입니다", "이야", "쯤", "정도")}
-"""Endings that may follow a rating, spaced or glued ("여섯이요", "다섯정도요"), per language.
-
-Only endings that make the number an answer ("it is six", "about six"): a topic or subject
-particle glued to a number is an everyday word ("오는" coming, "일은" the work), so it is not
-here; spaced, the locale's fillers still allow it ("여섯 은"). Why not in the locale file: "이요"
-is not said alone, and the locale's fillers also become the recogniser's grammar."""
-
-TOPIC: dict[str, tuple[str, ...]] = {"ko": ("은", "는", "이", "가")}
-"""Topic and subject particles, which may be glued to a filler ("통증은 여섯"), never to a number."""
-
-TENS: dict[str, tuple[str, ...]] = {"ko": ("십",)}
-"""Number words that another number glued after makes a larger number ("십이" is 12): such a word
-glued to an ending that starts with a number ("십이요": ten, or twelve?) means nothing."""
-
-POLITE: dict[str, tuple[str, ...]] = {"ko": ("요", "이요")}
-"""Polite endings that may follow a command ("다시요", "반복 이요"), per language; nothing else may."""
-
 
 def parse_words(text: str, locale: Locale) -> Parsed | None:
     """Turn ``text`` into a command or a 0-10 rating, or ``None`` when it means neither clearly."""
@@ -60,16 +43,17 @@ def parse_words(text: str, locale: Locale) -> Parsed | None:
     if command is not None:
         return ParsedCommand(command)
     tokens = _drop_out_of_ten(cleaned, locale)
-    particles = set(PARTICLES.get(locale.language, ()))
+    endings = locale.endings
+    particles = set(endings.number)
     skip = set(locale.fillers) | particles
     heads = [*_number_words(locale), *(str(n) for n in range(11))]
-    after_filler = particles | set(TOPIC.get(locale.language, ()))
+    after_filler = particles | set(endings.filler)
     values = []
     for token in tokens:
         value = _number(token, locale)
         if value is None and token not in skip:
             head = _glued(token, heads, particles) if particles else None
-            if head in TENS.get(locale.language, ()) and any(token[len(head) :].startswith(w) for w in heads):
+            if head in endings.tens and any(token[len(head) :].startswith(w) for w in heads):
                 return None
             if head is None and not (particles and _glued(token, list(locale.fillers), after_filler)):
                 return None
@@ -83,12 +67,12 @@ def parse_words(text: str, locale: Locale) -> Parsed | None:
 
 def _command(tokens: list[str], locale: Locale) -> str | None:
     """The command ``tokens`` say, allowing a polite ending after it ("다시요", "다시 요")."""
-    polite = POLITE.get(locale.language, ())
+    polite = locale.endings.command
     forms = [tokens]
     if polite:
         *rest, last = tokens
         heads = [p.split()[-1] for phrases in locale.commands.values() for p in phrases]
-        ending = last in locale.fillers or last in PARTICLES.get(locale.language, ())  # "예요" is not "예" + "요"
+        ending = last in locale.fillers or last in locale.endings.number  # "예요" is not "예" + "요"
         head = None if ending else _glued(last, heads, set(polite))
         bare = [*rest, head] if head is not None else tokens
         while len(bare) > 1 and bare[-1] in polite:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+from pathlib import Path
+
 import pytest
 
-from coach.locale import Locale, load_locale
-from coach.words import PARTICLES, ParsedCommand, ParsedRating, parse_words
+from coach.errors import LocaleError
+from coach.locale import Endings, Locale, _parse, load_locale, locales_dir
+from coach.words import ParsedCommand, ParsedRating, parse_words
+from coach.yamlsrc import read_yaml
 
 
 @pytest.mark.parametrize(
@@ -126,10 +132,33 @@ def test_words_korean_endings_never_make_noise_a_rating(ko: Locale, text: str) -
 def test_words_every_korean_number_with_every_ending(ko: Locale) -> None:
     for value, words in ko.numbers.items():
         for word in words:
-            for ending in PARTICLES["ko"]:
+            for ending in ko.endings.number:
                 glued = f"{word}{ending}"
-                if (word == "십" and ending.startswith("이")) or glued in PARTICLES["ko"]:
+                if (word == "십" and ending.startswith("이")) or glued in ko.endings.number:
                     continue  # "십이요", "이요": see test_words_korean_endings_never_make_noise_a_rating
                 assert parse_words(glued, ko) == ParsedRating(value), glued
                 assert parse_words(f"{word} {ending}", ko) == ParsedRating(value), f"{word} {ending}"
             assert parse_words(ending, ko) is None
+
+
+def test_words_endings_come_from_the_locale_file(ko: Locale, en: Locale) -> None:
+    assert ko.endings == Endings(
+        number=("요", "이요", "예요", "이에요", "입니다", "이야", "쯤", "정도"),
+        filler=("은", "는", "이", "가"),
+        command=("요", "이요"),
+        tens=("십",),
+    )
+    assert en.endings == Endings()
+    assert parse_words("pause please", en) is None
+    polite = dataclasses.replace(en, endings=Endings(command=("please",)))  # a language needs no code for its endings
+    assert parse_words("pause please", polite) == ParsedCommand("pause")
+    assert parse_words("please", polite) is None
+
+
+def test_words_a_wrong_endings_key_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "xx.yaml"
+    english = (locales_dir() / "en.yaml").read_text()
+    bad.write_text(english + "endings:\n  suffix: [s]\n")
+    line = len(english.splitlines()) + 2
+    with pytest.raises(LocaleError, match=rf"^{re.escape(str(bad))}:{line}: unknown endings 'suffix'; known: number, "):
+        _parse(read_yaml(bad), "xx")
