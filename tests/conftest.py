@@ -98,6 +98,24 @@ def heard(at: float, text: str) -> Input:
     return Input("heard", text, "heard", at)
 
 
+KO_CHECK = """\
+id: ko-check
+title: 통증 확인
+language: ko
+introduction: 편하게 누우세요.
+pain_checks: {before: true, after: false}
+safety: {stop_exercise_above: 10, end_session_at: 10, end_session_rise: 10}
+exercises:
+  - kind: hold
+    id: rest-hold
+    name: 쉬기
+    setup: 편하게 누우세요.
+    seconds: 10
+    cue: 그대로 계세요
+"""
+"""A Korean routine that asks for pain once, before a 10 s hold; its safety rules never stop it."""
+
+
 SMALL_PIR = """\
 id: small
 title: Small

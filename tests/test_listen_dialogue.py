@@ -11,7 +11,7 @@ import queue
 from itertools import product
 
 import pytest
-from conftest import simulate, write_routine
+from conftest import KO_CHECK, simulate, write_routine
 
 from coach.clock import FakeClock
 from coach.eventlog import EventSink
@@ -128,29 +128,13 @@ def test_listen_words_missing_words_are_reported_with_file_and_line() -> None:
 
 # --- the dialogue, through the session --------------------------------------------------------
 
-KO_ROUTINE = """\
-id: ko-check
-title: 통증 확인
-language: ko
-introduction: 편하게 누우세요.
-pain_checks: {before: true, after: false}
-safety: {stop_exercise_above: 10, end_session_at: 10, end_session_rise: 10}
-exercises:
-  - kind: hold
-    id: rest-hold
-    name: 쉬기
-    setup: 편하게 누우세요.
-    seconds: 10
-    cue: 그대로 계세요
-"""
-
 
 @pytest.fixture
 def ko_routine(tmp_path: object) -> Routine:
     from pathlib import Path
 
     assert isinstance(tmp_path, Path)
-    return load_routine(write_routine(tmp_path, KO_ROUTINE), ("en", "ko"))
+    return load_routine(write_routine(tmp_path, KO_CHECK), ("en", "ko"))
 
 
 def prompt_time(routine: Routine) -> float:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, simulate, write_routine
+from conftest import KO_CHECK, ROOT, simulate, write_routine
 
 from coach.inputs import Input, to_event
 from coach.locale import Locale, load_locale
@@ -222,21 +222,6 @@ def test_listen_vosk_the_coachs_own_cues_are_never_heard(loaded: Hearing, speech
 
 # --- the dialogue, end to end ------------------------------------------------------------------
 
-KO_ROUTINE = """\
-id: ko-check
-title: 통증 확인
-language: ko
-introduction: 편하게 누우세요.
-pain_checks: {before: true, after: false}
-exercises:
-  - kind: hold
-    id: rest-hold
-    name: 쉬기
-    setup: 편하게 누우세요.
-    seconds: 10
-    cue: 그대로 계세요
-"""
-
 
 def heard_inputs(loaded: Hearing, speech: Speech, words: list[str]) -> list[Input]:
     """The words, spoken one after another, through the threaded listener: the inputs it sends."""
@@ -255,7 +240,7 @@ def heard_inputs(loaded: Hearing, speech: Speech, words: list[str]) -> list[Inpu
 def test_listen_vosk_spoken_rating_is_confirmed_end_to_end(
     tmp_path: Path, loaded: Hearing, speech: Speech, words: list[str], value: int, confirmed: str, candidates: list[int]
 ) -> None:
-    routine = load_routine(write_routine(tmp_path, KO_ROUTINE), ("en", "ko"))
+    routine = load_routine(write_routine(tmp_path, KO_CHECK), ("en", "ko"))
     prompt_at = next(e["t"] for e in simulate(routine).says("prompt"))
     items = heard_inputs(loaded, speech, words)
     assert len(items) == len(words)
