@@ -38,6 +38,8 @@ class Endings:
 
 
 ENDING_KINDS = ("number", "filler", "command", "tens")
+CONSOLE_HINTS = ("paused", "pain-check", "confirm", "resume-offer", "ended")
+"""The states in which the console shows what to type."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class Locale:
     lines: dict[str, int]
     """Line of each word in the locale file, for reports of words a speech model lacks."""
     endings: Endings = Endings()
+    console: dict[str, str] | None = None
+    """Hints the console shows in a state (``paused``, ``pain-check``, ...): keys to type; ``None``: English."""
 
     def say(self, key: str, **values: Any) -> str:
         """The phrase ``key`` with its placeholders filled in."""
@@ -120,6 +124,7 @@ def _parse(root: YNode, language: str) -> Locale:
     fillers_node = root.value.get("fillers")
     fillers = words(fillers_node) if fillers_node else ()
     endings = _endings(root.value.get("endings"))
+    console = _console(root.value.get("console"), root.key_where("console"))
     return Locale(
         language=language,
         phrases=phrases,
@@ -130,7 +135,17 @@ def _parse(root: YNode, language: str) -> Locale:
         source=root.path,
         lines=lines,
         endings=endings,
+        console=console,
     )
+
+
+def _console(node: YNode | None, where: str) -> dict[str, str] | None:
+    if node is None:
+        return None
+    hints = {str(k): str(v.value) for k, v in node.value.items()} if isinstance(node.value, dict) else {}
+    if set(hints) != set(CONSOLE_HINTS):
+        raise LocaleError(f"{where}: 'console' must give a hint for each of {', '.join(CONSOLE_HINTS)}, and only those")
+    return hints
 
 
 def _endings(node: YNode | None) -> Endings:

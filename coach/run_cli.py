@@ -33,7 +33,7 @@ from coach.session import Session
 from coach.voice.audio import AudioSpeaker, build_speaker
 from coach.voice.hearing import HearingSettings
 from coach.voice.listener import build_listener
-from coach.voice.speaker import ConsoleSpeaker, Speaker
+from coach.voice.speaker import ConsoleSpeaker, Speaker, console_hints
 from coach.voice.tts import VoiceChoice
 
 KIOSK_DEFAULT_ROUTINES = ("quick-start", "clinic-station", "sciatica-gentle", "lumbar-pir")
@@ -228,10 +228,10 @@ def _speaker(
     """The audio speaker when it can work, else console text, saying once why."""
     voice = loaded.settings.voice
     if args.simulate or args.no_voice or voice.output == "console":
-        return ConsoleSpeaker(console)
+        return ConsoleSpeaker(console, console_hints(language))
     if args.speed != 1.0:
         print("coach: speech plays only in real time (--speed 1); the session is shown as text.", file=sys.stderr)
-        return ConsoleSpeaker(console)
+        return ConsoleSpeaker(console, console_hints(language))
     choice = VoiceChoice(language, voice.voice, voice.rate, voice.volume)
     built = build_speaker(choice, clock, texts, loaded.settings.audio.output_device, console, keep_trying=keep_trying)
     if built.notice:

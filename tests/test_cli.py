@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, ROUTINES
+from conftest import KO_CHECK, ROOT, ROUTINES, write_routine
 
 SHIPPED = sorted(p.stem for p in ROUTINES.glob("*.yaml"))
 NO_CONFIG = tempfile.mkdtemp(prefix="coach-test-config-")
@@ -201,3 +201,11 @@ def test_cli_plan_warns_when_a_phrase_does_not_fit(tmp_path: Path) -> None:
     warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
     assert warnings and all(line.startswith(f"{path}:") for line in warnings), result.stderr
     assert "Relax completely now" in warnings[0] and "but its slot is" in warnings[0]
+
+
+def test_cli_a_korean_session_on_the_console_says_what_to_type_in_korean(tmp_path: Path) -> None:
+    routine = write_routine(tmp_path, KO_CHECK)
+    result = coach("run", str(routine), "--simulate", "--state-dir", str(tmp_path / "state"))
+    assert result.returncode == 0, result.stderr
+    assert "[통증을 0-10으로 입력하고 Enter]" in result.stdout
+    assert "type your pain" not in result.stdout

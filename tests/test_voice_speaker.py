@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import io
+import re
 from array import array
 from pathlib import Path
 
+import pytest
 from conftest import SMALL_PIR, write_routine
 
 from coach.clock import MonotonicClock
-from coach.errors import DeviceError
-from coach.locale import load_locale
+from coach.errors import DeviceError, LocaleError
+from coach.locale import CONSOLE_HINTS, _parse, available_languages, load_locale, locales_dir
 from coach.messages import Say
 from coach.routine import load_routine
 from coach.script import compile_script
 from coach.voice.audio import AudioSpeaker, build_speaker
 from coach.voice.fit import slot_warnings
-from coach.voice.speaker import ConsoleSpeaker
+from coach.voice.speaker import ConsoleSpeaker, console_hints
 from coach.voice.tts import PhraseCache, VoiceChoice
+from coach.yamlsrc import read_yaml
 
 EN = VoiceChoice("en")
 
@@ -149,3 +152,41 @@ def test_speaker_in_a_kiosk_waits_for_a_device_that_appears_later(tmp_path: Path
     assert len(attempts) == 3
     assert console.getvalue().count("the output device is back") == 1
     assert "showing text until the audio device is back" not in console.getvalue()  # said once, at start
+
+
+@pytest.mark.parametrize(
+    ("language", "paused"),
+    [
+        ("en", "paused: type r (or Enter) to resume, n for next, s to stop"),
+        ("ko", "일시 정지: 계속하려면 r (또는 Enter), 다음은 n, 중지는 s"),
+    ],
+)
+def test_console_speaker_says_what_to_type_in_the_session_language(language: str, paused: str) -> None:
+    out = io.StringIO()
+    speaker = ConsoleSpeaker(out, console_hints(language))
+    speaker.show_state("exercise", 0.0)  # nothing to type here: no hint
+    speaker.show_state("paused", 1.0)
+    assert out.getvalue() == f"          [{paused}]\n"
+
+
+def test_console_speaker_hints_are_english_without_a_locale() -> None:
+    out = io.StringIO()
+    ConsoleSpeaker(out).show_state("confirm", 0.0)
+    assert out.getvalue() == "          [type y to confirm, or the number again]\n"
+    assert console_hints("xx") is None  # an unknown language falls back to English too
+
+
+def test_locale_every_language_has_a_console_hint_for_every_state() -> None:
+    for language in available_languages():
+        hints = load_locale(language).console
+        assert hints is not None and set(hints) == set(CONSOLE_HINTS) and all(hints.values()), language
+
+
+def test_locale_console_hints_missing_a_state_name_file_and_line(tmp_path: Path) -> None:
+    english = (locales_dir() / "en.yaml").read_text(encoding="utf-8")
+    start = english.index("\nconsole:")
+    bad = tmp_path / "xx.yaml"
+    bad.write_text(english[:start] + '\nconsole:\n  paused: "p"\n', encoding="utf-8")
+    line = english[:start].count("\n") + 2
+    with pytest.raises(LocaleError, match=rf"^{re.escape(str(bad))}:{line}: 'console' must give a hint for each of paused, "):
+        _parse(read_yaml(bad), "xx")

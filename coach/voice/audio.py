@@ -18,7 +18,7 @@ from coach.messages import Say
 from coach.voice.alsa import AlsaOutput
 from coach.voice.mixer import Timeline
 from coach.voice.player import Output, Player
-from coach.voice.speaker import ConsoleSpeaker, Speaker, Utterance
+from coach.voice.speaker import ConsoleSpeaker, Speaker, Utterance, console_hints
 from coach.voice.tts import RATE, PhraseCache, VoiceChoice
 
 LEAD_SECONDS = 0.25
@@ -40,7 +40,7 @@ class AudioSpeaker:
         self.timeline = timeline
         self.player = player
         self.echo = echo
-        self._fallback = ConsoleSpeaker(sys.stderr) if echo is None else echo
+        self._fallback = ConsoleSpeaker(sys.stderr, console_hints(cache.choice.language)) if echo is None else echo
 
     def speak(self, say: Say, now: float) -> Utterance:
         clip = self.cache.get(say.text) if self.player.healthy else None
@@ -96,7 +96,7 @@ def build_speaker(
     and keeps trying to open the device with back-off, and speaks as soon as it appears (a USB
     speaker plugged in after boot).
     """
-    console_speaker = ConsoleSpeaker(console)
+    console_speaker = ConsoleSpeaker(console, console_hints(choice.language))
     cache = cache or PhraseCache(choice)
     opener = open_output or (lambda: AlsaOutput(device, RATE))
     cache.get("ready")  # fails fast, with a clear line, if the speech engine cannot start

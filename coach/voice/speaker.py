@@ -9,10 +9,12 @@ microphone can be gated while the coach talks.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, Protocol
 
+from coach.errors import LocaleError
+from coach.locale import load_locale
 from coach.messages import Say
 
 
@@ -57,14 +59,24 @@ def speak_or_show(speaker: Speaker, say: Say, now: float, on_fault: Callable[[st
         return Utterance(now, 0.0)
 
 
+def console_hints(language: str) -> dict[str, str] | None:
+    """The console's hints in ``language`` (its locale's ``console:``), or ``None`` for English."""
+    try:
+        return load_locale(language).console
+    except LocaleError:
+        return None
+
+
 class ConsoleSpeaker:
     """Prints each cue as a line of text with its session time: the session "spoken" on screen."""
 
     lead = 0.0
 
-    def __init__(self, stream: IO[str] | None = None) -> None:
+    def __init__(self, stream: IO[str] | None = None, hints: Mapping[str, str] | None = None) -> None:
+        """``hints``: what to type in each state, in the session's language (the locale's ``console:``)."""
         self.stream = stream or sys.stdout
         self._color = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.hints = dict(hints if hints is not None else load_locale("en").console or {})
 
     def speak(self, say: Say, now: float) -> Utterance:
         minutes, seconds = divmod(now, 60)
@@ -78,14 +90,8 @@ class ConsoleSpeaker:
         return Utterance(now, 0.0)
 
     def show_state(self, state: str, now: float) -> None:
-        if state in ("paused", "pain-check", "confirm", "resume-offer", "ended"):
-            hint = {
-                "paused": "paused: type r (or Enter) to resume, n for next, s to stop",
-                "pain-check": "type your pain 0-10 and Enter",
-                "confirm": "type y to confirm, or the number again",
-                "resume-offer": "type y (or Enter) to go on from where it stopped, or no to start from the beginning",
-                "ended": "session ended",
-            }[state]
+        hint = self.hints.get(state)
+        if hint:
             dim = ("\033[2m", "\033[0m") if self._color else ("", "")
             self.stream.write(f"{dim[0]}          [{hint}]{dim[1]}\n")
             self.stream.flush()
