@@ -21,9 +21,10 @@ from typing import Any
 from coach.inputs import Input
 from coach.locale import Locale, load_locale
 from coach.voice.capture import BYTES_PER_SECOND
-from coach.voice.hearing import Heard, Hearing, HearingSettings, VoskRecognizer
+from coach.voice.hearing import Heard, Hearing, HearingSettings
 from coach.voice.listener import VoskListener, load_hearing
 from coach.voice.models import resolve_model
+from coach.voice.recognizer import VoskRecognizer
 from coach.voice.testaudio import Speech, missing_tools
 from coach.voice.vad import FRAME_BYTES, RATE
 from coach.words import ParsedCommand, ParsedRating, parse_words

@@ -23,9 +23,10 @@ from coach.messages import Command, Rating
 from coach.routine import load_routine
 from coach.voice.capture import WavSource
 from coach.voice.grammar import UNK, locale_phrases
-from coach.voice.hearing import Heard, Hearing, HearingSettings, VoskRecognizer
+from coach.voice.hearing import Heard, Hearing, HearingSettings
 from coach.voice.listener import VoskListener, load_hearing
 from coach.voice.models import resolve_model
+from coach.voice.recognizer import VoskRecognizer
 from coach.voice.testaudio import COMMANDS, RATINGS, Speech, babble, missing_tools, noise_bursts, padded, silence, white_noise
 from coach.voice.vad import FRAME_BYTES, RATE, VadSettings
 

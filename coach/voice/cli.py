@@ -17,9 +17,10 @@ from coach.config import load_settings
 from coach.errors import CoachError
 from coach.locale import Locale, available_languages, load_locale
 from coach.voice.capture import load_wav
-from coach.voice.hearing import Heard, Hearing, Recognizer, VoskRecognizer
+from coach.voice.hearing import Heard, Hearing
 from coach.voice.listener import load_hearing
 from coach.voice.models import MODEL_LIST_URL, data_dir, fetch_model, resolve_model
+from coach.voice.recognizer import Recognizer, VoskRecognizer
 from coach.voice.vad import FRAME_BYTES, RATE
 from coach.words import ParsedCommand, ParsedRating, parse_words
 

@@ -30,59 +30,16 @@ announced with the time it started. So the same code runs live (``VoskListener``
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 from coach.locale import Locale
 from coach.voice.grammar import UNK, Vocabulary
+from coach.voice.recognizer import Decoding, Recognizer
 from coach.voice.vad import FRAME_BYTES, FRAME_SECONDS, RATE, EnergyVad, Phase, VadSettings, VadStep
 from coach.words import ParsedCommand, parse_words
-
-
-class Recognizer(Protocol):
-    """The part of vosk's ``KaldiRecognizer`` the coach uses (results as parsed JSON)."""
-
-    def accept(self, frame: bytes) -> bool:
-        """Decode ``frame``; true when the recogniser's own endpoint closed an utterance."""
-        ...
-
-    def result(self) -> dict[str, Any]: ...
-
-    def partial(self) -> str: ...
-
-    def final(self) -> dict[str, Any]: ...
-
-
-class VoskRecognizer:
-    """A grammar-restricted vosk recogniser with word timings and confidences."""
-
-    def __init__(self, model: Any, grammar_json: str) -> None:
-        import vosk
-
-        self.model = model
-        self.grammar_json = grammar_json
-        self._rec = vosk.KaldiRecognizer(model, RATE, grammar_json)
-        self._rec.SetWords(True)
-
-    def fresh(self) -> VoskRecognizer:
-        """A new recogniser on the same model and grammar."""
-        return VoskRecognizer(self.model, self.grammar_json)
-
-    def accept(self, frame: bytes) -> bool:
-        return bool(self._rec.AcceptWaveform(frame))
-
-    def result(self) -> dict[str, Any]:
-        return dict(json.loads(self._rec.Result()))
-
-    def partial(self) -> str:
-        return str(json.loads(self._rec.PartialResult()).get("partial", ""))
-
-    def final(self) -> dict[str, Any]:
-        return dict(json.loads(self._rec.FinalResult()))
-
 
 QUIET_SLACK_SECONDS = 0.1
 """How long before the VAD's closing quiet a word may end and still count as decoded from it.
@@ -154,49 +111,6 @@ class HearingStats:
     utterances: int = 0
 
 
-class _Decoding:
-    """One recogniser's side of the path: how much audio it has had, where the utterance began.
-
-    vosk's word times run on from the first sample it was ever fed (across results and resets),
-    so the audio time of a word is its recogniser time shifted by where the utterance began.
-    """
-
-    def __init__(self, recognizer: Recognizer) -> None:
-        self.recognizer = recognizer
-        self.fed_samples = 0
-        self.began_at = 0.0
-        """Recogniser time (seconds) of the utterance's first frame."""
-        self.live = False
-        """Fed every frame of the utterance in progress, and not finalised yet."""
-        self._dropped = False
-
-    def begin(self) -> None:
-        self.settle()
-        self.began_at = self.fed_samples / RATE
-        self.live = True
-
-    def accept(self, frame: bytes) -> bool:
-        self.fed_samples += len(frame) // 2
-        return self.recognizer.accept(frame)
-
-    def drop(self) -> None:
-        """Forget the utterance in progress, if any (finalised later, by :meth:`settle`)."""
-        self._dropped = self._dropped or self.live
-        self.live = False
-
-    def settle(self) -> None:
-        """Finalise a dropped utterance and throw its result away.
-
-        Deferred to the next frame so that whatever ended the utterance goes out first; and
-        through ``final()``, not ``reset()``: after vosk's ``Reset()`` the next utterance often
-        began with a made-up result at a false endpoint ("아파" half a second before the word
-        ended: 3 in 24 words in ``bench/listen_perf.py``); after ``FinalResult()`` it never did.
-        """
-        if self._dropped:
-            self.recognizer.final()
-            self._dropped = False
-
-
 class Hearing:
     """VAD + gate + recogniser + endpointing over timed frames (see the module docstring)."""
 
@@ -217,8 +131,8 @@ class Hearing:
         self.stats = HearingStats()
         self._gates: list[tuple[float, float]] = []
         self._pending = b""
-        self._main = _Decoding(recognizer)
-        self._early = _Decoding(early) if early is not None else None
+        self._main = Decoding(recognizer)
+        self._early = Decoding(early) if early is not None else None
         self._closing_quiet: list[bytes] = []
         """The frames of the quiet after the utterance so far (the hangover), to pad a quick or early final."""
         self._start: float | None = None
@@ -355,7 +269,7 @@ class Hearing:
         skip = max(0, min(len(frame) // 2, math.ceil((gate_end - t_start) * RATE - 1e-6)))
         return frame[2 * skip :]
 
-    def _padded_final(self, decoding: _Decoding) -> dict[str, Any]:
+    def _padded_final(self, decoding: Decoding) -> dict[str, Any]:
         """The final result after a hangover's worth of quiet: the quiet heard so far, over again.
 
         vosk's final result depends on how much quiet follows the last word. A quick or early
@@ -421,7 +335,7 @@ class Hearing:
             return heard
         return replace(heard, text=text)
 
-    def _heard(self, result: dict[str, Any], endpoint: str, t_end: float, decoding: _Decoding) -> Heard | None:
+    def _heard(self, result: dict[str, Any], endpoint: str, t_end: float, decoding: Decoding) -> Heard | None:
         assert self._start is not None
         shift = self._start - decoding.began_at
         words = tuple(self._word(item, shift) for item in result.get("result", []))

@@ -30,8 +30,9 @@ from coach.inputs import Input
 from coach.locale import Locale
 from coach.voice.capture import BYTES_PER_SECOND, ArecordSource, AudioSource, MicrophoneError
 from coach.voice.grammar import build_vocabulary
-from coach.voice.hearing import Heard, Hearing, HearingSettings, VoskRecognizer
+from coach.voice.hearing import Heard, Hearing, HearingSettings
 from coach.voice.models import ModelError, ModelLocation, check_model_dir, has_word_function, load_model, resolve_model
+from coach.voice.recognizer import VoskRecognizer
 from coach.voice.vad import FRAME_BYTES
 
 RETRY_SECONDS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
