@@ -229,8 +229,7 @@ class Hearing:
         self._main.drop()
         self.vad.reset()
         self._start = None
-        self.stats.utterances += 1
-        return [heard]
+        return self._counted(heard)
 
     def _decode(self, frame: bytes, t_end: float) -> list[Heard]:
         self.stats.recognised_frames += 1
@@ -275,7 +274,7 @@ class Hearing:
         vosk's final result depends on how much quiet follows the last word. A quick or early
         endpoint would otherwise finalise on 0.12 s of it, and then guess more often than the
         full hangover does. Measured without it: a clear "아니" became "아니 입니다" (the one
-        utterance ``bench/listen_fidelity.py`` lost), and in 10 minutes of babble two early
+        utterance ``bench/listen_fidelity.py`` lost), and in one 10-minute babble run two early
         finals became commands that the full hangover did not hear (none with it).
         """
         decoding.live = False

@@ -58,7 +58,7 @@ class VoskRecognizer:
 class Decoding:
     """One recogniser's side of the path: how much audio it has had, where the utterance began.
 
-    vosk's word times run on from the first sample it was ever fed (across results and resets),
+    vosk's word times run on from the first sample it was ever fed (across results and finals),
     so the audio time of a word is its recogniser time shifted by where the utterance began.
     """
 
