@@ -14,7 +14,7 @@ import pytest
 
 from coach.locale import Locale
 from coach.voice.fakes import FakeRecognizer, silence, tone
-from coach.voice.grammar import build_vocabulary
+from coach.voice.grammar import Vocabulary, build_vocabulary
 from coach.voice.hearing import Heard, Hearing, HearingSettings
 from coach.voice.vad import FRAME_BYTES, FRAME_SECONDS, RATE, EnergyVad, Phase, VadSettings, level_db, voicing
 
@@ -39,10 +39,14 @@ class Stream:
         return got
 
 
+def vocabulary(en: Locale, absorbers: tuple[str, ...] = ()) -> Vocabulary:
+    """The English grammar as a model with every word but ``[unk]`` would give it."""
+    return build_vocabulary(en, lambda w: w != "[unk]", absorbers)
+
+
 def make(en: Locale, settings: HearingSettings | None = None, absorbers: tuple[str, ...] = ()) -> tuple[Hearing, FakeRecognizer]:
     recognizer = FakeRecognizer()
-    vocabulary = build_vocabulary(en, lambda w: w != "[unk]", absorbers)
-    return Hearing(recognizer, vocabulary, en, settings), recognizer
+    return Hearing(recognizer, vocabulary(en, absorbers), en, settings), recognizer
 
 
 class KeepingRecognizer(FakeRecognizer):
@@ -104,7 +108,7 @@ def test_listen_hearing_only_speech_and_preroll_are_decoded(en: Locale) -> None:
 
 def test_listen_hearing_quick_end_when_the_partial_is_a_command(en: Locale) -> None:
     recognizer = KeepingRecognizer()
-    hearing = Hearing(recognizer, build_vocabulary(en, lambda w: w != "[unk]"), en)
+    hearing = Hearing(recognizer, vocabulary(en), en)
     recognizer.feed("stop")
     recognizer.partial_text = "stop"
     stream = Stream(hearing)
@@ -168,8 +172,7 @@ def make_early(
 ) -> tuple[Hearing, KeepingRecognizer, KeepingRecognizer]:
     """A Hearing with an early recogniser: the test scripts what each of the two hears."""
     main, early = KeepingRecognizer(), KeepingRecognizer()
-    vocabulary = build_vocabulary(en, lambda w: w != "[unk]", absorbers)
-    return Hearing(main, vocabulary, en, settings, early=early), main, early
+    return Hearing(main, vocabulary(en, absorbers), en, settings, early=early), main, early
 
 
 EARLY = HearingSettings().early_final_seconds or 0.0
