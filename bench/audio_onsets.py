@@ -189,8 +189,8 @@ def clip_starts(path: Path, texts_and_guesses: list[tuple[str, float]], clips: d
 
 def cached_clips(routine: str, cache: Path, texts: set[str]) -> dict[str, array[int]]:
     """The clips the coach played: read from the phrase cache at the configured voice."""
-    from coach.app import load_named
-    from coach.config import load_settings
+    from coach.run.wiring import load_named
+    from coach.spec.config import load_settings
     from coach.voice.tts import PhraseCache, VoiceChoice
 
     loaded = load_settings(None)

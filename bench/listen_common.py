@@ -18,16 +18,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from coach.inputs import Input
-from coach.locale import Locale, load_locale
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # testaudio: the tests' audio helpers
+
+from testaudio import Speech, missing_tools
+
+from coach.core.words import ParsedCommand, ParsedRating, parse_words
+from coach.run.inputs import Input  # noqa: E402
+from coach.spec.locale import Locale, load_locale
 from coach.voice.capture import BYTES_PER_SECOND
 from coach.voice.hearing import Heard, Hearing, HearingSettings
 from coach.voice.listener import VoskListener, load_hearing
 from coach.voice.models import resolve_model
 from coach.voice.recognizer import VoskRecognizer
-from coach.voice.testaudio import Speech, missing_tools
 from coach.voice.vad import FRAME_BYTES, RATE
-from coach.words import ParsedCommand, ParsedRating, parse_words
 
 PATIENT_VOICES = (("-v", "ko+f3", "-s", "160"), ("-v", "ko+f3", "-s", "140"), ("-v", "ko+f2", "-s", "160"))
 COACH_VOICES = {"ko": ("-v", "ko"), "en": ("-v", "en")}

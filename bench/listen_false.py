@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 
 from listen_common import COACH_VOICES, Model, dump, phrases, speech
+from testaudio import noise_bursts, silence
 
 from coach.voice.capture import BYTES_PER_SECOND, load_wav
 from coach.voice.hearing import Heard
-from coach.voice.testaudio import noise_bursts, silence
 from coach.voice.vad import FRAME_BYTES, FRAME_SECONDS, RATE
 
 

@@ -29,10 +29,10 @@ import random
 import time
 
 from listen_common import COACH_VOICES, PATIENT_VOICES, Model, ScriptedSource, add, dump, phrases, room, run_listener, speech
+from testaudio import silence
 
 from coach.voice.capture import BYTES_PER_SECOND
 from coach.voice.hearing import HearingSettings
-from coach.voice.testaudio import silence
 
 GAP_BEFORE = 0.6
 """Patient answers this long after the coach's cue ends (seconds)."""

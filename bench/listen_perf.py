@@ -27,11 +27,11 @@ import threading
 import time
 
 from listen_common import PATIENT_VOICES, Model, ScriptedSource, add, dump, percentile, room, run_listener, speech, speech_end
+from testaudio import COMMANDS, VOICE, silence
 
-from coach.inputs import Input
+from coach.run.inputs import Input
 from coach.voice.capture import BYTES_PER_SECOND, ArecordSource
 from coach.voice.listener import VoskListener
-from coach.voice.testaudio import COMMANDS, VOICE, silence
 from coach.voice.vad import FRAME_BYTES
 
 GAP = 2.0

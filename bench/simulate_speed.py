@@ -13,15 +13,15 @@ import sys
 import time
 from pathlib import Path
 
-from coach.clock import FakeClock
-from coach.eventlog import EventSink
-from coach.inputs import Feed
-from coach.journal import MemoryJournal
-from coach.locale import load_locale
-from coach.routine import load_routine, routine_paths
-from coach.runner import Runner
-from coach.script import compile_script
-from coach.session import Session
+from coach.core.script import compile_script
+from coach.core.session import Session
+from coach.log.journal import MemoryJournal
+from coach.run.clock import FakeClock
+from coach.run.eventlog import EventSink
+from coach.run.inputs import Feed
+from coach.run.runner import Runner
+from coach.spec.locale import load_locale
+from coach.spec.routine import load_routine, routine_paths
 from coach.voice.speaker import FakeSpeaker
 
 

@@ -19,17 +19,17 @@ import sys
 import time
 from typing import Any
 
-from coach.clock import FakeClock
+from coach.core.messages import Say
+from coach.core.session import SessionSettings
 from coach.errors import JournalError
-from coach.eventlog import EventSink
-from coach.inputs import Feed, Input
-from coach.journal import MemoryJournal
-from coach.kiosk import Kiosk, KioskTimes
-from coach.locale import load_locale
-from coach.messages import Say
-from coach.routine import load_routine, routine_paths
-from coach.sdnotify import Notifier
-from coach.session import SessionSettings
+from coach.log.journal import MemoryJournal
+from coach.run.clock import FakeClock
+from coach.run.eventlog import EventSink
+from coach.run.inputs import Feed, Input
+from coach.run.kiosk import Kiosk, KioskTimes
+from coach.run.sdnotify import Notifier
+from coach.spec.locale import load_locale
+from coach.spec.routine import load_routine, routine_paths
 from coach.voice.speaker import FakeSpeaker, Utterance
 
 SPACING = 600.0

@@ -44,11 +44,11 @@ atexit.register(report)
 """
 TAILS = {
     "memory": """
-import coach.journal as journal_module
+import coach.log.journal as journal_module
 def memory(*args, **kwargs):
     return journal_module.MemoryJournal()
 journal_module.open_journal = memory   # before the CLI imports it
-from coach import cli
+from coach.cli import main as cli
 sys.exit(cli.main(sys.argv[1:]))
 """,
     "direct": """

@@ -13,15 +13,15 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from coach.clock import FakeClock
-from coach.eventlog import EventSink
-from coach.inputs import Feed, Input
-from coach.journal import MemoryJournal
-from coach.locale import Locale, load_locale
-from coach.routine import Routine, load_routine
-from coach.runner import Runner
-from coach.script import compile_script
-from coach.session import ResumeOffer, Session, SessionSettings
+from coach.core.script import compile_script
+from coach.core.session import ResumeOffer, Session, SessionSettings
+from coach.log.journal import MemoryJournal
+from coach.run.clock import FakeClock
+from coach.run.eventlog import EventSink
+from coach.run.inputs import Feed, Input
+from coach.run.runner import Runner
+from coach.spec.locale import Locale, load_locale
+from coach.spec.routine import Routine, load_routine
 from coach.voice.speaker import FakeSpeaker
 
 ROOT = Path(__file__).resolve().parent.parent

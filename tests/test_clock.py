@@ -5,7 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 
-from coach.clock import FakeClock, MonotonicClock
+from coach.run.clock import FakeClock, MonotonicClock
 
 
 def test_clock_fake_jumps_to_the_deadline_exactly() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from coach.config import load_settings, settings_table
 from coach.errors import ConfigError
+from coach.spec.config import load_settings, settings_table
 
 
 def _write(tmp_path: Path, body: str) -> Path:

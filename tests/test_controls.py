@@ -20,11 +20,11 @@ from gpiozero import Button, Device
 from gpiozero.exc import BadPinFactory
 from gpiozero.pins.mock import MockFactory, MockPin
 
-from coach.config import ControlSettings
 from coach.controls import Controls, build_controls, devices
 from coach.controls.light import BREATHE, FAST_BLINK, FLASH, OFF, ON, SLOW_BLINK
 from coach.errors import DeviceError
-from coach.inputs import Input
+from coach.run.inputs import Input
+from coach.spec.config import ControlSettings
 
 BUTTON, DOWN_PIN, UP_PIN, ENC_A, ENC_B, LED_PIN, MOTION_PIN = 17, 22, 27, 5, 6, 18, 23
 SETTINGS = ControlSettings(layout="one-button", motion_pin=MOTION_PIN)

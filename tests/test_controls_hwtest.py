@@ -10,9 +10,9 @@ from gpiozero import Device
 from gpiozero.exc import BadPinFactory
 from gpiozero.pins.mock import MockFactory
 
-import coach.cli
-from coach.config import ControlSettings
-from coach.controls.cli import EXIT_NO_CONTROLS, EXIT_NOT_SEEN, run_hw_test
+import coach.cli.main
+from coach.cli.controls import EXIT_NO_CONTROLS, EXIT_NOT_SEEN, run_hw_test
+from coach.spec.config import ControlSettings
 
 BUTTON, DOWN_PIN, UP_PIN, ENC_A, ENC_B, MOTION_PIN = 17, 22, 27, 5, 6, 23
 PINS = {"ok": BUTTON, "up": UP_PIN, "down": DOWN_PIN}
@@ -130,18 +130,18 @@ def test_controls_hw_test_through_the_coach_command(
     """With the extension listed, ``coach hw-test`` parses, reads the config and degrades here."""
     config = tmp_path / "config.yaml"
     config.write_text("controls:\n  layout: three-buttons\n", encoding="utf-8")
-    monkeypatch.setattr(coach.cli, "EXTENSIONS", ("coach.controls.cli",))
+    monkeypatch.setattr(coach.cli.main, "EXTENSIONS", ("coach.cli.controls",))
     monkeypatch.setattr(Device, "pin_factory", None)
     monkeypatch.setenv("GPIOZERO_PIN_FACTORY", "no-such-factory")
-    status = coach.cli.main(["--config", str(config), "hw-test", "--timeout", "1"])
+    status = coach.cli.main.main(["--config", str(config), "hw-test", "--timeout", "1"])
     out = capsys.readouterr().out
     assert status == 1
     assert out.startswith("controls: layout three-buttons needs GPIO") and out.count("\n") == 1
 
 
 def test_controls_hw_test_rejects_a_bad_timeout(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(coach.cli, "EXTENSIONS", ("coach.controls.cli",))
+    monkeypatch.setattr(coach.cli.main, "EXTENSIONS", ("coach.cli.controls",))
     with pytest.raises(SystemExit) as exc:
-        coach.cli.main(["hw-test", "--timeout", "-1"])
+        coach.cli.main.main(["hw-test", "--timeout", "-1"])
     assert exc.value.code == 2
     assert "must be from 0 to 600 seconds" in capsys.readouterr().err

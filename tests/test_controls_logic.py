@@ -8,8 +8,8 @@ from coach.controls.gestures import DOWN, HOLD, HOLD_RELEASE, LONG_HOLD, OK, PRE
 from coach.controls.layouts import COUNT_GAP_SECONDS, Dial, OneButton, main_button
 from coach.controls.light import BREATHE, FAST_BLINK, OFF, ON, SLOW_BLINK, pattern_for
 from coach.controls.phrases import Phrases
-from coach.inputs import Input
-from coach.locale import Locale, load_locale
+from coach.run.inputs import Input
+from coach.spec.locale import Locale, load_locale
 
 
 def tracker() -> ButtonTracker:

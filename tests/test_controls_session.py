@@ -17,17 +17,17 @@ from typing import Any
 
 from gpiozero.pins.mock import MockFactory
 
-from coach.clock import FakeClock
-from coach.config import ControlSettings
 from coach.controls import Controls, build_controls
-from coach.eventlog import EventSink
-from coach.inputs import Feed, Input
-from coach.journal import MemoryJournal
-from coach.locale import load_locale
-from coach.routine import load_routine
-from coach.runner import Runner
-from coach.script import compile_script
-from coach.session import Session
+from coach.core.script import compile_script
+from coach.core.session import Session
+from coach.log.journal import MemoryJournal
+from coach.run.clock import FakeClock
+from coach.run.eventlog import EventSink
+from coach.run.inputs import Feed, Input
+from coach.run.runner import Runner
+from coach.spec.config import ControlSettings
+from coach.spec.locale import load_locale
+from coach.spec.routine import load_routine
 from coach.voice.speaker import FakeSpeaker
 
 ROUTINE = Path(__file__).resolve().parent.parent / "routines" / "quick-start.yaml"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from conftest import ROOT
 
-from coach.config import LoadedSettings, Settings
-from coach.doctor import CHECKS, Finding, print_findings, run_checks
+from coach.cli.doctor import CHECKS, Finding, print_findings, run_checks
+from coach.spec.config import LoadedSettings, Settings
 
 
 def doctor(config: Path) -> subprocess.CompletedProcess[str]:

@@ -10,17 +10,17 @@ from typing import Any
 import pytest
 from conftest import rating
 
-from coach.clock import FakeClock
+from coach.core.messages import Say
+from coach.core.script import compile_script
+from coach.core.session import Session
 from coach.errors import JournalError
-from coach.eventlog import EventSink
-from coach.inputs import Feed, Input
-from coach.journal import MemoryJournal
-from coach.locale import load_locale
-from coach.messages import Say
-from coach.routine import Routine
-from coach.runner import Runner
-from coach.script import compile_script
-from coach.session import Session
+from coach.log.journal import MemoryJournal
+from coach.run.clock import FakeClock
+from coach.run.eventlog import EventSink
+from coach.run.inputs import Feed, Input
+from coach.run.runner import Runner
+from coach.spec.locale import load_locale
+from coach.spec.routine import Routine
 from coach.voice.speaker import FakeSpeaker, Utterance
 
 
@@ -109,9 +109,9 @@ def test_faults_the_session_log_cannot_be_opened_in_a_real_process(tmp_path: Pat
 def test_faults_a_speaker_that_raises_in_the_kiosk_menu_is_survived(
     small_pir: Routine, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from coach.kiosk import Kiosk, KioskTimes
-    from coach.sdnotify import Notifier
-    from coach.session import SessionSettings
+    from coach.core.session import SessionSettings
+    from coach.run.kiosk import Kiosk, KioskTimes
+    from coach.run.sdnotify import Notifier
 
     class MenuBreaks(FakeSpeaker):
         def speak(self, say: Say, now: float) -> Utterance:

@@ -9,8 +9,8 @@ import pytest
 
 
 def test_journal_open_journal_is_the_sqlite_store(tmp_path: Path) -> None:
-    from coach.journal import open_journal
-    from coach.store import SqliteJournal
+    from coach.log.journal import open_journal
+    from coach.log.store import SqliteJournal
 
     journal = open_journal(tmp_path / "state", profile="K-17")
     assert isinstance(journal, SqliteJournal)
@@ -22,7 +22,7 @@ def test_journal_open_journal_is_the_sqlite_store(tmp_path: Path) -> None:
 
 
 def test_journal_memory_journal_keeps_the_protocol() -> None:
-    from coach.journal import MemoryJournal
+    from coach.log.journal import MemoryJournal
 
     journal = MemoryJournal()
     assert journal.append("session", {"at": 0.0}) == 1
@@ -31,7 +31,7 @@ def test_journal_memory_journal_keeps_the_protocol() -> None:
 
 
 def test_journal_state_dir_option_then_config_then_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from coach.journal import resolve_state_dir
+    from coach.log.journal import resolve_state_dir
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
     assert resolve_state_dir("/a", "/b") == Path("/a")

@@ -12,15 +12,15 @@ from typing import Any
 
 from conftest import ROOT, ROUTINES, SMALL_PIR, cmd, rating, write_routine
 
-from coach.clock import FakeClock
-from coach.eventlog import EventSink
-from coach.inputs import Feed, Input
-from coach.journal import Journal, MemoryJournal
-from coach.kiosk import Kiosk, KioskTimes
-from coach.locale import load_locale
-from coach.routine import Routine, load_routine
-from coach.sdnotify import Notifier
-from coach.session import SessionSettings
+from coach.core.session import SessionSettings
+from coach.log.journal import Journal, MemoryJournal
+from coach.run.clock import FakeClock
+from coach.run.eventlog import EventSink
+from coach.run.inputs import Feed, Input
+from coach.run.kiosk import Kiosk, KioskTimes
+from coach.run.sdnotify import Notifier
+from coach.spec.locale import load_locale
+from coach.spec.routine import Routine, load_routine
 from coach.voice.speaker import FakeSpeaker
 
 

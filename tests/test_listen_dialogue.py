@@ -13,20 +13,20 @@ from itertools import product
 import pytest
 from conftest import KO_CHECK, simulate, write_routine
 
-from coach.clock import FakeClock
-from coach.eventlog import EventSink
-from coach.inputs import Feed, Input, to_event
-from coach.journal import MemoryJournal
-from coach.locale import Locale, load_locale
-from coach.messages import Command, Rating, Say
-from coach.routine import Routine, load_routine
-from coach.runner import Runner
-from coach.script import compile_script
-from coach.session import Session
-from coach.voice.fakes import FakeListener
+from coach.core.messages import Command, Rating, Say
+from coach.core.script import compile_script
+from coach.core.session import Session
+from coach.core.words import ParsedCommand, ParsedRating, parse_words
+from coach.log.journal import MemoryJournal
+from coach.run.clock import FakeClock
+from coach.run.eventlog import EventSink
+from coach.run.inputs import Feed, Input, to_event
+from coach.run.runner import Runner
+from coach.spec.locale import Locale, load_locale
+from coach.spec.routine import Routine, load_routine
+from coach.testing.voice import FakeListener
 from coach.voice.grammar import UNK, build_vocabulary, locale_phrases
 from coach.voice.speaker import FakeSpeaker, Utterance
-from coach.words import ParsedCommand, ParsedRating, parse_words
 
 LANGUAGES = ("en", "ko")
 

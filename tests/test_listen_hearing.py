@@ -12,8 +12,8 @@ import struct
 
 import pytest
 
-from coach.locale import Locale
-from coach.voice.fakes import FakeRecognizer, silence, tone
+from coach.spec.locale import Locale
+from coach.testing.voice import FakeRecognizer, silence, tone
 from coach.voice.grammar import Vocabulary, build_vocabulary
 from coach.voice.hearing import Heard, Hearing, HearingSettings
 from coach.voice.vad import FRAME_BYTES, FRAME_SECONDS, RATE, EnergyVad, Phase, VadSettings, level_db, voicing

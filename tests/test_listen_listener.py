@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from coach import run_cli
-from coach.clock import FakeClock
-from coach.config import load_settings
-from coach.inputs import Feed, Input
-from coach.locale import Locale, load_locale
+from coach.cli import run as run_cli
+from coach.run.clock import FakeClock
+from coach.run.inputs import Feed, Input
+from coach.spec.config import load_settings
+from coach.spec.locale import Locale, load_locale
+from coach.testing.voice import FakeRecognizer, silence, tone
 from coach.voice.capture import ArecordSource, AudioSource, MicrophoneError, WavSource
-from coach.voice.fakes import FakeRecognizer, silence, tone
 from coach.voice.grammar import build_vocabulary
 from coach.voice.hearing import Heard, Hearing, HearingSettings
 from coach.voice.listener import VoskListener, build_listener

@@ -179,7 +179,7 @@ def test_listen_models_choose_the_standard_small_model() -> None:
 def test_listen_models_fetch_command(server: tuple[str, Path], tmp_path: Path) -> None:
     base, www = server
     url = publish(www, base, model_zip())
-    cli = [sys.executable, "-m", "coach.voice.cli", "model", "fetch"]
+    cli = [sys.executable, "-m", "coach.cli.voice", "model", "fetch"]
     done = subprocess.run([*cli, "xx", "--list-url", url, "--dir", str(tmp_path / "m")], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"{tmp_path / 'm' / 'xx'}\n" and "downloading vosk-model-small-xx-0.1" in done.stderr
@@ -235,7 +235,7 @@ def test_listen_models_broken_model_says_what_to_do(tmp_path: Path) -> None:
 def test_listen_models_hear_with_a_missing_model_is_one_line(tmp_path: Path) -> None:
     wav = tmp_path / "a.wav"
     wav.write_bytes(b"")
-    cli = [sys.executable, "-m", "coach.voice.cli", "hear", str(wav), "--lang", "ko", "--model", str(tmp_path / "none")]
+    cli = [sys.executable, "-m", "coach.cli.voice", "hear", str(wav), "--lang", "ko", "--model", str(tmp_path / "none")]
     done = subprocess.run(cli, capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.splitlines() == [f"{tmp_path / 'none'}: speech model folder not found; run 'coach model fetch ko' "
@@ -243,9 +243,9 @@ def test_listen_models_hear_with_a_missing_model_is_one_line(tmp_path: Path) -> 
 
 
 def test_listen_models_commands_plug_into_coach(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from coach import cli
+    from coach.cli import main as cli
 
-    assert "coach.voice.cli" in cli.EXTENSIONS
+    assert "coach.cli.voice" in cli.EXTENSIONS
     monkeypatch.setenv("COACH_CONFIG", "")
     assert cli.main(["model", "check", "ko"]) == 0
     out = capsys.readouterr().out

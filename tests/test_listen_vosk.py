@@ -1,7 +1,7 @@
 """The voice path for real: vosk with the Korean model, on speech espeak-ng makes at test time.
 
 espeak-ng's Korean is robotic, so the test words are the ones the model hears reliably from it
-(see ``coach.voice.testaudio``); what is tested is the path, not the model's accuracy.
+(see ``testaudio``); what is tested is the path, not the model's accuracy.
 """
 
 from __future__ import annotations
@@ -16,18 +16,18 @@ from typing import Any
 
 import pytest
 from conftest import KO_CHECK, ROOT, simulate, write_routine
+from testaudio import COMMANDS, RATINGS, Speech, babble, missing_tools, noise_bursts, padded, silence, white_noise
 
-from coach.inputs import Input, to_event
-from coach.locale import Locale, load_locale
-from coach.messages import Command, Rating
-from coach.routine import load_routine
+from coach.core.messages import Command, Rating
+from coach.run.inputs import Input, to_event
+from coach.spec.locale import Locale, load_locale
+from coach.spec.routine import load_routine
 from coach.voice.capture import WavSource
 from coach.voice.grammar import UNK, locale_phrases
 from coach.voice.hearing import Heard, Hearing, HearingSettings
 from coach.voice.listener import VoskListener, load_hearing
 from coach.voice.models import resolve_model
 from coach.voice.recognizer import VoskRecognizer
-from coach.voice.testaudio import COMMANDS, RATINGS, Speech, babble, missing_tools, noise_bursts, padded, silence, white_noise
 from coach.voice.vad import FRAME_BYTES, RATE, VadSettings
 
 
@@ -259,7 +259,7 @@ def test_listen_vosk_spoken_rating_is_confirmed_end_to_end(
 
 
 def coach_voice(*args: str) -> subprocess.CompletedProcess[str]:
-    env_args = [sys.executable, "-m", "coach.voice.cli", *args]
+    env_args = [sys.executable, "-m", "coach.cli.voice", *args]
     return subprocess.run(env_args, capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 

@@ -17,16 +17,16 @@ from typing import Any
 import pytest
 from test_store_seed import DAY, Wall, seed_session, seed_store
 
-from coach import cli
-from coach.charts import AFTER, BEFORE
-from coach.export import CSV_COLUMNS, LOINC_PAIN
-from coach.raster import PNG_SIGNATURE
-from coach.store import SqliteJournal
+from coach.cli import main as cli
+from coach.log.store import SqliteJournal
+from coach.reports.charts import AFTER, BEFORE
+from coach.reports.export import CSV_COLUMNS, LOINC_PAIN
+from coach.reports.raster import PNG_SIGNATURE
 
 
 @pytest.fixture(autouse=True)
 def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(cli, "EXTENSIONS", tuple(dict.fromkeys((*cli.EXTENSIONS, "coach.records_cli"))))
+    monkeypatch.setattr(cli, "EXTENSIONS", tuple(dict.fromkeys((*cli.EXTENSIONS, "coach.cli.records"))))
     monkeypatch.setenv("COACH_CONFIG", "")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
@@ -339,8 +339,8 @@ def test_records_commands_refuse_a_log_from_a_newer_coach(tmp_path: Path, capsys
 
 
 def test_records_report_adherence_weeks_include_recent_empty_weeks(tmp_path: Path) -> None:
-    from coach.records import open_existing
-    from coach.report import load
+    from coach.log.queries import open_existing
+    from coach.reports.report import load
 
     seed_store(tmp_path, days=5)  # every other day from Monday 2 March 2026: four sessions, then one
     store = open_existing(tmp_path)

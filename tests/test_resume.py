@@ -16,13 +16,13 @@ from test_store_seed import DAY, Wall
 
 from coach.controls.gestures import PRESS
 from coach.controls.layouts import main_button
-from coach.journal import MemoryJournal
-from coach.locale import load_locale
-from coach.resume import KIOSK_RESUME_WITHIN, RESUME_WITHIN, resume_offer
-from coach.routine import Routine, load_routine
-from coach.script import compile_script
-from coach.session import ResumeOffer, Session
-from coach.store import SqliteJournal
+from coach.core.script import compile_script
+from coach.core.session import ResumeOffer, Session
+from coach.log.journal import MemoryJournal
+from coach.log.store import SqliteJournal
+from coach.run.resume import KIOSK_RESUME_WITHIN, RESUME_WITHIN, resume_offer
+from coach.spec.locale import load_locale
+from coach.spec.routine import Routine, load_routine
 
 QUICK = load_routine(ROUTINES / "quick-start.yaml")
 OFFER = ResumeOffer(previous_session=7, exercise_index=1)
@@ -92,7 +92,7 @@ _KILLED = """
 import datetime, os, signal, sys
 sys.path.insert(0, {tests!r})
 from test_store_seed import Wall, seed_session
-from coach.store import SqliteJournal
+from coach.log.store import SqliteJournal
 wall = Wall()
 journal = SqliteJournal(__import__("pathlib").Path({state!r}), now=wall)
 seed_session(journal, wall, datetime.datetime.fromisoformat({when!r}), status=None, done=("back-release",))
@@ -183,7 +183,7 @@ _KILLED_AFTER_RESUMING = """
 import os, signal, sys
 sys.path.insert(0, {tests!r})
 from test_store_seed import Wall
-from coach.store import SqliteJournal
+from coach.log.store import SqliteJournal
 journal = SqliteJournal(__import__("pathlib").Path({state!r}), now=Wall())
 journal.append("session", {{"at": 0.0, "routine": "quick-start", "version": "abc123def456", "resumed_from": 1}})
 os.kill(os.getpid(), signal.SIGKILL)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from conftest import SMALL_PIR, write_routine
 
-from coach.locale import Locale
-from coach.routine import Routine, load_routine
-from coach.script import Block, PainCheck, compile_exercise, compile_script
+from coach.core.script import Block, PainCheck, compile_exercise, compile_script
+from coach.spec.locale import Locale
+from coach.spec.routine import Routine, load_routine
 
 
 def _block(routine: Routine, en: Locale, index: int = 0) -> Block:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from coach.sdnotify import Notifier
+from coach.run.sdnotify import Notifier
 
 
 def test_sdnotify_sends_ready_and_watchdog(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

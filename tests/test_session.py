@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from conftest import SMALL_PIR, cmd, heard, rating, simulate, write_routine
 
-from coach.inputs import Input
-from coach.locale import load_locale
-from coach.messages import Command, Rating, Record, Say, Tick
-from coach.routine import Routine, load_routine
-from coach.script import Block, compile_script
-from coach.session import ACK_GAP, RESUME_LEAD, Session, SessionSettings
+from coach.core.messages import Command, Rating, Record, Say, Tick
+from coach.core.script import Block, compile_script
+from coach.core.session import ACK_GAP, RESUME_LEAD, Session, SessionSettings
+from coach.run.inputs import Input
+from coach.spec.locale import load_locale
+from coach.spec.routine import Routine, load_routine
 
 WITH_CHECKS = SMALL_PIR.replace("pain_checks: {before: false, after: false}", "pain_checks: {before: true, after: true}")
 
@@ -302,7 +302,7 @@ def test_session_high_rating_at_a_check_between_exercises_cautions(tmp_path: Pat
 def test_session_routine_safety_overrides_apply(tmp_path: Path) -> None:
     body = SMALL_PIR + "safety:\n  stop_exercise_above: 3\n"
     routine = load_routine(write_routine(tmp_path, body))
-    from coach.safety import SafetyRules
+    from coach.core.safety import SafetyRules
 
     rules = SafetyRules().with_overrides(routine.safety)
     run = simulate(routine, [rating(_exercise_start(routine) + 15, 4)], SessionSettings(rules=rules))

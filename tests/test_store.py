@@ -17,18 +17,18 @@ import pytest
 from conftest import ROOT, ROUTINES
 from test_store_seed import DAY, Wall, seed_session
 
-from coach import dbschema
-from coach.clock import FakeClock
-from coach.dbschema import MIGRATIONS, NewerSchemaError
-from coach.eventlog import EventSink
-from coach.inputs import Feed, Input
-from coach.locale import load_locale
-from coach.records import records
-from coach.routine import load_routine
-from coach.runner import Runner
-from coach.script import compile_script
-from coach.session import Session
-from coach.store import SqliteJournal, Store
+from coach.core.script import compile_script
+from coach.core.session import Session
+from coach.log import schema as dbschema
+from coach.log.queries import records
+from coach.log.schema import MIGRATIONS, NewerSchemaError
+from coach.log.store import SqliteJournal, Store
+from coach.run.clock import FakeClock
+from coach.run.eventlog import EventSink
+from coach.run.inputs import Feed, Input
+from coach.run.runner import Runner
+from coach.spec.locale import load_locale
+from coach.spec.routine import load_routine
 from coach.voice.speaker import FakeSpeaker
 
 
@@ -187,7 +187,7 @@ _CRASH = """
 import datetime, os, signal, sys
 sys.path.insert(0, {tests!r})
 from test_store_seed import Wall, seed_session
-from coach.store import SqliteJournal
+from coach.log.store import SqliteJournal
 wall = Wall()
 journal = SqliteJournal(__import__("pathlib").Path({state!r}), {profile!r}, now=wall)
 seed_session(journal, wall, datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC), status=None,

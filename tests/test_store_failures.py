@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from conftest import ROOT
 
-from coach.records import records
-from coach.store import SqliteJournal, Store
+from coach.log.queries import records
+from coach.log.store import SqliteJournal, Store
 
 
 class Switch:
@@ -149,7 +149,7 @@ def test_store_real_sqlite_full_error_from_a_page_limit(tmp_path: Path) -> None:
 _TINY_FS = """
 import json, resource, signal, sys
 from pathlib import Path
-from coach.store import SqliteJournal
+from coach.log.store import SqliteJournal
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a write past the limit fails with EFBIG instead
 state = Path({state!r})
 journal = SqliteJournal(state)

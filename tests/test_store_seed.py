@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from coach.store import SqliteJournal
+from coach.log.store import SqliteJournal
 
 DAY = _dt.datetime(2026, 3, 2, 9, 0, tzinfo=_dt.UTC)  # a Monday
 

@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 from conftest import SMALL_PIR, write_routine
 
-from coach.clock import MonotonicClock
+from coach.core.messages import Say
+from coach.core.script import compile_script
 from coach.errors import DeviceError, LocaleError
-from coach.locale import CONSOLE_HINTS, _parse, available_languages, load_locale, locales_dir
-from coach.messages import Say
-from coach.routine import load_routine
-from coach.script import compile_script
+from coach.run.clock import MonotonicClock
+from coach.spec.locale import CONSOLE_HINTS, _parse, available_languages, load_locale, locales_dir
+from coach.spec.routine import load_routine
+from coach.spec.yamlsrc import read_yaml
 from coach.voice.audio import AudioSpeaker, build_speaker
 from coach.voice.fit import slot_warnings
 from coach.voice.speaker import ConsoleSpeaker, console_hints
 from coach.voice.tts import PhraseCache, VoiceChoice
-from coach.yamlsrc import read_yaml
 
 EN = VoiceChoice("en")
 

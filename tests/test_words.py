@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from coach.core.words import ParsedCommand, ParsedRating, parse_words
 from coach.errors import LocaleError
-from coach.locale import Endings, Locale, _parse, load_locale, locales_dir
-from coach.words import ParsedCommand, ParsedRating, parse_words
-from coach.yamlsrc import read_yaml
+from coach.spec.locale import Endings, Locale, _parse, load_locale, locales_dir
+from coach.spec.yamlsrc import read_yaml
 
 
 @pytest.mark.parametrize(

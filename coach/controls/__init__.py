@@ -4,7 +4,7 @@ Layers, inside out: :mod:`~coach.controls.gestures` (edges to press/hold/long ho
 :mod:`~coach.controls.layouts` (what a gesture means in each session state), both pure and run on
 times they are given; :mod:`~coach.controls.light` (state to LED pattern);
 :mod:`~coach.controls.devices` (the gpiozero objects) and :mod:`~coach.controls.adapter` (threads,
-the inbox). :func:`build_controls` is the way in; ``coach hw-test`` (:mod:`coach.controls.cli`)
+the inbox). :func:`build_controls` is the way in; ``coach hw-test`` (:mod:`coach.cli.controls`)
 checks the wiring.
 """
 

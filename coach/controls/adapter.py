@@ -1,9 +1,9 @@
 """The ``Controls`` adapter: buttons, encoder, status light and motion sensor, on gpiozero.
 
-It is an :class:`~coach.adapters.InputSource` (``start(inbox)``, ``close()``) and a
-:class:`~coach.adapters.StatusDisplay` (``show_state(state)``). gpiozero calls back from its own
+It is an :class:`~coach.run.ports.InputSource` (``start(inbox)``, ``close()``) and a
+:class:`~coach.run.ports.StatusDisplay` (``show_state(state)``). gpiozero calls back from its own
 threads; everything a callback does is to note the edge under one lock and put
-:class:`~coach.inputs.Input` items into the inbox. It never calls the session or the speaker.
+:class:`~coach.run.inputs.Input` items into the inbox. It never calls the session or the speaker.
 
 Time: edges are stamped with ``clock()`` (``time.monotonic`` unless a test injects one), and one
 small thread wakes at the earliest deadline of the button trackers and the layout (a hold, the end
@@ -21,14 +21,14 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from coach.config import ControlSettings
 from coach.controls.gestures import DOWN, STEP, UP, ButtonTracker, Gesture
 from coach.controls.layouts import Dial, Layout, OneButton
 from coach.controls.light import Light
 from coach.controls.phrases import Phrases
 from coach.errors import CoachError, DeviceError
-from coach.inputs import Input
-from coach.locale import load_locale
+from coach.run.inputs import Input
+from coach.spec.config import ControlSettings
+from coach.spec.locale import load_locale
 
 if TYPE_CHECKING:
     from coach.controls.devices import Devices

@@ -1,6 +1,6 @@
 """The gpiozero devices of a layout, and finding out whether this machine has GPIO at all.
 
-With :mod:`coach.controls.cli` this is the only module that imports gpiozero, so the rest of the
+With :mod:`coach.cli.controls` this is the only module that imports gpiozero, so the rest of the
 package (and the core) imports fine where gpiozero is not installed.
 
 Every device is given its pin factory explicitly: the default one (gpiozero's own choice, honouring
@@ -20,9 +20,9 @@ from typing import Any
 from gpiozero import LED, PWMLED, Button, Device, MotionSensor, RotaryEncoder
 from gpiozero.exc import GPIOZeroError, PinFactoryFallback, PinPWMUnsupported
 
-from coach.config import ControlSettings
 from coach.controls.gestures import DOWN, OK, UP
 from coach.errors import DeviceError
+from coach.spec.config import ControlSettings
 
 FactoryGetter = Callable[[], Any]
 """A function returning the gpiozero pin factory to use; raises when there is none."""

@@ -1,7 +1,7 @@
 """What each layout's gestures mean in each session state: pure, like the session itself.
 
 A layout gets gestures (from :mod:`coach.controls.gestures`) and the session state (from the
-runner's ``show_state``) and returns :class:`~coach.inputs.Input` items for the runner's inbox.
+runner's ``show_state``) and returns :class:`~coach.run.inputs.Input` items for the runner's inbox.
 It keeps the small dialogue of entering a number with one button or a dial, and asks to be
 ticked at :meth:`Layout.deadline` like everything else here, so tests run on exact times.
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from coach.controls.gestures import DOWN, HOLD, HOLD_RELEASE, LONG_HOLD, OK, PRESS, STEP, UP, Gesture
 from coach.controls.phrases import Phrases
-from coach.inputs import Input
+from coach.run.inputs import Input
 
 RATING_STATES = frozenset({"pain-check", "confirm", "menu"})
 """States where presses enter a number: a pain rating, or a kiosk menu choice."""

@@ -8,7 +8,7 @@ confirm.
 
 from __future__ import annotations
 
-from coach.locale import Locale
+from coach.spec.locale import Locale
 
 
 class Phrases:

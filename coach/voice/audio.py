@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO
 
-from coach.clock import Clock
+from coach.core.messages import Say
 from coach.errors import DeviceError
-from coach.messages import Say
+from coach.run.clock import Clock
 from coach.voice.alsa import AlsaOutput
 from coach.voice.mixer import Timeline
 from coach.voice.player import Output, Player

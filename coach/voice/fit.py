@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from coach.script import Block, Script
+from coach.core.script import Block, Script
 
 TOLERANCE = 0.05
 """A phrase may overrun its slot by this much before it is reported (seconds)."""

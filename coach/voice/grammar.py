@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from coach.locale import Locale
+from coach.spec.locale import Locale
 
 UNK = "[unk]"
 

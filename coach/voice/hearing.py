@@ -35,11 +35,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from coach.locale import Locale
+from coach.core.words import ParsedCommand, parse_words
+from coach.spec.locale import Locale
 from coach.voice.grammar import UNK, Vocabulary
 from coach.voice.recognizer import Decoding, Recognizer
 from coach.voice.vad import FRAME_BYTES, FRAME_SECONDS, RATE, EnergyVad, Phase, VadSettings, VadStep
-from coach.words import ParsedCommand, parse_words
 
 QUIET_SLACK_SECONDS = 0.1
 """How long before the VAD's closing quiet a word may end and still count as decoded from it.

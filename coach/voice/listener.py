@@ -1,7 +1,7 @@
 """The voice input: microphone -> :class:`~coach.voice.hearing.Hearing` -> ``Input("heard", ...)``.
 
-:class:`VoskListener` is both an :class:`~coach.adapters.InputSource` (started with the runner's
-inbox) and a :class:`~coach.adapters.Listener` (told when the coach speaks, and what the session
+:class:`VoskListener` is both an :class:`~coach.run.ports.InputSource` (started with the runner's
+inbox) and a :class:`~coach.run.ports.Listener` (told when the coach speaks, and what the session
 expects). Two threads:
 
 - ``microphone`` does nothing but read the audio source into a bounded queue (2 s), so capture
@@ -26,8 +26,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from coach.errors import CoachError
-from coach.inputs import Input
-from coach.locale import Locale
+from coach.run.inputs import Input
+from coach.spec.locale import Locale
 from coach.voice.capture import BYTES_PER_SECOND, ArecordSource, AudioSource, MicrophoneError
 from coach.voice.grammar import build_vocabulary
 from coach.voice.hearing import Heard, Hearing, HearingSettings

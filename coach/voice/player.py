@@ -17,8 +17,8 @@ from array import array
 from collections.abc import Callable
 from typing import Protocol
 
-from coach.clock import Clock
 from coach.errors import DeviceError
+from coach.run.clock import Clock
 from coach.voice.mixer import Timeline
 from coach.voice.streamclock import StreamClock
 

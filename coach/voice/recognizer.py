@@ -1,7 +1,7 @@
 """The recogniser seam: the part of vosk the voice path uses, and one recogniser's bookkeeping.
 
 :class:`Recognizer` is what :class:`~coach.voice.hearing.Hearing` needs of a recogniser (fakes in
-``coach.voice.fakes`` implement it for tests); :class:`VoskRecognizer` is the real one. vosk is
+``coach.testing.voice`` implement it for tests); :class:`VoskRecognizer` is the real one. vosk is
 imported only when one is made, so the rest of the coach runs without it.
 """
 

@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, Protocol
 
+from coach.core.messages import Say
 from coach.errors import LocaleError
-from coach.locale import load_locale
-from coach.messages import Say
+from coach.spec.locale import load_locale
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,182 @@
+"""The ``coach`` command: parse arguments, build settings, choose adapters, run.
+
+Thin on purpose. Every :class:`~coach.errors.CoachError` becomes one line per problem on stderr
+and exit status 2; a traceback is never what a person sees for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import IO
+
+from coach import __version__
+from coach.core.script import PainCheck, Script, compile_script
+from coach.core.session import Session
+from coach.errors import CoachError
+from coach.run.wiring import extra_dirs, load_named, session_settings
+from coach.spec.config import LoadedSettings, load_settings, settings_table
+from coach.spec.locale import available_languages, load_locale
+from coach.spec.routine import find_routine, load_routine, routine_paths
+from coach.voice.fit import slot_warnings
+from coach.voice.tts import PhraseCache, VoiceChoice
+
+EXIT_BAD_INPUT = 2
+
+EXTENSIONS: tuple[str, ...] = (
+    "coach.cli.run",
+    "coach.cli.say",
+    "coach.cli.voice",
+    "coach.cli.controls",
+    "coach.cli.records",
+    "coach.cli.doctor",
+)
+"""Modules that add subcommands: each has ``register(commands)`` taking the subparsers object
+and setting ``handler`` (a function from the parsed arguments to an exit status)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except CoachError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("\ncoach: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coach",
+        description="A voice-guided exercise coach for low-back pain (PIR and rehabilitation). "
+        "A home-exercise aid, not a medical device.",
+    )
+    parser.add_argument("--version", action="version", version=f"coach {__version__}")
+    parser.add_argument(
+        "--config", metavar="FILE", help="config file (default: ~/.config/coach/config.yaml, then /etc/coach/config.yaml)"
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    plan = commands.add_parser("plan", help="print a routine's timetable", description="Print what will be said, and when.")
+    plan.add_argument("routine", help="routine name or path")
+    plan.set_defaults(handler=cmd_plan)
+
+    validate = commands.add_parser(
+        "validate", help="check routine files", description="Check routine files; exit 0 if all are valid, 2 if not."
+    )
+    validate.add_argument("paths", nargs="+", metavar="PATH", help="routine files (or names)")
+    validate.add_argument("--no-phrases", action="store_true", help="skip rendering the phrases to check each fits its slot")
+    validate.set_defaults(handler=cmd_validate)
+
+    listing = commands.add_parser("list", help="list the routines", description="List the routines that can be run.")
+    listing.set_defaults(handler=cmd_list)
+
+    config = commands.add_parser(
+        "config", help="print the effective settings", description="Print every setting, its value and where it came from."
+    )
+    config.set_defaults(handler=cmd_config)
+    for module_name in EXTENSIONS:
+        importlib.import_module(module_name).register(commands)
+    return parser
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    loaded = load_settings(args.config)
+    routine = load_named(args.routine, loaded)
+    script = compile_script(routine, load_locale(routine.language))
+    print_plan(script, sys.stdout)
+    _check_slots(script, loaded)
+    return 0
+
+
+def _check_slots(script: Script, loaded: LoadedSettings) -> None:
+    """Render the session's phrases at the configured voice (this also warms the speech cache) and
+    warn, on stderr, about every phrase longer than its slot."""
+    session = Session(script, load_locale(script.routine.language), session_settings(loaded, script.routine))
+    voice = loaded.settings.voice
+    cache = PhraseCache(VoiceChoice(script.routine.language, voice.voice, voice.rate, voice.volume))
+    cache.prepare(session.phrases())
+    if len(cache.failed) == len(session.phrases()):
+        reason = next(iter(cache.failed.values()), "no speech engine")
+        print(f"coach: phrase lengths not checked: {reason}", file=sys.stderr)
+        return
+
+    def seconds_of(text: str) -> float | None:
+        clip = cache.get(text)
+        return clip.seconds if clip is not None else None
+
+    for line in slot_warnings(script, seconds_of):
+        print(line, file=sys.stderr)
+
+
+def print_plan(script: Script, out: IO[str]) -> None:
+    routine = script.routine
+    out.write(f"{routine.title} ({routine.id}, {routine.source}, version {routine.version})\n")
+    out.write("  time    phase      exercise             side   text\n")
+    for t, phase, exercise, item in script.timetable():
+        if isinstance(item, PainCheck):
+            text = f"[pain check, {item.moment}: waits for a rating 0-10]"
+            side = ""
+        else:
+            text, side = item.text, item.side or ""
+        out.write(f"{_mmss(t):>7}  {phase:<10} {(exercise or ''):<20} {side:<6} {text}\n")
+    out.write(f"Total: about {_mmss(script.nominal_duration)} (pain checks counted as 10 s each)\n")
+
+
+def _mmss(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    loaded = load_settings(args.config)
+    languages = available_languages()
+    failed = False
+    for name in args.paths:
+        try:
+            path = find_routine(name, extra_dirs(loaded))
+            routine = load_routine(path, languages)
+            print(f"{path}: ok")
+            if not args.no_phrases:
+                _check_slots(compile_script(routine, load_locale(routine.language)), loaded)
+        except CoachError as exc:
+            failed = True
+            for line in exc.problems:
+                print(line, file=sys.stderr)
+    return EXIT_BAD_INPUT if failed else 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    loaded = load_settings(args.config)
+    languages = available_languages()
+    for name, path in sorted(routine_paths(extra_dirs(loaded)).items()):
+        try:
+            routine = load_routine(path, languages)
+            minutes = compile_script(routine, load_locale(routine.language)).nominal_duration / 60
+            print(f"{name:<18} {minutes:4.0f} min  {routine.title}")
+        except CoachError as exc:
+            print(f"{name:<18}  invalid  {exc.problems[0]}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    loaded = load_settings(args.config)
+    print(f"# config file: {loaded.path or 'none found; built-in defaults'}")
+    for name, value, source in settings_table(loaded):
+        shown = "none" if value is None else value
+        print(f"{name} = {shown}  # {source}")
+    return 0
+
+
+# --- helpers ----------------------------------------------------------------------------------

@@ -1,0 +1,193 @@
+"""Subcommands over the session log: ``history``, ``export``, ``report`` and ``forget``.
+
+Added to ``coach`` through the CLI's ``EXTENSIONS`` hook (``register(commands)``). Each reads the
+same state folder ``coach run`` writes (``--state-dir``, else the config's ``state_dir``, else
+``$XDG_STATE_HOME/coach``). Problems are one line on stderr and exit status 2
+(:class:`~coach.log.queries.RecordsError`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+from coach.log.journal import resolve_state_dir
+from coach.log.queries import Filter, RecordsError, SessionSummary, forget, open_existing, parse_date, sessions
+from coach.log.store import Store
+from coach.reports.export import FORMATS, export
+from coach.reports.report import load, write_report
+from coach.spec.config import load_settings
+
+
+def register(commands: Any) -> None:
+    history = commands.add_parser(
+        "history", help="recent sessions at a glance", description="Recent sessions: date, routine, status, pain, exercises."
+    )
+    _common(history)
+    history.add_argument("--limit", type=_positive_int, default=20, metavar="N", help="how many sessions (default 20)")
+    history.set_defaults(handler=cmd_history)
+
+    exporter = commands.add_parser(
+        "export",
+        help="export the session log (CSV, JSON or FHIR)",
+        description="Write the chosen sessions' records: csv (a row per record), json (every field, with each "
+        "record's id), fhir (a Bundle of pain-rating Observations, LOINC 72514-3).",
+    )
+    _common(exporter)
+    exporter.add_argument("--format", choices=FORMATS, required=True, help="csv, json or fhir")
+    exporter.add_argument("--since", type=_date, metavar="DATE", help="sessions started on or after DATE (YYYY-MM-DD)")
+    exporter.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    exporter.set_defaults(handler=cmd_export)
+
+    report = commands.add_parser(
+        "report",
+        help="write an HTML report with charts",
+        description="Write a self-contained HTML page with charts (pain before/after, sessions and exercises per week, "
+        "ratings per exercise) and a PNG of the pain chart beside it.",
+    )
+    _common(report)
+    report.add_argument("--since", type=_date, metavar="DATE", help="sessions started on or after DATE (YYYY-MM-DD)")
+    report.add_argument("--out", default="coach-report.html", metavar="FILE.html", help="default: coach-report.html")
+    report.set_defaults(handler=cmd_report)
+
+    forgetting = commands.add_parser(
+        "forget",
+        help="delete sessions for good",
+        description="Delete the chosen sessions and their records for real (then VACUUM, so no copy is left).",
+    )
+    _common(forgetting, profile_help="forget the sessions of this clinic profile code")
+    forgetting.add_argument("--before", type=_date, metavar="DATE", help="forget sessions started before DATE (YYYY-MM-DD)")
+    forgetting.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
+    forgetting.set_defaults(handler=cmd_forget)
+
+
+def _common(parser: argparse.ArgumentParser, profile_help: str = "only this clinic profile code") -> None:
+    parser.add_argument("--state-dir", metavar="DIR", help="the session log's folder (default: as for 'coach run')")
+    parser.add_argument("--profile", metavar="CODE", help=profile_help)
+
+
+def _date(text: str) -> _dt.date:
+    try:
+        return parse_date(text)
+    except RecordsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def _open(folder: Path) -> Store | None:
+    store = open_existing(folder)
+    for notice in store.notices if store is not None else []:
+        print(f"coach: {notice}", file=sys.stderr)
+    return store
+
+
+def state_dir(args: argparse.Namespace) -> Path:
+    configured = None if args.state_dir else load_settings(getattr(args, "config", None)).settings.state_dir
+    return resolve_state_dir(args.state_dir, configured)
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    folder = state_dir(args)
+    store = _open(folder)
+    if store is None:
+        print(f"No sessions recorded yet in {folder}.")
+        return 0
+    try:
+        found = sessions(store, Filter(profile=args.profile), limit=args.limit)
+    finally:
+        store.close()
+    if not found:
+        print("No sessions recorded" + (f" for profile {args.profile}." if args.profile else "."))
+        return 0
+    print_history(found, sys.stdout)
+    return 0
+
+
+def print_history(found: list[SessionSummary], out: IO[str]) -> None:
+    arrow = "→" if (getattr(out, "encoding", None) or "").lower().replace("-", "") == "utf8" else "->"
+    profiles = any(s.profile for s in found)
+    out.write(f"{'started':<17} {'routine':<18} {'status':<17} {'pain':<9} exercises" + ("  profile" if profiles else "") + "\n")
+    for s in reversed(found):
+        pain = f"{_num(s.pain_before)} {arrow} {_num(s.pain_after)}"
+        total = "?" if s.exercises_total is None else str(s.exercises_total)
+        line = (
+            f"{s.started_local.strftime('%Y-%m-%d %H:%M'):<17} {s.routine[:18]:<18} {(s.status or 'open')[:17]:<17} "
+            f"{pain:<9} {s.exercises_done}/{total}"
+        )
+        if profiles:
+            line = f"{line:<73}  {s.profile or ''}"
+        out.write(line.rstrip() + "\n")
+
+
+def _num(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    store = _open(state_dir(args))
+    which = Filter(since=args.since, profile=args.profile)
+    try:
+        if args.out is None:
+            export(store, args.format, sys.stdout, which)
+            return 0
+        try:
+            fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # health data: the owner's only
+            with open(fd, "w", encoding="utf-8", newline="") as out:
+                count = export(store, args.format, out, which)
+        except OSError as exc:
+            raise RecordsError(f"{args.out}: cannot write the export: {exc.strerror or exc}") from None
+    finally:
+        if store is not None:
+            store.close()
+    print(f"Wrote {count} {'observations' if args.format == 'fhir' else 'records'} to {args.out}.", file=sys.stderr)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise RecordsError(f"{out}: the report is an HTML page; give a name ending in .html")
+    store = _open(state_dir(args))
+    which = Filter(since=args.since, profile=args.profile)
+    try:
+        data = load(store, which)
+    finally:
+        if store is not None:
+            store.close()
+    try:
+        png = write_report(data, out, which)
+    except OSError as exc:
+        raise RecordsError(f"{out}: cannot write the report: {exc.strerror or exc}") from None
+    print(f"Wrote {out} ({len(data.sessions)} sessions) and {png}.")
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    folder = state_dir(args)
+    result = forget(folder, Filter(before=args.before, profile=args.profile), dry_run=args.dry_run)
+    if args.dry_run:
+        print(f"Would forget {result.sessions} sessions ({result.records} records) in {folder}.")
+    else:
+        print(f"Forgot {result.sessions} sessions ({result.records} records); {folder / 'coach.db'} was compacted.")
+    if result.left_aside:
+        print(
+            f"Not searched: {len(result.left_aside)} damaged logs moved aside earlier ({', '.join(result.left_aside)}); "
+            "delete them by hand if they must go too.",
+        )
+    return 0

@@ -1,0 +1,256 @@
+"""``coach run`` and ``coach kiosk``: choose the adapters that work here, then run.
+
+Every piece of hardware is optional: what is missing is said once, in one line, and the session
+goes on with what works (no audio: console text; no GPIO: keyboard).
+"""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from coach.controls import build_controls
+from coach.core.script import compile_script
+from coach.core.session import Session
+from coach.errors import ConfigError
+from coach.log.journal import Journal, MemoryJournal, open_journal, resolve_state_dir
+from coach.run.clock import Clock, FakeClock, MonotonicClock
+from coach.run.eventlog import EventSink
+from coach.run.inputs import Feed, Input, KeyboardInput, read_input_script
+from coach.run.kiosk import Kiosk, KioskTimes
+from coach.run.ports import InputSource, Listener, NoListener, StatusDisplay
+from coach.run.resume import RESUME_WITHIN, resume_offer
+from coach.run.runner import Runner
+from coach.run.sdnotify import Notifier
+from coach.run.wiring import load_named, open_events, session_settings
+from coach.spec.config import LoadedSettings, Settings, load_settings
+from coach.spec.locale import Locale, load_locale
+from coach.spec.routine import Routine
+from coach.voice.audio import AudioSpeaker, build_speaker
+from coach.voice.hearing import HearingSettings
+from coach.voice.listener import build_listener
+from coach.voice.speaker import ConsoleSpeaker, Speaker, console_hints
+from coach.voice.tts import VoiceChoice
+
+KIOSK_DEFAULT_ROUTINES = ("quick-start", "clinic-station", "sciatica-gentle", "lumbar-pir")
+
+
+def register(commands: Any) -> None:
+    run = commands.add_parser("run", help="run a session", description="Run a session, spoken (or printed) on the beat.")
+    run.add_argument("routine", nargs="?", default="quick-start", help="routine name (see 'coach list') or path to a .yaml file")
+    _common(run)
+    run.set_defaults(handler=cmd_run)
+    kiosk = commands.add_parser(
+        "kiosk",
+        help="serve one person after another (the service)",
+        description="Idle until someone arrives, offer a menu, run, repeat.",
+    )
+    kiosk.add_argument("--routines", default=",".join(KIOSK_DEFAULT_ROUTINES), help="comma-separated routine names for the menu")
+    kiosk.add_argument("--max-sessions", type=int, metavar="N", help="stop after N sessions (default: run until stopped)")
+    _common(kiosk)
+    kiosk.set_defaults(handler=cmd_kiosk)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--simulate", action="store_true", help="fake clock: run at once, no waiting")
+    parser.add_argument(
+        "--speed", type=_positive_float, default=1.0, metavar="F", help="real time scaled by F (2 = twice as fast)"
+    )
+    parser.add_argument("--input-script", metavar="FILE", help="inputs to play: lines of 'SECONDS COMMAND [VALUE]'")
+    parser.add_argument("--events", metavar="FILE", help="write JSON Lines events to FILE ('-' for stdout)")
+    parser.add_argument("--state-dir", metavar="DIR", help="where the session log is written")
+    parser.add_argument("--no-voice", action="store_true", help="console text only, no audio")
+    parser.add_argument("--model", metavar="DIR", help="vosk model folder for voice input (default: from the config)")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1000, got {text}")
+    return value
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    loaded = load_settings(args.config)
+    routine = load_named(args.routine, loaded)
+    locale = load_locale(routine.language)
+    journal = _journal(args, loaded)
+    offer = resume_offer(journal, routine, RESUME_WITHIN)
+    session = Session(compile_script(routine, locale), locale, session_settings(loaded, routine), resume=offer)
+    feed, clock, events, console = _inputs_and_outputs(args)
+    speaker = _speaker(args, loaded, routine.language, clock, session.phrases(), console)
+    sources = _hardware_inputs(args, loaded, locale, feed)
+    runner = Runner(session, clock, speaker, journal, events, locale, feed, listener=sources.listener, displays=sources.displays)
+    _start_clock(speaker, clock)
+    try:
+        status = runner.run()
+    except KeyboardInterrupt:
+        runner.abort("interrupted")
+        status = "interrupted"
+    finally:
+        sources.close()
+        speaker.close()
+        _close_journal(journal)
+        events.close()
+    return 0 if status != "interrupted" else 130
+
+
+@dataclass
+class _Sources:
+    """Input hardware that is running, and the displays among it."""
+
+    running: list[InputSource] = field(default_factory=list)
+    displays: list[StatusDisplay] = field(default_factory=list)
+    listener: Listener = field(default_factory=NoListener)
+
+    def close(self) -> None:
+        for source in self.running:
+            source.close()
+
+
+def _hardware_inputs(args: argparse.Namespace, loaded: LoadedSettings, locale: Locale, feed: Feed) -> _Sources:
+    """Voice (microphone and model), buttons, LED and motion sensor, where present; one line for
+    each that is missing."""
+    sources = _Sources()
+    if args.simulate:
+        return sources
+    recognition = loaded.settings.recognition
+    listener = build_listener(
+        locale,
+        enabled=recognition.enabled,
+        model_path=recognition.model_path,
+        model_override=args.model,
+        input_device=loaded.settings.audio.input_device,
+        settings=None if recognition.early_final else HearingSettings(early_final_seconds=None),
+    )
+    if listener is not None:
+        listener.start(feed.inbox)
+        feed.live = True
+        sources.running.append(listener)
+        sources.listener = listener
+    controls, why = build_controls(loaded.settings.controls, locale.language)
+    if why:
+        print(f"coach: {why}", file=sys.stderr)
+    if controls is not None:
+        controls.start(feed.inbox)
+        feed.live = True
+        sources.running.append(controls)
+        sources.displays.append(controls)
+    return sources
+
+
+def cmd_kiosk(args: argparse.Namespace) -> int:
+    try:
+        loaded = load_settings(args.config)
+    except ConfigError as exc:
+        # A kiosk must come up whatever happened to its config: say what is wrong, use defaults.
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        print("coach: the config has errors (above); running with built-in defaults.", file=sys.stderr)
+        loaded = LoadedSettings(Settings(), None, {})
+    routines = [load_named(name.strip(), loaded) for name in args.routines.split(",") if name.strip()]
+    locale = load_locale(routines[0].language)
+    feed, clock, events, console = _inputs_and_outputs(args)
+    texts = _kiosk_phrases(routines, loaded)
+    speaker = _speaker(args, loaded, locale.language, clock, texts, console, keep_trying=True)
+    sources = _hardware_inputs(args, loaded, locale, feed)
+    kiosk = Kiosk(
+        routines,
+        locale,
+        clock,
+        speaker,
+        feed,
+        lambda: _journal(args, loaded),
+        events,
+        lambda routine: session_settings(loaded, routine),
+        KioskTimes(),
+        Notifier(),
+        listener=sources.listener,
+        displays=sources.displays,
+    )
+    _start_clock(speaker, clock)
+    try:
+        kiosk.run(args.max_sessions)
+    except KeyboardInterrupt:
+        print("\ncoach: kiosk stopped", file=sys.stderr)
+        return 130
+    finally:
+        sources.close()
+        speaker.close()
+        events.close()
+    return 0
+
+
+def _kiosk_phrases(routines: list[Routine], loaded: LoadedSettings) -> set[str]:
+    texts: set[str] = set()
+    for routine in routines:
+        locale = load_locale(routine.language)
+        session = Session(compile_script(routine, locale), locale, session_settings(loaded, routine))
+        texts |= session.phrases(every_resume=True)
+    return texts
+
+
+def _inputs_and_outputs(args: argparse.Namespace) -> tuple[Feed, Clock, EventSink, IO[str]]:
+    scripted = read_input_script(Path(args.input_script)) if args.input_script else []
+    events = EventSink(open_events(args.events))
+    console: IO[str] = sys.stderr if args.events == "-" else sys.stdout
+    clock: Clock = FakeClock() if args.simulate else MonotonicClock(args.speed)
+    inbox: queue.Queue[Input] = queue.Queue()
+    keyboard = not args.simulate and sys.stdin is not None and sys.stdin.isatty()
+    if keyboard:
+        print("coach: type a number 0-10 for your pain; p pause, r resume, n next, s stop, h help.", file=sys.stderr)
+        KeyboardInput(inbox).start()
+    return Feed(clock, inbox, scripted, live=keyboard), clock, events, console
+
+
+def _start_clock(speaker: Speaker, clock: Clock) -> None:
+    """Rendering and warm-up are done: session time starts now."""
+    if isinstance(speaker, AudioSpeaker) and isinstance(clock, MonotonicClock):
+        speaker.restart_clock(clock.reset)
+
+
+def _speaker(
+    args: argparse.Namespace,
+    loaded: LoadedSettings,
+    language: str,
+    clock: Clock,
+    texts: set[str],
+    console: IO[str],
+    keep_trying: bool = False,
+) -> Speaker:
+    """The audio speaker when it can work, else console text, saying once why."""
+    voice = loaded.settings.voice
+    if args.simulate or args.no_voice or voice.output == "console":
+        return ConsoleSpeaker(console, console_hints(language))
+    if args.speed != 1.0:
+        print("coach: speech plays only in real time (--speed 1); the session is shown as text.", file=sys.stderr)
+        return ConsoleSpeaker(console, console_hints(language))
+    choice = VoiceChoice(language, voice.voice, voice.rate, voice.volume)
+    built = build_speaker(choice, clock, texts, loaded.settings.audio.output_device, console, keep_trying=keep_trying)
+    if built.notice:
+        print(f"coach: {built.notice}", file=sys.stderr)
+    return built.speaker
+
+
+def _journal(args: argparse.Namespace, loaded: LoadedSettings) -> Journal:
+    """The SQLite session log; a simulated session is not exercise done, so it is logged only when
+    a state dir is given."""
+    if args.simulate and not args.state_dir:
+        return MemoryJournal()
+    journal = open_journal(resolve_state_dir(args.state_dir, loaded.settings.state_dir), loaded.settings.profile)
+    for notice in journal.take_notices():
+        print(f"coach: {notice}", file=sys.stderr)
+    return journal
+
+
+def _close_journal(journal: Journal) -> None:
+    journal.close()
+    for notice in journal.take_notices():  # e.g. how many records could not be saved
+        print(f"coach: {notice}", file=sys.stderr)

@@ -1,0 +1,306 @@
+"""Compile a routine into its script: every cue with its due offset, as plain data.
+
+What the user will hear, and when, is decided here and nowhere else, so it can be printed
+(``coach plan``), tested and diffed. The script is a list of *steps*: timed :class:`Block`s
+(the introduction, each exercise) whose cues have offsets from the block's start, and
+:class:`PainCheck`s, which wait for an answer of unknown length. The session places each block
+on the absolute session timeline when it starts, so time spent answering a prompt shifts what
+follows, but time spent speaking never does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from coach.spec.locale import Locale
+from coach.spec.routine import (
+    CountedExercise,
+    Exercise,
+    PirExercise,
+    RestBreak,
+    Routine,
+    TimedHold,
+    estimate_speech_seconds,
+)
+
+READY_LEAD = 2.0
+"""Seconds between "Repetition 2 of 3." / "Get ready." and the movement starting."""
+COUNT_CLEARANCE = 2.0
+"""No count within this many seconds after a phase cue, so the cue is never talked over."""
+BLOCK_TAIL = 3.0
+"""Seconds after an exercise's closing cue before whatever follows starts."""
+NOMINAL_PROMPT_SECONDS = 10.0
+"""How long a pain check is assumed to take when printing a plan."""
+
+# Cue kinds, used by the speaker to resolve overlaps: counts are short and pre-empt,
+# instructions are long and may be moved, phase cues mark boundaries.
+COUNT, CUE, INSTRUCTION = "count", "cue", "instruction"
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One thing to say, ``offset`` seconds after its block starts."""
+
+    offset: float
+    text: str
+    phase: str
+    kind: str = CUE
+    rep: int | None = None
+    side: str | None = None
+
+
+@dataclass(frozen=True)
+class Restart:
+    """A point a paused block can resume from: the start of a repetition (or of the set-up)."""
+
+    offset: float
+    rep: int | None
+    side: str | None
+
+
+@dataclass(frozen=True)
+class Block:
+    """A timed run of cues: the introduction or one exercise."""
+
+    name: str
+    title: str
+    cues: tuple[Cue, ...]
+    duration: float
+    restarts: tuple[Restart, ...]
+    exercise_index: int | None = None
+
+    def restart_before(self, offset: float) -> Restart:
+        """The latest restart point at or before ``offset`` (the start of the current repetition)."""
+        best = self.restarts[0]
+        for point in self.restarts:
+            if point.offset <= offset + 1e-9:
+                best = point
+        return best
+
+
+@dataclass(frozen=True)
+class PainCheck:
+    """Ask for a 0-10 rating: ``moment`` is ``before``, ``exercise`` or ``after``."""
+
+    moment: str
+    exercise: str | None = None
+    exercise_index: int | None = None
+
+
+Step = Block | PainCheck
+
+
+@dataclass(frozen=True)
+class Script:
+    routine: Routine
+    steps: tuple[Step, ...]
+
+    @property
+    def exercise_blocks(self) -> tuple[Block, ...]:
+        return tuple(s for s in self.steps if isinstance(s, Block) and s.exercise_index is not None)
+
+    def timetable(self) -> Iterator[tuple[float, str, str | None, Cue | PainCheck]]:
+        """Every cue and pain check with its nominal session time (checks take ``NOMINAL_PROMPT_SECONDS``)."""
+        start = 0.0
+        for step in self.steps:
+            if isinstance(step, PainCheck):
+                yield start, "prompt", step.exercise, step
+                start += NOMINAL_PROMPT_SECONDS
+                continue
+            for cue in step.cues:
+                yield start + cue.offset, cue.phase, step.name if step.exercise_index is not None else None, cue
+            start += step.duration
+
+    @property
+    def nominal_duration(self) -> float:
+        return sum(NOMINAL_PROMPT_SECONDS if isinstance(s, PainCheck) else s.duration for s in self.steps)
+
+
+def compile_script(routine: Routine, locale: Locale) -> Script:
+    """The whole session's script for ``routine`` spoken in ``locale``."""
+    steps: list[Step] = [_intro_block(routine, locale)]
+    if routine.pain_before:
+        steps.append(PainCheck("before"))
+    for index, exercise in enumerate(routine.exercises):
+        steps.append(compile_exercise(exercise, index, locale))
+        if exercise.pain_check:
+            steps.append(PainCheck("exercise", exercise.id, index))
+    if routine.pain_after:
+        steps.append(PainCheck("after"))
+    return Script(routine, tuple(steps))
+
+
+def _intro_block(routine: Routine, locale: Locale) -> Block:
+    timeline = _Timeline()
+    restarts = []
+    for text in (
+        locale.say("welcome", title=routine.title),
+        routine.introduction,
+        locale.say("disclaimer"),
+        locale.say("commands_hint"),
+    ):
+        restarts.append(Restart(timeline.now, None, None))  # a pause resumes the sentence it cut, not the whole intro
+        timeline.add(text, "intro", INSTRUCTION)
+        timeline.advance(estimate_speech_seconds(text) + 1.0)
+    return Block("intro", routine.title, timeline.cues(), timeline.now, tuple(restarts))
+
+
+def compile_exercise(exercise: Exercise, index: int, locale: Locale) -> Block:
+    """The cues of one exercise, all sides and repetitions, from its set-up to its closing cue."""
+    timeline = _Timeline()
+    restarts = [Restart(0.0, None, None)]
+    if isinstance(exercise, RestBreak):
+        timeline.add(locale.say("rest_break", setup=exercise.setup), "rest", INSTRUCTION)
+        timeline.advance(exercise.seconds)
+        return Block(exercise.id, exercise.name, timeline.cues(), timeline.now, tuple(restarts), index)
+    timeline.add(locale.say("setup", name=exercise.name, setup=exercise.setup), "setup", INSTRUCTION)
+    timeline.advance(exercise.setup_seconds)
+    for side_number, side in enumerate(exercise.side_list):
+        if side_number > 0:
+            switch = locale.say("side_switch", side=locale.side(side))
+            timeline.add(switch, "setup", INSTRUCTION, side=side)
+            timeline.advance(max(exercise.side_switch_seconds, estimate_speech_seconds(switch) + 1.0))
+        if isinstance(exercise, PirExercise):
+            _pir_side(exercise, side, timeline, restarts, locale, first=side_number == 0)
+        elif isinstance(exercise, CountedExercise):
+            _counted_side(exercise, side, timeline, restarts, locale, first=side_number == 0)
+        else:
+            _hold_side(exercise, side, timeline, restarts, locale, first=side_number == 0)
+    timeline.add(locale.say("exercise_done"), "rest", CUE)
+    timeline.advance(BLOCK_TAIL)
+    return Block(exercise.id, exercise.name, timeline.cues(), timeline.now, tuple(restarts), index)
+
+
+def _ready(side: str | None, first: bool, timeline: _Timeline, locale: Locale) -> None:
+    """ "Left side." before the first side's first repetition, "Get ready." before any other side's."""
+    text = locale.say("side_start", side=locale.side(side)) if side and first else locale.say("get_ready")
+    timeline.add(text, "setup", CUE, side=side)
+    timeline.advance(READY_LEAD)
+
+
+def _repetition_start(
+    rep: int, total: int, side: str | None, first: bool, timeline: _Timeline, restarts: list[Restart], locale: Locale
+) -> None:
+    """Mark where a pause resumes this repetition; the side cue before the first, "Repetition 2 of 3." when there are several."""
+    restarts.append(Restart(timeline.now, rep, side))
+    if rep == 1:
+        _ready(side, first, timeline, locale)
+    if total > 1:
+        timeline.add(locale.say("repetition", n=rep, total=total), "setup", CUE, rep, side)
+        timeline.advance(READY_LEAD)
+
+
+def _pir_side(
+    ex: PirExercise, side: str | None, timeline: _Timeline, restarts: list[Restart], locale: Locale, first: bool
+) -> None:
+    for rep in range(1, ex.repetitions + 1):
+        _repetition_start(rep, ex.repetitions, side, first, timeline, restarts, locale)
+        contract = locale.say("contract", effort=ex.effort_cue, breathing=ex.breathing_cue)
+        _counted_phase(timeline, contract, "contract", ex.contract_seconds, ex.count_every, rep, side, locale)
+        if ex.hold_seconds:
+            timeline.add(locale.say("hold"), "hold", CUE, rep, side)
+            timeline.advance(ex.hold_seconds)
+        timeline.add(locale.say("relax", relax=ex.relax_cue), "relax", CUE, rep, side)
+        timeline.advance(ex.relax_seconds)
+        stretch = locale.say("stretch", stretch=ex.stretch_cue)
+        _counted_phase(timeline, stretch, "stretch", ex.stretch_seconds, ex.stretch_count_every, rep, side, locale)
+        if rep < ex.repetitions and ex.rest_seconds:
+            timeline.add(locale.say("rest"), "rest", CUE, rep, side)
+            timeline.advance(ex.rest_seconds)
+
+
+def _counted_phase(
+    timeline: _Timeline, text: str, phase: str, seconds: float, every: float, rep: int, side: str | None, locale: Locale
+) -> None:
+    """A phase cue on the boundary, then a count on every ``every`` seconds elapsed.
+
+    The count spoken is the number of seconds elapsed, so "seven" lands at second seven of the
+    phase. Counts closer than ``COUNT_CLEARANCE`` to the phase cue, and the one that would fall
+    on the next boundary, are left out.
+    """
+    start = timeline.now
+    timeline.add(text, phase, CUE, rep, side)
+    elapsed = every
+    while elapsed < seconds - 1e-9:
+        if elapsed >= COUNT_CLEARANCE - 1e-9:
+            timeline.add_at(start + elapsed, locale.say("count", n=_number(elapsed)), phase, COUNT, rep, side)
+        elapsed += every
+    timeline.advance(seconds)
+
+
+def _counted_side(
+    ex: CountedExercise, side: str | None, timeline: _Timeline, restarts: list[Restart], locale: Locale, first: bool
+) -> None:
+    for set_number in range(1, ex.sets + 1):
+        if set_number == 1:
+            _ready(side, first, timeline, locale)
+        if ex.sets > 1:
+            timeline.add(locale.say("set_start", n=set_number, total=ex.sets), "setup", CUE, side=side)
+            timeline.advance(READY_LEAD)
+        for rep in range(1, ex.repetitions + 1):
+            restarts.append(Restart(timeline.now, rep, side))
+            for step_number, step in enumerate(ex.tempo):
+                text = locale.say("rep_step", n=rep, cue=step.cue) if step_number == 0 else locale.say("step", cue=step.cue)
+                timeline.add(text, "count", COUNT if step_number == 0 else CUE, rep, side)
+                timeline.advance(step.seconds)
+            if rep < ex.repetitions and ex.rest_between_reps:
+                timeline.advance(ex.rest_between_reps)
+        if set_number < ex.sets and ex.rest_between_sets:
+            timeline.add(locale.say("rest_seconds", n=_number(ex.rest_between_sets)), "rest", CUE, side=side)
+            timeline.advance(ex.rest_between_sets)
+
+
+def _hold_side(
+    ex: TimedHold, side: str | None, timeline: _Timeline, restarts: list[Restart], locale: Locale, first: bool
+) -> None:
+    for rep in range(1, ex.repetitions + 1):
+        _repetition_start(rep, ex.repetitions, side, first, timeline, restarts, locale)
+        start = timeline.now
+        timeline.add(locale.say("hold_start", cue=ex.cue), "hold", CUE, rep, side)
+        half = ex.seconds / 2
+        # Counts give the seconds still to go, ending in "3, 2, 1": a countdown throughout.
+        marks: dict[float, tuple[str, str]] = {}
+        elapsed = ex.count_every
+        while elapsed < ex.seconds - 3 - 1e-9:
+            if elapsed >= COUNT_CLEARANCE - 1e-9:
+                marks[elapsed] = (locale.say("count", n=_number(ex.seconds - elapsed)), COUNT)
+            elapsed += ex.count_every
+        if half >= COUNT_CLEARANCE and half < ex.seconds - 4:
+            marks = {k: v for k, v in marks.items() if abs(k - half) >= 1.0}
+            marks[half] = (locale.say("halfway"), CUE)
+        for remaining in (3, 2, 1):
+            if ex.seconds - remaining >= COUNT_CLEARANCE:
+                marks[ex.seconds - remaining] = (locale.say("count", n=remaining), COUNT)
+        for offset in sorted(marks):
+            text, kind = marks[offset]
+            timeline.add_at(start + offset, text, "hold", kind, rep, side)
+        timeline.advance(ex.seconds)
+        timeline.add(locale.say("release"), "rest", CUE, rep, side)
+        timeline.advance(READY_LEAD)
+        if rep < ex.repetitions and ex.rest_seconds:
+            timeline.advance(ex.rest_seconds)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+@dataclass
+class _Timeline:
+    """A cursor that lays cues out in order while compiling one block."""
+
+    now: float = 0.0
+    _cues: list[Cue] = field(default_factory=list)
+
+    def add(self, text: str, phase: str, kind: str, rep: int | None = None, side: str | None = None) -> None:
+        self.add_at(self.now, text, phase, kind, rep, side)
+
+    def add_at(self, offset: float, text: str, phase: str, kind: str, rep: int | None = None, side: str | None = None) -> None:
+        self._cues.append(Cue(round(offset, 6), text, phase, kind, rep, side))
+
+    def advance(self, seconds: float) -> None:
+        self.now = round(self.now + seconds, 6)
+
+    def cues(self) -> tuple[Cue, ...]:
+        return tuple(sorted(self._cues, key=lambda c: c.offset))

@@ -1,0 +1,478 @@
+"""The session: a pure state machine from events to actions.
+
+It never sleeps, never reads the time and never touches hardware. The runner asks it for
+:meth:`Session.next_deadline`, sends a :class:`~coach.core.messages.Tick` when that time comes (or an
+input event sooner), and performs the actions it returns, in order. Order matters: a rating's
+:class:`~coach.core.messages.Record` always comes before the "got it" that acknowledges it, so nothing
+acknowledged is ever lost.
+
+Timing: each block (the introduction, an exercise) is placed on the session timeline when it
+starts; its cues are due at ``block_start + offset`` and the next block starts exactly at
+``block_start + duration``. A late tick never shifts later cues, so speaking time never drifts.
+"""
+
+from __future__ import annotations
+
+from coach.core.messages import (
+    Action,
+    Command,
+    End,
+    Event,
+    Listen,
+    Rating,
+    Record,
+    Say,
+    StateChanged,
+    Tick,
+)
+from coach.core.pain_dialogue import Dialogue, PainDialogue
+from coach.core.script import INSTRUCTION, Block, Cue, PainCheck, Restart, Script
+from coach.core.states import ACK_GAP, RESUME_LEAD, ResumeOffer, SessionSettings, State
+from coach.spec.locale import Locale
+from coach.spec.routine import RestBreak, estimate_speech_seconds
+
+__all__ = ["ACK_GAP", "RESUME_LEAD", "ResumeOffer", "Session", "SessionSettings", "State"]
+
+
+class Session(PainDialogue):
+    """One run of a script, from idle to end."""
+
+    def __init__(
+        self, script: Script, locale: Locale, settings: SessionSettings | None = None, resume: ResumeOffer | None = None
+    ) -> None:
+        self.script = script
+        self.locale = locale
+        self.settings = settings or SessionSettings()
+        self.resume = resume if resume is not None and self._resume_step(resume) is not None else None
+        """Offered at start; the person says yes, or no (or nothing) to start from the beginning."""
+        self.offer_deadline = 0.0
+        self.first_exercise = 0
+        """Routine index this session started from (not 0 when it resumed a cut-off one)."""
+        self.state = State.IDLE
+        self.step_index = -1
+        self.block: Block | None = None
+        self.block_start = 0.0
+        self.next_cue = 0
+        self.dialogue: Dialogue | None = None
+        self.return_to: State = State.IDLE
+        """State to go back to after a pause or an unprompted rating."""
+        self.paused_offset = 0.0
+        self.first_rating: int | None = None
+        self.ratings: dict[str, int | None] = {}
+        self.exercise_status: dict[int, str] = {}
+        self.end_status = ""
+        self.now = 0.0
+        self.agenda: list[Say] = []
+        """Things to say at a later time that belong to no block (a prompt after "got it")."""
+        self._out: list[Action] = []
+
+    # --- the interface the runner uses ------------------------------------------------------
+
+    def next_deadline(self) -> float | None:
+        """Session time of the next thing due, or ``None`` when only an input can move things on."""
+        own = self._own_deadline()
+        if self.agenda:
+            return self.agenda[0].due if own is None else min(own, self.agenda[0].due)
+        return own
+
+    def _own_deadline(self) -> float | None:
+        if self.state in (State.INTRO, State.EXERCISE, State.SUMMARY) and self.block is not None:
+            if self.next_cue < len(self.block.cues):
+                return self._due(self.block.cues[self.next_cue])
+            return self.block_start + self.block.duration
+        if self.state in (State.PAIN_CHECK, State.CONFIRM) and self.dialogue is not None:
+            return self.dialogue.deadline
+        if self.state is State.RESUME_OFFER:
+            return self.offer_deadline
+        return None
+
+    def handle(self, event: Event) -> list[Action]:
+        """Feed one event; return the actions to perform, in order."""
+        self._out = []
+        if self.state is State.ENDED:
+            return []
+        self.now = max(self.now, event.at)
+        if isinstance(event, Tick):
+            self._tick(event.at)
+        elif isinstance(event, Command):
+            self._command(event)
+        elif isinstance(event, Rating):
+            self._rating(event.value, event.source, event.at)
+        return self._out
+
+    @property
+    def ended(self) -> bool:
+        return self.state is State.ENDED
+
+    def phrases(self, every_resume: bool = False) -> set[str]:
+        """Everything this session may say that can be known in advance (for a speech cache).
+
+        Summaries that combine two ratings are left out: they are said once, at the end, and can
+        be rendered then.
+        """
+        say, rules = self.locale.say, self.settings.rules
+        texts = {cue.text for step in self.script.steps if isinstance(step, Block) for cue in step.cues}
+        fixed = ("pain_reask", "pain_no_answer", "rating_again", "paused", "resumed", "skipped", "stopped", "help", "goodbye")
+        texts |= {say(key) for key in fixed}
+        texts |= {say(f"pain_prompt_{moment}") for moment in ("before", "exercise", "after")}
+        for n in range(11):
+            texts |= {say("confirm_rating", n=n), say("rating_ack", n=n), say("summary_pain_one", n=n)}
+            texts.add(say("safety_stop_exercise", n=n, limit=rules.stop_exercise_above))
+            texts.add(say("safety_caution", n=n, limit=rules.stop_exercise_above))
+            texts.add(say("safety_end_high", n=n, limit=rules.end_session_at))
+        blocks = [s for s in self.script.steps if isinstance(s, Block)]
+        texts |= {say("repeating", name=block.title) for block in blocks}
+        offers = [self.resume] if self.resume is not None else []
+        if every_resume:  # a kiosk renders at boot what any later person may be offered
+            offers = [ResumeOffer(0, b.exercise_index) for b in self.script.exercise_blocks if b.exercise_index]
+        totals = {self._exercise_total(0)}
+        for offer in offers:
+            name = self._resume_title(offer)
+            texts |= {say("resume_offer", name=name), say("resume_accepted", name=name), say("resume_declined")}
+            totals.add(self._exercise_total(offer.exercise_index))
+        texts |= {say("summary_done", done=done, total=total) for total in totals for done in range(total + 1)}
+        return texts
+
+    # --- time -------------------------------------------------------------------------------
+
+    def _tick(self, at: float) -> None:
+        while self.agenda and self.agenda[0].due <= at:
+            self._out.append(self.agenda.pop(0))
+        own = self._own_deadline()
+        if own is None or own > at:
+            return
+        if self.state in (State.INTRO, State.EXERCISE, State.SUMMARY):
+            self._play_due_cues(at)
+        elif self.state in (State.PAIN_CHECK, State.CONFIRM):
+            self._dialogue_timeout(at)
+        elif self.state is State.RESUME_OFFER:
+            self._begin(at, resume=False)
+
+    def _play_due_cues(self, at: float) -> None:
+        block = self.block
+        assert block is not None
+        while self.next_cue < len(block.cues) and self._due(block.cues[self.next_cue]) <= at:
+            self._say_cue(block.cues[self.next_cue])
+            self.next_cue += 1
+        end = self.block_start + block.duration
+        if self.next_cue >= len(block.cues) and end <= at:
+            self._block_finished(end)
+
+    def _due(self, cue: Cue) -> float:
+        return self.block_start + cue.offset
+
+    def _say_cue(self, cue: Cue) -> None:
+        block = self.block
+        assert block is not None
+        exercise = block.name if block.exercise_index is not None else None
+        self._say(cue.text, self._due(cue), cue.phase, cue.kind, exercise, cue.rep, cue.side)
+
+    def _block_finished(self, end: float) -> None:
+        block = self.block
+        assert block is not None
+        if self.state is State.SUMMARY:
+            self._record("session_end", at=end, status=self.end_status, **self._tally())
+            self._set_state(State.ENDED, end)
+            self._out.append(End(self.end_status, end))
+            return
+        if block.exercise_index is not None:
+            self._exercise_result(block, "done", end)
+        self._start_step(self.step_index + 1, end)
+
+    # --- steps ------------------------------------------------------------------------------
+
+    def _start_step(self, index: int, at: float) -> None:
+        self.step_index = index
+        if index >= len(self.script.steps):
+            self._finish("completed", at)
+            return
+        step = self.script.steps[index]
+        if isinstance(step, PainCheck):
+            self._ask(step.moment, step.exercise, at)
+        else:
+            state = State.INTRO if step.exercise_index is None else State.EXERCISE
+            self._start_block(step, at, state)
+
+    def _start_block(self, block: Block, at: float, state: State, from_offset: float = 0.0) -> None:
+        self.block = block
+        self.block_start = at - from_offset
+        self.next_cue = next((i for i, c in enumerate(block.cues) if c.offset >= from_offset - 1e-9), len(block.cues))
+        self._set_state(state, at)
+        self._out.append(Listen("command"))
+
+    def _finish(self, status: str, at: float, lead: list[str] | None = None) -> None:
+        """Say the summary, then end with ``status``."""
+        self.end_status = status
+        texts = list(lead or [])
+        tally = self._tally()
+        if status == "completed":
+            texts.append(self.locale.say("summary_done", done=tally["exercises_done"], total=tally["exercises_total"]))
+        before, after = self.ratings.get("before"), self.ratings.get("after")
+        if before is not None and after is not None:
+            texts.append(self.locale.say("summary_pain", before=before, after=after))
+        elif self._last_rating() is not None:
+            texts.append(self.locale.say("summary_pain_one", n=self._last_rating()))
+        texts.append(self.locale.say("goodbye"))
+        cues, offset = [], 0.0
+        for text in texts:
+            cues.append(Cue(offset, text, "summary", INSTRUCTION))
+            offset += estimate_speech_seconds(text) + 0.5
+        summary = Block("summary", "summary", tuple(cues), offset, (Restart(0.0, None, None),))
+        self.dialogue = None
+        self._start_block(summary, at, State.SUMMARY)
+
+    def _tally(self) -> dict[str, int]:
+        done = sum(
+            1
+            for i, e in enumerate(self.script.routine.exercises)
+            if not isinstance(e, RestBreak) and self.exercise_status.get(i) == "done"
+        )
+        return {"exercises_done": done, "exercises_total": self._exercise_total(self.first_exercise)}
+
+    def _exercise_total(self, from_index: int) -> int:
+        """Exercises (not rest breaks) from routine index ``from_index`` on: what a summary counts."""
+        return sum(1 for e in self.script.routine.exercises[from_index:] if not isinstance(e, RestBreak))
+
+    def _exercise_result(self, block: Block, status: str, at: float) -> None:
+        assert block.exercise_index is not None
+        reps = sorted({(p.side, p.rep) for p in block.restarts if p.rep is not None and p.offset < at - self.block_start})
+        self.exercise_status[block.exercise_index] = status
+        self._record(
+            "exercise", at=at, exercise=block.name, index=block.exercise_index, status=status, repetitions_started=len(reps)
+        )
+
+    # --- commands ---------------------------------------------------------------------------
+
+    def _command(self, event: Command) -> None:
+        handler = getattr(self, f"_cmd_{event.name}", None)
+        if handler is not None:
+            handler(event.at)
+
+    def _cmd_start(self, at: float) -> None:
+        if self.state is State.IDLE and self.resume is not None:
+            text = self.locale.say("resume_offer", name=self._resume_title(self.resume))
+            self.offer_deadline = at + estimate_speech_seconds(text) + self.settings.answer_seconds
+            self._say(text, at, "prompt", INSTRUCTION)
+            self._set_state(State.RESUME_OFFER, at)
+            self._out.append(Listen("confirm"))
+        elif self.state is State.IDLE:
+            self._begin(at, resume=False)
+        elif self.state is State.RESUME_OFFER:
+            self._begin(at, resume=True)
+        elif self.state is State.PAUSED:
+            self._cmd_resume(at)
+
+    def _begin(self, at: float, resume: bool) -> None:
+        """Record the session's start, then run it from the top or from where the last one was cut."""
+        routine, offer = self.script.routine, self.resume
+        fields: dict[str, object] = {"routine": routine.id, "title": routine.title, "version": routine.version}
+        fields["language"] = routine.language
+        if offer is not None:
+            fields["resume_offered"] = offer.previous_session
+            fields["resumed_from"] = offer.exercise_index if resume else None
+        self._record("session", at=at, **fields)
+        if offer is None:
+            self._start_step(0, at)
+            return
+        self.resume = None
+        if not resume:
+            self._say(self.locale.say("resume_declined"), at, "prompt", "cue")
+            self._start_step(0, at + ACK_GAP)
+            return
+        target = self._resume_step(offer)
+        assert target is not None
+        self.first_exercise = offer.exercise_index
+        self._say(self.locale.say("resume_accepted", name=self._resume_title(offer)), at, "prompt", "cue")
+        self.step_index = target - 1
+        if any(isinstance(step, PainCheck) and step.moment == "before" for step in self.script.steps):
+            self._ask("before", None, at + ACK_GAP)  # pain may have changed since the session was cut
+        else:
+            self._start_step(target, at + ACK_GAP)
+
+    def _resume_step(self, offer: ResumeOffer) -> int | None:
+        """The step that runs exercise ``offer.exercise_index`` (None: no such exercise, or the first)."""
+        return next(
+            (
+                i
+                for i, step in enumerate(self.script.steps)
+                if isinstance(step, Block) and step.exercise_index == offer.exercise_index and step.exercise_index > 0
+            ),
+            None,
+        )
+
+    def _resume_title(self, offer: ResumeOffer) -> str:
+        index = self._resume_step(offer)
+        step = self.script.steps[index if index is not None else 0]
+        assert isinstance(step, Block)
+        return step.title
+
+    def _cmd_pause(self, at: float) -> None:
+        if self.state in (State.INTRO, State.EXERCISE, State.PAIN_CHECK, State.CONFIRM):
+            self.return_to = self.state
+            self.paused_offset = at - self.block_start
+            self._drop_agenda()
+            self._record("pause", at=at, during=self.state.value, exercise=self._exercise_id())
+            self._say(self.locale.say("paused"), at, "pause", INSTRUCTION, self._exercise_id())
+            self._set_state(State.PAUSED, at)
+
+    def _cmd_resume(self, at: float) -> None:
+        if self.state is not State.PAUSED:
+            return
+        self._record("resume", at=at, exercise=self._exercise_id())
+        dialogue = self.dialogue
+        if self.return_to in (State.PAIN_CHECK, State.CONFIRM) and dialogue is not None:
+            self._say(self.locale.say("resumed"), at, "pause", "cue")
+            self._reopen(dialogue, at + 1.5)
+        else:
+            self._resume_block(at, announce=True)
+
+    def _resume_block(self, at: float, announce: bool) -> None:
+        """Continue the block from the start of the repetition that was interrupted."""
+        block = self.block
+        assert block is not None
+        restart = block.restart_before(self.paused_offset)
+        if announce:
+            self._say(self.locale.say("resumed"), at, "pause", "cue", self._exercise_id())
+        self._start_block(block, at + RESUME_LEAD, self.return_to, from_offset=restart.offset)
+
+    def _cmd_next(self, at: float) -> None:
+        if self.state in (State.IDLE, State.RESUME_OFFER, State.SUMMARY):
+            return
+        state = self.return_to if self.state is State.PAUSED else self.state
+        if state in (State.PAIN_CHECK, State.CONFIRM) and self.dialogue is not None:
+            self._record(
+                "rating",
+                at=at,
+                value=None,
+                status="skipped",
+                source="command",
+                moment=self.dialogue.moment,
+                exercise=self.dialogue.exercise,
+            )
+        block_state, offset = self._under_pause_and_rating(at)
+        if block_state is State.EXERCISE and self.block is not None:
+            self._exercise_result(self.block, "skipped", self.block_start + offset)
+        self._drop_agenda()
+        self._say(self.locale.say("skipped"), at, "skip", "cue", self._exercise_id())
+        self.dialogue = None
+        self._start_step(self.step_index + 1, at + ACK_GAP)
+
+    def _cmd_repeat(self, at: float) -> None:
+        if self.state in (State.IDLE, State.RESUME_OFFER, State.SUMMARY):
+            return
+        index = self.step_index
+        while index >= 0 and not isinstance(self.script.steps[index], Block):
+            index -= 1
+        step = self.script.steps[max(index, 0)]
+        assert isinstance(step, Block)
+        self._drop_agenda()
+        self._record("repeat", at=at, exercise=step.name)
+        self._say(self.locale.say("repeating", name=step.title), at, "repeat", "cue", step.name)
+        self.dialogue = None
+        self.step_index = max(index, 0)
+        self._start_block(step, at + ACK_GAP, State.INTRO if step.exercise_index is None else State.EXERCISE)
+
+    def _cmd_stop(self, at: float) -> None:
+        self._stop(at, "stopped")
+
+    def _cmd_abandon(self, at: float) -> None:
+        """Nobody has answered for a long time (a kiosk's "walked away"): end cleanly."""
+        self._stop(at, "abandoned")
+
+    def _stop(self, at: float, status: str) -> None:
+        if self.state in (State.IDLE, State.RESUME_OFFER):
+            self._set_state(State.ENDED, at)
+            self._out.append(End(status, at))
+            return
+        if self.state is State.SUMMARY:
+            return
+        block_state, offset = self._under_pause_and_rating(at)
+        if block_state is State.EXERCISE and self.block is not None:
+            self._exercise_result(self.block, "stopped", self.block_start + offset)
+        self._drop_agenda()
+        self._record("stop", at=at, exercise=self._exercise_id(), reason=status)
+        self._finish(status, at, [self.locale.say("stopped")])
+
+    def _under_pause_and_rating(self, at: float) -> tuple[State, float]:
+        """The block state, and the offset into the block, under a pause and an unprompted rating:
+        where an exercise really was when "next" or "stop" ends it."""
+        if self.state is State.PAUSED:
+            state, offset = self.return_to, self.paused_offset
+        else:
+            state, offset = self.state, at - self.block_start
+        dialogue = self.dialogue
+        if state in (State.PAIN_CHECK, State.CONFIRM) and dialogue is not None and dialogue.return_state is not None:
+            return dialogue.return_state, dialogue.return_offset
+        return state, offset
+
+    def _cmd_help(self, at: float) -> None:
+        if self.state is not State.ENDED:
+            self._say(self.locale.say("help"), at, "help", INSTRUCTION, self._exercise_id())
+
+    def _cmd_yes(self, at: float) -> None:
+        dialogue = self.dialogue
+        if self.state is State.RESUME_OFFER:
+            self._begin(at, resume=True)
+        elif self.state is State.CONFIRM and dialogue is not None and dialogue.candidate is not None:
+            self._accept(dialogue.candidate, dialogue.candidate_source, at, confirmed="yes")
+
+    def _cmd_no(self, at: float) -> None:
+        if self.state is State.RESUME_OFFER:
+            self._begin(at, resume=False)
+        elif self.state is State.CONFIRM and self.dialogue is not None:
+            self._ask_again(self.dialogue, at)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _exercise_id(self) -> str | None:
+        if self.block is not None and self.block.exercise_index is not None:
+            return self.block.name
+        return None
+
+    def _exercises_left(self) -> bool:
+        """Whether any exercise is unfinished: the current one, or one still to come."""
+        later = any(isinstance(s, Block) and s.exercise_index is not None for s in self.script.steps[self.step_index + 1 :])
+        return later or (self.dialogue is not None and self.dialogue.return_state is State.EXERCISE)
+
+    def abort(self, at: float, status: str) -> list[Action]:
+        """End at once (Ctrl-C, a fatal fault): record the end and stop, with nothing more said."""
+        self._out = []
+        if self.state is not State.ENDED:
+            self.agenda = []
+            if self.state not in (State.IDLE, State.RESUME_OFFER):  # a session that never began has nothing to end
+                self._record("session_end", at=at, status=status, **self._tally())
+            self._set_state(State.ENDED, at)
+            self._out.append(End(status, at))
+        return self._out
+
+    def _last_rating(self) -> int | None:
+        return self.ratings.get("last")
+
+    def _say(
+        self,
+        text: str,
+        due: float,
+        phase: str,
+        kind: str,
+        exercise: str | None = None,
+        rep: int | None = None,
+        side: str | None = None,
+    ) -> None:
+        say = Say(text, due, phase, kind, exercise, rep, side)
+        if due <= self.now:
+            self._out.append(say)
+        else:
+            self.agenda.append(say)
+            self.agenda.sort(key=lambda s: s.due)
+
+    def _drop_agenda(self) -> None:
+        """Forget pending prompts when the person redirects the session; keep safety advice."""
+        self.agenda = [s for s in self.agenda if s.phase == "safety"]
+
+    def _record(self, kind: str, **fields: object) -> None:
+        self._out.append(Record(kind, dict(fields)))
+
+    def _set_state(self, state: State, at: float) -> None:
+        if state is not self.state:
+            self.state = state
+            self._out.append(StateChanged(state.value, at))

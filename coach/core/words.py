@@ -1,0 +1,118 @@
+"""The one place that turns words into commands and ratings.
+
+Used by the ``heard`` input-script command, the keyboard, and the voice listener alike. The parser
+is strict on purpose: an utterance becomes a command or rating only when every word in it is
+either a known word or a filler ("my pain is about a six"); anything else is ``None``, so stray
+speech and noise never act.
+
+Korean glues particles and polite endings to the word ("여섯이요", "다시요") or, typed, puts them
+after it ("여섯 이요"). Both are accepted for the endings the locale file lists (``endings:``, see
+:class:`~coach.spec.locale.Endings`) and its fillers: a glued ending means exactly what the same ending
+spaced means, so it lets nothing new through (a glued word whose rest is not made of those endings,
+like "일요일" or "사람", stays ``None``), and a particle on its own is never a rating ("이요" is an
+ending, not "two").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from coach.spec.locale import Locale
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    name: str
+
+
+@dataclass(frozen=True)
+class ParsedRating:
+    value: int
+
+
+Parsed = ParsedCommand | ParsedRating
+
+
+def parse_words(text: str, locale: Locale) -> Parsed | None:
+    """Turn ``text`` into a command or a 0-10 rating, or ``None`` when it means neither clearly."""
+    cleaned = re.sub(r"[^\w\s']", " ", text.lower()).split()
+    if not cleaned:
+        return None
+    command = _command(cleaned, locale)
+    if command is not None:
+        return ParsedCommand(command)
+    tokens = _drop_out_of_ten(cleaned, locale)
+    endings = locale.endings
+    particles = set(endings.number)
+    skip = set(locale.fillers) | particles
+    heads = [*_number_words(locale), *(str(n) for n in range(11))]
+    after_filler = particles | set(endings.filler)
+    values = []
+    for token in tokens:
+        value = _number(token, locale)
+        if value is None and token not in skip:
+            head = _glued(token, heads, particles) if particles else None
+            if head in endings.tens and any(token[len(head) :].startswith(w) for w in heads):
+                return None
+            if head is None and not (particles and _glued(token, list(locale.fillers), after_filler)):
+                return None
+            value = _number(head, locale) if head is not None else None
+        if value is not None:
+            values.append(value)
+    if len(values) == 1:
+        return ParsedRating(values[0])
+    return None
+
+
+def _command(tokens: list[str], locale: Locale) -> str | None:
+    """The command ``tokens`` say, allowing a polite ending after it ("다시요", "다시 요")."""
+    polite = locale.endings.command
+    forms = [tokens]
+    if polite:
+        *rest, last = tokens
+        heads = [p.split()[-1] for phrases in locale.commands.values() for p in phrases]
+        ending = last in locale.fillers or last in locale.endings.number  # "예요" is not "예" + "요"
+        head = None if ending else _glued(last, heads, set(polite))
+        bare = [*rest, head] if head is not None else tokens
+        while len(bare) > 1 and bare[-1] in polite:
+            bare = bare[:-1]
+        forms.append(bare)
+    for form in forms:
+        joined = " ".join(form)
+        for name, phrases in locale.commands.items():
+            if joined in phrases:
+                return name
+    return None
+
+
+def _glued(token: str, heads: list[str], endings: set[str]) -> str | None:
+    """The longest of ``heads`` that ``token`` starts with, when the rest is made of ``endings``."""
+    for head in sorted(set(heads), key=len, reverse=True):
+        if token.startswith(head) and len(token) > len(head) and _made_of(token[len(head) :], endings):
+            return head
+    return None
+
+
+def _made_of(rest: str, endings: set[str]) -> bool:
+    return not rest or any(rest.startswith(e) and _made_of(rest[len(e) :], endings) for e in endings)
+
+
+def _number_words(locale: Locale) -> list[str]:
+    return [w for words in locale.numbers.values() for w in words]
+
+
+def _number(token: str, locale: Locale) -> int | None:
+    if token.isdigit() and int(token) <= 10:
+        return int(token)
+    for value, words in locale.numbers.items():
+        if token in words:
+            return value
+    return None
+
+
+def _drop_out_of_ten(tokens: list[str], locale: Locale) -> list[str]:
+    """ "six out of ten" is a six: drop a trailing "out of ten"."""
+    if len(tokens) >= 4 and tokens[-3:-1] == ["out", "of"] and _number(tokens[-1], locale) == 10:
+        return tokens[:-3]
+    return tokens

@@ -1,0 +1,194 @@
+"""Reading the session log back (history, exports, reports) and forgetting parts of it for real.
+
+Reads never create or change ``coach.db``: with no log there is simply nothing to show. Dates given
+by a person (``--since``, ``--before``) are local calendar days; the log keeps UTC.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from coach.errors import CoachError
+from coach.log.files import LockFile
+from coach.log.schema import join_fields
+from coach.log.store import DB_NAME, Store, wall_text
+
+
+class RecordsError(CoachError, ValueError):
+    """A history, export, report or forget request cannot be done as asked."""
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which sessions: started on or after ``since``, before ``before`` (local days), of ``profile``."""
+
+    since: _dt.date | None = None
+    before: _dt.date | None = None
+    profile: str | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        if self.since is not None:
+            clauses.append("s.started >= ?")
+            args.append(local_midnight(self.since))
+        if self.before is not None:
+            clauses.append("s.started < ?")
+            args.append(local_midnight(self.before))
+        if self.profile is not None:
+            clauses.append("s.profile = ?")
+            args.append(self.profile)
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    id: int
+    routine: str
+    title: str | None
+    version: str | None
+    language: str | None
+    profile: str | None
+    started: str
+    """Wall clock, ISO 8601 UTC."""
+    ended: str | None
+    status: str | None
+    """None while the session is open (running, or crashed and not yet closed)."""
+    exercises_done: int
+    exercises_total: int | None
+    pain_before: int | None
+    """The first answered rating asked before the session."""
+    pain_after: int | None
+    """The last answered rating asked after the session."""
+
+    @property
+    def started_local(self) -> _dt.datetime:
+        return parse_wall(self.started).astimezone()
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    id: int
+    session: int | None
+    kind: str
+    wall: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    sessions: int
+    records: int
+    left_aside: tuple[str, ...]
+    """Damaged logs moved aside earlier: not searched, so the person can delete them by hand."""
+
+
+def parse_date(text: str) -> _dt.date:
+    """``YYYY-MM-DD`` for argparse, with an error that says what was expected."""
+    try:
+        return _dt.date.fromisoformat(text)
+    except ValueError:
+        raise RecordsError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def local_midnight(day: _dt.date) -> str:
+    return wall_text(_dt.datetime.combine(day, _dt.time.min).astimezone())
+
+
+def parse_wall(text: str) -> _dt.datetime:
+    return _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def open_existing(state_dir: Path) -> Store | None:
+    """The store in ``state_dir``, or None when no session was ever logged there (nothing is created)."""
+    if not (state_dir / DB_NAME).is_file():
+        return None
+    try:
+        return Store(state_dir)
+    except (sqlite3.Error, OSError) as exc:
+        if isinstance(exc, CoachError):
+            raise
+        raise RecordsError(f"{state_dir / DB_NAME}: cannot read the session log: {exc}") from None
+
+
+def sessions(store: Store, which: Filter = Filter(), limit: int | None = None) -> list[SessionSummary]:
+    """Sessions, oldest first (the newest ``limit`` of them when given)."""
+    where, args = which.where()
+    query = f"""
+        SELECT s.id, s.routine, s.title, s.version, s.language, s.profile, s.started, s.ended, s.status,
+               (SELECT count(*) FROM records r WHERE r.session_id = s.id AND r.kind = 'exercise' AND r.status = 'done'),
+               s.exercises_total,
+               (SELECT value FROM records r WHERE r.session_id = s.id AND r.kind = 'rating' AND r.moment = 'before'
+                    AND r.value IS NOT NULL ORDER BY r.id LIMIT 1),
+               (SELECT value FROM records r WHERE r.session_id = s.id AND r.kind = 'rating' AND r.moment = 'after'
+                    AND r.value IS NOT NULL ORDER BY r.id DESC LIMIT 1)
+        FROM sessions s{where} ORDER BY s.id DESC"""
+    if limit is not None:
+        query += f" LIMIT {int(limit):d}"
+    rows = store.conn.execute(query, args).fetchall()
+    return [SessionSummary(*row) for row in reversed(rows)]
+
+
+def records(store: Store, which: Filter = Filter()) -> list[RecordRow]:
+    """Every record of the chosen sessions, in the order written, with the fields it was appended with."""
+    where, args = which.where()
+    store.conn.row_factory = sqlite3.Row
+    try:
+        rows = store.conn.execute(
+            f"SELECT r.* FROM records r JOIN sessions s ON s.id = r.session_id{where} ORDER BY r.id", args
+        ).fetchall()
+    finally:
+        store.conn.row_factory = None
+    return [RecordRow(row["id"], row["session_id"], row["kind"], row["wall"], join_fields(row)) for row in rows]
+
+
+def forget(state_dir: Path, which: Filter, dry_run: bool = False) -> Forgotten:
+    """Delete the chosen sessions and all their records for real: no copy is left in the database
+    file or its WAL (``secure_delete``, then ``VACUUM``, then a truncating checkpoint).
+
+    Refused while a session is running (its records would have nowhere to go); sessions left open
+    by a crash are closed as ``interrupted`` first, as a journal opening would.
+    """
+    if which.profile is None and which.before is None:
+        raise RecordsError("forget needs --profile CODE or --before DATE (or both)")
+    aside = tuple(sorted(p.name for p in state_dir.glob(f"{DB_NAME}.corrupt-*") if not p.name.endswith(("-wal", "-shm"))))
+    store = open_existing(state_dir)
+    if store is None:
+        return Forgotten(0, 0, aside)
+    lock = LockFile(state_dir)
+    try:
+        if not lock.try_exclusive():
+            raise RecordsError(f"{state_dir}: a session is being logged now; try again when it has ended")
+        store.close_interrupted()
+        where, args = which.where()
+        ids = [row[0] for row in store.conn.execute(f"SELECT s.id FROM sessions s{where}", args)]
+        marks = ", ".join("?" * len(ids))
+        (count,) = store.conn.execute(f"SELECT count(*) FROM records WHERE session_id IN ({marks})", ids).fetchone()
+        if not dry_run and ids:
+            _delete(store.conn, ids, marks)
+        return Forgotten(len(ids), int(count), aside)
+    finally:
+        store.close()
+        lock.release()
+
+
+def _delete(conn: sqlite3.Connection, ids: list[int], marks: str) -> None:
+    conn.execute("PRAGMA secure_delete = ON")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(f"DELETE FROM records WHERE session_id IN ({marks})", ids)
+        conn.execute(f"DELETE FROM sessions WHERE id IN ({marks})", ids)
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("VACUUM")
+    (busy, _, _) = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if busy:
+        raise RecordsError("the records are deleted, but a reader kept the old pages in coach.db-wal; run forget again")

@@ -1,0 +1,414 @@
+"""The session log in SQLite: ``coach.db`` in the state directory.
+
+Why SQLite, and how it is set up:
+
+- **Acknowledged means durable.** Every record is one transaction, committed before
+  :meth:`SqliteJournal.append` returns. The database is in WAL mode with ``synchronous=FULL``, so a
+  commit has reached the card (the WAL is ``fsync``-ed) when it returns; a pulled plug loses at most
+  the record being written, never one that was announced.
+- **Small writes for SD cards.** One table holds every record (typed columns for the fields the
+  reports query, JSON for the rest), so a commit usually dirties two small (1 KiB) pages: the record's
+  and the id sequence's; ``bench/write_cost.py`` measures the bytes.
+- **Crash recovery.** On open, a session left without ``session_end`` by a process that is gone is
+  closed as ``interrupted`` (recorded, with ``recovered: true``), and :meth:`SqliteJournal.last_interrupted`
+  tells what to offer to resume. Which processes are alive is known from ``coach.lock``: every open
+  journal holds a shared ``flock`` on it, so a session is closed only when no other coach has the log
+  open; a killed process loses its lock with its life.
+- **Corruption.** A file that is not a database, or that fails ``PRAGMA integrity_check``, is moved aside
+  with its ``-wal`` and ``-shm`` (as ``coach.db.corrupt-<UTC time>``, still openable for forensics), a
+  fresh one is started, and one line says so (:attr:`Store.notices`).
+- **Full or read-only disk.** :class:`SqliteJournal` keeps records in memory, says so once, returns
+  ``None`` from ``append`` (not durable yet) and writes them, in order, with the next record that can be
+  written; :meth:`SqliteJournal.take_written` then reports their ids.
+- **Privacy.** The folder is 0700 and the files 0600; no audio and no names are stored, only an optional
+  clinic profile code. ``coach forget`` deletes for real (see :mod:`coach.log.queries`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from coach.errors import JournalError
+from coach.log.files import SIDE_FILES, LockFile, create_private
+from coach.log.journal import ensure_private_dir
+from coach.log.schema import NewerSchemaError, migrate, split_fields
+
+DB_NAME = "coach.db"
+
+PAGE_SIZE = 1024
+"""Bytes per database page for new databases (``bench/write_cost.py``: 80 KiB a session, against 140 at 4096)."""
+
+Connect = Callable[..., sqlite3.Connection]
+Now = Callable[[], _dt.datetime]
+
+_CORRUPT_CODES = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def utc_now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.UTC)
+
+
+def wall_text(moment: _dt.datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and ``Z``: sorts as text, and is a FHIR ``dateTime``."""
+    return moment.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def is_corruption(exc: BaseException) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in _CORRUPT_CODES
+    text = str(exc)
+    return "not a database" in text or "malformed" in text
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A record waiting to be written: its wall time is when it happened, not when it was saved."""
+
+    kind: str
+    fields: dict[str, Any]
+    wall: str
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    """The most recent session, when it ended as ``interrupted``: what a resume offer needs."""
+
+    session_id: int
+    routine: str
+    version: str | None
+    started: str
+    ended: str | None
+    last_done_index: int | None
+    """Routine index of the last exercise completed (status ``done``); None: none was."""
+    resume_index: int
+    """Routine index to resume from: one past the last exercise with any result (done, skipped, stopped)."""
+    recovered: bool
+    """True when the session was closed on open after a crash; False when it recorded its own end (Ctrl-C)."""
+
+
+class Store:
+    """One connection to ``coach.db``: schema, corruption recovery, writes and reads."""
+
+    def __init__(self, state_dir: Path, *, connect: Connect = sqlite3.connect, now: Now = utc_now) -> None:
+        self.state_dir = state_dir
+        self.path = state_dir / DB_NAME
+        self.now = now
+        self.notices: list[str] = []
+        self.session_id: int | None = None
+        """The session the records written through this store belong to."""
+        ensure_private_dir(state_dir)
+        self._connect = connect
+        self.conn = self._open()
+
+    # --- opening ----------------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        create_private(self.path)
+        problem = self._damage()
+        if problem is not None:
+            self._move_aside(problem)
+            create_private(self.path)
+        conn = self._connect(str(self.path), isolation_level=None, timeout=10.0)
+        try:
+            _configure(conn)
+            migrate(conn, self.path)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _damage(self) -> str | None:
+        """What is wrong with the file, or None. Checked read-only: a writing connection would
+        checkpoint a damaged file's WAL into it and delete the WAL on closing, destroying evidence."""
+        uri = self.path.resolve().as_uri() + "?mode=ro"
+        conn = self._connect(uri, uri=True, isolation_level=None, timeout=10.0)
+        try:
+            return _integrity_problem(conn)
+        except sqlite3.DatabaseError as exc:
+            if is_corruption(exc):
+                return str(exc)
+            raise
+        finally:
+            conn.close()
+
+    def _move_aside(self, problem: str) -> None:
+        stamp = self.now().astimezone(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        aside = self.path.with_name(f"{DB_NAME}.corrupt-{stamp}")
+        try:
+            for suffix in ("", *SIDE_FILES):
+                source = Path(f"{self.path}{suffix}")
+                if source.exists():
+                    os.replace(source, f"{aside}{suffix}")
+        except OSError as exc:
+            raise JournalError(f"{self.path}: damaged ({problem}) and cannot be moved aside: {exc.strerror or exc}") from None
+        self.notices.append(
+            f"the session log {self.path} was damaged ({problem}); it was moved aside to {aside.name} and a new one started"
+        )
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def write(self, items: Sequence[Pending], profile: str | None = None) -> list[int]:
+        """Write ``items`` in order in one transaction, committed before returning; return their ids."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            ids = [self._insert(item, profile) for item in items]
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        return ids
+
+    def _insert(self, item: Pending, profile: str | None) -> int:
+        columns, extra = split_fields(item.fields)
+        names = ["session_id", "kind", "wall", "extra", *columns]
+        values: list[Any] = [self.session_id, item.kind, item.wall, extra, *columns.values()]
+        cursor = self.conn.execute(f"INSERT INTO records ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values)
+        record_id = cursor.lastrowid
+        assert record_id is not None
+        fields = item.fields
+        if item.kind == "session":
+            self.conn.execute(
+                "INSERT INTO sessions (id, routine, version, title, language, profile, started) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record_id,
+                    str(fields.get("routine", "")),
+                    _text(fields.get("version")),
+                    _text(fields.get("title")),
+                    _text(fields.get("language")),
+                    profile,
+                    item.wall,
+                ),
+            )
+            self.conn.execute("UPDATE records SET session_id = ? WHERE id = ?", (record_id, record_id))
+            self.session_id = record_id
+        elif item.kind == "session_end" and self.session_id is not None:
+            self.conn.execute(
+                "UPDATE sessions SET ended = ?, status = ?, exercises_done = ?, exercises_total = ? WHERE id = ?",
+                (
+                    item.wall,
+                    _text(fields.get("status")),
+                    _int(fields.get("exercises_done")),
+                    _int(fields.get("exercises_total")),
+                    self.session_id,
+                ),
+            )
+        return record_id
+
+    def close_interrupted(self) -> list[int]:
+        """Close every open session as ``interrupted``; the caller knows no live process owns one."""
+        open_ids = [row[0] for row in self.conn.execute("SELECT id FROM sessions WHERE status IS NULL ORDER BY id")]
+        if not open_ids:
+            return []
+        wall = wall_text(self.now())
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for session_id in open_ids:
+                last_wall, last_at = self.conn.execute(
+                    "SELECT wall, at FROM records WHERE session_id = ? ORDER BY id DESC LIMIT 1", (session_id,)
+                ).fetchone()
+                (done,) = self.conn.execute(
+                    "SELECT count(*) FROM records WHERE session_id = ? AND kind = 'exercise' AND status = 'done'", (session_id,)
+                ).fetchone()
+                extra = json.dumps({"exercises_done": done, "exercises_total": None, "recovered": True})
+                self.conn.execute(
+                    "INSERT INTO records (session_id, kind, wall, at, status, extra) "
+                    "VALUES (?, 'session_end', ?, ?, 'interrupted', ?)",
+                    (session_id, wall, last_at, extra),
+                )
+                self.conn.execute(
+                    "UPDATE sessions SET ended = ?, status = 'interrupted', exercises_done = ? WHERE id = ?",
+                    (last_wall, done, session_id),
+                )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
+            raise
+        return open_ids
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def last_interrupted(self, profile: str | None = None) -> Interrupted | None:
+        """The most recent session (of ``profile``, if given) when it ended ``interrupted``; else None."""
+        query = "SELECT id, routine, version, started, ended, status FROM sessions"
+        args: tuple[Any, ...] = ()
+        if profile is not None:
+            query, args = query + " WHERE profile = ?", (profile,)
+        row = self.conn.execute(query + " ORDER BY id DESC LIMIT 1", args).fetchone()
+        if row is None or row[5] != "interrupted":
+            return None
+        session_id = row[0]
+        done, any_result = self.conn.execute(
+            "SELECT max(CASE WHEN status = 'done' THEN ex_index END), max(ex_index) FROM records "
+            "WHERE session_id = ? AND kind = 'exercise'",
+            (session_id,),
+        ).fetchone()
+        (end_extra,) = self.conn.execute(
+            "SELECT extra FROM records WHERE session_id = ? AND kind = 'session_end' ORDER BY id DESC LIMIT 1", (session_id,)
+        ).fetchone() or ("{}",)
+        recovered = bool(json.loads(end_extra).get("recovered"))
+        resume = 0 if any_result is None else any_result + 1
+        (start_extra,) = self.conn.execute("SELECT extra FROM records WHERE id = ?", (session_id,)).fetchone() or ("{}",)
+        resumed_from = json.loads(start_extra or "{}").get("resumed_from")
+        if isinstance(resumed_from, int):  # a resumed session cut again before its first result
+            resume = max(resume, resumed_from)
+        return Interrupted(session_id, row[1], row[2], row[3], row[4], done, resume, recovered)
+
+    def instance_id(self) -> str:
+        """This database's random id (made when its schema was created): exports name records with it."""
+        (value,) = self.conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
+        return str(value)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _integrity_problem(conn: sqlite3.Connection) -> str | None:
+    rows = [str(row[0]) for row in conn.execute("PRAGMA integrity_check")]
+    if rows == ["ok"]:
+        return None
+    return "integrity check: " + "; ".join(rows[:3])
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    # Small pages for a new database (ignored for an existing one): a commit appends whole pages to
+    # the WAL, and records are about 150 bytes; 1 KiB pages about halve the bytes written per session.
+    conn.execute(f"PRAGMA page_size = {PAGE_SIZE:d}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+class SqliteJournal:
+    """The :class:`~coach.log.journal.Journal` over :class:`Store`, with a memory for when the disk fails.
+
+    ``append`` returns the record's id once it is committed, or ``None`` when the disk refused it:
+    the record is then kept in memory (in order) and written with the next record that can be, and
+    :meth:`take_written` reports its id then. Problems are said once each through :meth:`take_notices`.
+    """
+
+    def __init__(
+        self, state_dir: Path, profile: str | None = None, *, connect: Connect = sqlite3.connect, now: Now = utc_now
+    ) -> None:
+        self.state_dir = state_dir
+        self.profile = profile
+        self.now = now
+        self._connect = connect
+        self.store: Store | None = None
+        self.pending: list[Pending] = []
+        self.recovered: list[int] = []
+        """Sessions this journal closed as ``interrupted`` when it opened."""
+        self._written: list[tuple[str, int]] = []
+        self._notices: list[str] = []
+        self._failing = False
+        self._lock: LockFile | None = None
+        self._open()
+
+    def _open(self) -> bool:
+        try:
+            if self._lock is None:
+                ensure_private_dir(self.state_dir)
+                self._lock = LockFile(self.state_dir)
+            store = Store(self.state_dir, connect=self._connect, now=self.now)
+        except (sqlite3.Error, OSError) as exc:
+            if isinstance(exc, NewerSchemaError):
+                raise
+            self._fail(exc)
+            return False
+        self.store = store
+        self._notices.extend(store.notices)
+        if self._lock is not None and self._lock.try_exclusive():
+            try:
+                self.recovered = store.close_interrupted()
+            except sqlite3.Error as exc:
+                self._fail(exc)
+            finally:
+                self._lock.share()
+        elif self._lock is not None:
+            self._lock.share()
+        return True
+
+    def append(self, kind: str, fields: dict[str, Any]) -> int | None:
+        self.pending.append(Pending(kind, dict(fields), wall_text(self.now())))
+        return self._flush()
+
+    def _flush(self) -> int | None:
+        if self.store is None and not self._open():
+            return None
+        assert self.store is not None
+        try:
+            ids = self.store.write(self.pending, self.profile)
+        except (sqlite3.Error, OSError) as exc:
+            self._fail(exc)
+            return None
+        written, self.pending = self.pending, []
+        self._written.extend((item.kind, record_id) for item, record_id in zip(written[:-1], ids[:-1]))
+        if self._failing:
+            self._failing = False
+            self._notices.append("the session log is being written again; the records kept in memory are saved")
+        return ids[-1]
+
+    def _fail(self, exc: BaseException) -> None:
+        if self._failing:
+            return
+        self._failing = True
+        reason = getattr(exc, "strerror", None) or str(exc)
+        self._notices.append(
+            f"cannot write the session log in {self.state_dir} ({reason}); records are kept in memory and saved when possible"
+        )
+
+    def take_written(self) -> list[tuple[str, int]]:
+        """Records that ``append`` kept in memory and that are now durable, as ``(kind, id)``, each once."""
+        written, self._written = self._written, []
+        return written
+
+    def take_notices(self) -> list[str]:
+        """One-line notices for a person (a damaged log moved aside, a full disk), each once."""
+        notices, self._notices = self._notices, []
+        return notices
+
+    def last_interrupted(self) -> Interrupted | None:
+        """The most recent session of this journal's profile, if it ended ``interrupted``."""
+        if self.store is None:
+            return None
+        try:
+            return self.store.last_interrupted(self.profile)
+        except sqlite3.Error:
+            return None
+
+    def close(self) -> None:
+        """Write what is still in memory if the disk allows, then close (idempotent)."""
+        if self.pending:
+            self._failing = True  # a last try: no new notice if it fails again
+            if self._flush() is None:
+                self._notices.append(f"{len(self.pending)} records of this session could not be saved in {self.state_dir}")
+                self.pending = []
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None

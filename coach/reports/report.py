@@ -1,0 +1,216 @@
+"""``coach report``: one self-contained HTML page a clinician can read, and a PNG of its main chart.
+
+The page has no external resources (inline CSS and SVG), so it can be mailed, opened offline or
+printed. Charts are drawn by :mod:`coach.reports.charts` with no plotting library (see :mod:`coach.reports.raster`
+for why): pain before and after each session, sessions per week, exercises completed per week,
+and the ratings given during each exercise. The PNG (the pain chart, 150 dpi) sits beside the page.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from coach import __version__
+from coach.log.queries import Filter, RecordRow, SessionSummary, records, sessions
+from coach.log.store import Store
+from coach.reports.charts import (
+    Canvas,
+    PainPoint,
+    SvgCanvas,
+    Week,
+    exercise_ratings_chart,
+    exercise_rows_height,
+    exercises_chart,
+    pain_chart,
+    sessions_chart,
+)
+from coach.reports.raster import RasterCanvas
+
+MAX_WEEKS = 26
+"""The adherence charts show at most this many weeks, the most recent."""
+TRAILING_WEEKS = 8
+"""Weeks without a session up to today are shown when the last session is at most this many weeks old."""
+CHART_SIZE = (760.0, 300.0)
+"""Width and height of each chart (points; the PNG is twice that in pixels)."""
+
+
+@dataclass(frozen=True)
+class ReportData:
+    sessions: list[SessionSummary]
+    records: list[RecordRow]
+    today: _dt.date
+
+    def pain_points(self) -> list[PainPoint]:
+        return [
+            PainPoint(s.started_local.date(), s.pain_before, s.pain_after)
+            for s in self.sessions
+            if s.pain_before is not None or s.pain_after is not None
+        ]
+
+    def weeks(self) -> list[Week]:
+        if not self.sessions:
+            return []
+        results: dict[int, int] = {}
+        for r in self.records:
+            if r.kind == "exercise" and r.session is not None:
+                results[r.session] = results.get(r.session, 0) + 1
+        first = _monday(self.sessions[0].started_local.date())
+        last = _monday(self.sessions[-1].started_local.date())
+        if last < _monday(self.today) <= last + _dt.timedelta(weeks=TRAILING_WEEKS):
+            last = _monday(self.today)  # recent weeks without a session are part of the picture
+        first = max(first, last - _dt.timedelta(weeks=MAX_WEEKS - 1))
+        count = (last - first).days // 7 + 1
+        tallies = [[0, 0, 0] for _ in range(count)]
+        for s in self.sessions:
+            index = (_monday(s.started_local.date()) - first).days // 7
+            if 0 <= index < count:
+                tally = tallies[index]
+                tally[0] += 1
+                tally[1] += s.exercises_done
+                tally[2] += s.exercises_total if s.exercises_total is not None else results.get(s.id, s.exercises_done)
+        return [Week(first + _dt.timedelta(weeks=i), *t) for i, t in enumerate(tallies)]
+
+    def exercise_ratings(self) -> list[tuple[str, list[int]]]:
+        by_exercise: dict[str, list[int]] = {}
+        for r in self.records:
+            value, exercise = r.fields.get("value"), r.fields.get("exercise")
+            if r.kind == "rating" and isinstance(value, int) and isinstance(exercise, str):
+                by_exercise.setdefault(exercise, []).append(value)
+        return list(by_exercise.items())
+
+
+def load(store: Store | None, which: Filter | None = None, today: _dt.date | None = None) -> ReportData:
+    day = today or _dt.date.today()
+    if store is None:
+        return ReportData([], [], day)
+    which = which or Filter()
+    return ReportData(sessions(store, which), records(store, which), day)
+
+
+def _monday(day: _dt.date) -> _dt.date:
+    return day - _dt.timedelta(days=day.weekday())
+
+
+def write_report(data: ReportData, out: Path, which: Filter | None = None) -> Path:
+    """Write the HTML page to ``out`` and the pain chart's PNG beside it; return the PNG's path."""
+    png_path = out.with_suffix(".png")
+    raster = RasterCanvas(*CHART_SIZE, scale=2.0)
+    pain_chart(raster, data.pain_points())
+    write_private(out, render_html(data, which or Filter(), png_path.name).encode("utf-8"))
+    write_private(png_path, raster.png())
+    return png_path
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``, readable by its owner only when the file is new: it is health data."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def render_html(data: ReportData, which: Filter, png_name: str) -> str:
+    weeks = data.weeks()
+    per_exercise = data.exercise_ratings()
+    width, height = CHART_SIZE
+    drawings: list[tuple[str, float, Callable[[Canvas], None]]] = [
+        ("Pain before and after each session", height, lambda c: pain_chart(c, data.pain_points())),
+        ("Sessions per week", height * 0.8, lambda c: sessions_chart(c, weeks)),
+        ("Exercises completed per week", height * 0.8, lambda c: exercises_chart(c, weeks)),
+        (
+            "Pain ratings during each exercise",
+            exercise_rows_height(len(per_exercise)),
+            lambda c: exercise_ratings_chart(c, per_exercise),
+        ),
+    ]
+    charts = []
+    for title, chart_height, draw in drawings:
+        canvas = SvgCanvas(width, chart_height, title)
+        draw(canvas)
+        charts.append(f'<figure class="chart">{canvas.svg()}</figure>')
+    scope = []
+    if which.profile:
+        scope.append(f"profile {which.profile}")
+    if which.since:
+        scope.append(f"since {which.since.isoformat()}")
+    heading = "Exercise sessions" + (f" ({', '.join(scope)})" if scope else "")
+    return _PAGE.format(
+        heading=html.escape(heading),
+        generated=html.escape(_dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
+        summary=html.escape(_summary(data.sessions)),
+        charts="\n".join(charts),
+        png=html.escape(png_name),
+        table=_table(data.sessions),
+        version=html.escape(__version__),
+    )
+
+
+def _summary(found: Sequence[SessionSummary]) -> str:
+    if not found:
+        return "No sessions recorded."
+    first, last = found[0].started_local.date(), found[-1].started_local.date()
+    completed = sum(1 for s in found if s.status == "completed")
+    done = sum(s.exercises_done for s in found)
+    return f"{len(found)} sessions from {first.isoformat()} to {last.isoformat()}; {completed} completed; {done} exercises done."
+
+
+def _table(found: Sequence[SessionSummary]) -> str:
+    rows = []
+    for s in reversed(found):
+        pain = f"{_dash(s.pain_before)} &rarr; {_dash(s.pain_after)}"
+        total = "?" if s.exercises_total is None else str(s.exercises_total)
+        rows.append(
+            "<tr>"
+            f"<td>{html.escape(s.started_local.strftime('%Y-%m-%d %H:%M'))}</td>"
+            f"<td>{html.escape(s.title or s.routine)}</td>"
+            f"<td>{html.escape(s.status or 'open')}</td>"
+            f"<td>{pain}</td>"
+            f"<td>{s.exercises_done}/{total}</td>"
+            f"<td>{html.escape(s.profile or '')}</td>"
+            "</tr>"
+        )
+    return "\n".join(rows)
+
+
+def _dash(value: int | None) -> str:
+    return "&ndash;" if value is None else str(value)
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Coach report: {heading}</title>
+<style>
+body {{ font-family: sans-serif; color: #222; max-width: 820px; margin: 1.5em auto; padding: 0 1em; }}
+h1 {{ font-size: 1.4em; margin-bottom: 0.2em; }}
+.meta, .note {{ color: #555; font-size: 0.9em; }}
+figure.chart {{ margin: 1.2em 0; page-break-inside: avoid; break-inside: avoid; }}
+figure.chart svg {{ width: 100%; height: auto; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 0.9em; }}
+th, td {{ text-align: left; padding: 0.25em 0.5em; border-bottom: 1px solid #ddd; }}
+</style>
+</head>
+<body>
+<h1>{heading}</h1>
+<p class="meta">Generated {generated} by coach {version}. {summary}</p>
+<p class="note">Pain is the 0-10 numeric rating scale (LOINC 72514-3): 0-2 safe, 3-5 acceptable, above 5 too much.
+This is a home-exercise aid, not a medical device; the records are what the person reported.
+A printable copy of the first chart: <code>{png}</code>.</p>
+{charts}
+<h2>Sessions</h2>
+<table>
+<thead><tr><th>Started</th><th>Routine</th><th>Status</th><th>Pain before &rarr; after</th><th>Exercises done</th>
+<th>Profile</th></tr></thead>
+<tbody>
+{table}
+</tbody>
+</table>
+</body>
+</html>
+"""

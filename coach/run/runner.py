@@ -1,0 +1,176 @@
+"""The runner: the only loop. It waits on the clock for the session's next deadline or the next
+input, feeds the session, and performs the actions it returns through the adapters.
+
+Deadlines are absolute session times; nothing here sleeps for "a second after speaking", so the
+time speaking takes can never accumulate as drift.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from coach.core.messages import Action, Command, End, Event, Listen, Record, Say, StateChanged, Tick
+from coach.core.session import Session
+from coach.errors import CoachError
+from coach.log.journal import Journal
+from coach.run.clock import Clock
+from coach.run.eventlog import EventSink
+from coach.run.inputs import Feed, Input, to_event
+from coach.run.ports import Listener, NoListener, StatusDisplay
+from coach.spec.locale import Locale
+from coach.voice.speaker import Speaker, speak_or_show
+
+REDIRECTING = frozenset({"pause", "next", "repeat", "stop"})
+"""Commands after which nothing already queued for the speaker should still be heard."""
+
+
+@dataclass
+class Runner:
+    session: Session
+    clock: Clock
+    speaker: Speaker
+    journal: Journal
+    events: EventSink
+    locale: Locale
+    feed: Feed
+    listener: Listener = field(default_factory=NoListener)
+    displays: list[StatusDisplay] = field(default_factory=list)
+    heartbeat: Callable[[], None] | None = None
+    """Called at least every ``heartbeat_every`` seconds of real waiting (the systemd watchdog)."""
+    heartbeat_every: float = 5.0
+    abandon_after: float | None = None
+    """End a session left paused this long with no input (seconds; a kiosk's "walked away")."""
+    status: str = ""
+    _abandoned: bool = False
+    _faults: set[str] = field(default_factory=set)
+    _last_input: float = 0.0
+
+    def run(self, autostart: bool = True) -> str:
+        """Run the session to its end; return the end status."""
+        self._last_input = self.clock.now()
+        if autostart:
+            self._feed(Command(self.clock.now(), "start", "auto"))
+        while not self.session.ended:
+            self._step()
+        return self.status
+
+    def _step(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat()
+        now = self.clock.now()
+        deadline = self.session.next_deadline()
+        lead = self.speaker.lead
+        if deadline is not None and deadline <= now + lead:
+            # A speaker with latency gets each cue ``lead`` seconds early and starts it exactly on time.
+            self._feed(Tick(max(now, deadline)))
+            return
+        wake = None if deadline is None else deadline - lead
+        if deadline is None and self.abandon_after is not None:
+            give_up = self._last_input + self.abandon_after
+            if give_up <= now:
+                self._feed(Command(now, "abandon", "runner"))
+                return
+            wake = give_up
+        if self.heartbeat is not None:
+            wake = min(wake, now + self.heartbeat_every) if wake is not None else now + self.heartbeat_every
+        arrived = self.feed.next(wake)
+        if arrived is not None:
+            self._last_input = arrived[1]
+            self._feed_input(*arrived)
+        elif wake is None and self.feed.exhausted:
+            self._abandon(now)
+
+    def _feed_input(self, item: Input, at: float) -> None:
+        if item.kind == "announce":  # feedback from a control, e.g. "three, press again to confirm"
+            self._perform(Say(str(item.value), at, "controls", "cue"))
+            self._feed(Command(at, "wait", item.source))  # someone is answering: do not time out on them
+            return
+        event = to_event(item, at, self.locale)
+        if event is None:
+            self.events.emit("unrecognised", at, text=str(item.value), source=item.source)
+            return
+        self.events.emit("input", at, kind=item.kind, value=item.value, source=item.source)
+        if isinstance(event, Command) and event.name in REDIRECTING:
+            self.speaker.interrupt(at)
+        self._feed(event)
+
+    def abort(self, status: str) -> None:
+        """End the session at once (Ctrl-C): the end is recorded, nothing more is said."""
+        for action in self.session.abort(self.clock.now(), status):
+            self._perform(action)
+
+    def _abandon(self, now: float) -> None:
+        """Nothing can move the session on (simulation with no more input): stop it cleanly."""
+        if self._abandoned:  # stopping did not end it either: end here rather than spin
+            self.session.state = self.session.state.ENDED
+            self.status = "stalled"
+            self.events.emit("end", now, status=self.status)
+            return
+        self._abandoned = True
+        self.events.emit("notice", now, text="no more input can arrive; stopping the session")
+        self._feed(Command(now, "stop", "runner"))
+
+    def _feed(self, event: Event) -> None:
+        for action in self.session.handle(event):
+            self._perform(action)
+
+    def _perform(self, action: Action) -> None:
+        now = self.clock.now()
+        if isinstance(action, Say):
+            utterance = speak_or_show(self.speaker, action, now, lambda message: self._fault("speaker", message))
+            if utterance.seconds > 0:
+                self.listener.speaking(utterance.seconds, delay=max(0.0, utterance.started - now))
+            self.events.emit(
+                "say",
+                utterance.started,
+                due=action.due,
+                text=action.text,
+                exercise=action.exercise,
+                phase=action.phase,
+                kind=action.kind,
+                rep=action.rep,
+                side=action.side,
+            )
+        elif isinstance(action, Record):
+            self._record(action, now)
+        elif isinstance(action, StateChanged):
+            self.events.emit("state", now, state=action.state)
+            self.speaker.show_state(action.state, now)
+            for display in self.displays:
+                display.show_state(action.state)
+        elif isinstance(action, Listen):
+            self.listener.expect(action.expect)
+        elif isinstance(action, End):
+            self.status = action.status
+            self.events.emit("end", now, status=action.status)
+
+    def _record(self, action: Record, now: float) -> None:
+        fields: dict[str, Any] = dict(action.fields)
+        self.events.emit(action.kind, now, **fields)
+        try:
+            record_id = self.journal.append(action.kind, fields)
+        except (CoachError, OSError) as exc:
+            # The session goes on; the person is told once. Only a durable record is "logged".
+            self._fault("journal", str(exc))
+            return
+        at = self.clock.now()
+        for notice in self.journal.take_notices():  # a full disk, and later "written again": each told once
+            self.events.emit("notice", at, text=notice)
+            print(f"coach: {notice}", file=sys.stderr)
+        for kind, late_id in self.journal.take_written():  # records kept in memory that are durable now
+            self.events.emit("logged", at, kind=kind, id=late_id)
+        if record_id is None:  # kept in memory until the disk takes it again
+            self.events.emit("pending", at, kind=action.kind)
+            return
+        self.events.emit("logged", at, kind=action.kind, id=record_id)
+
+    def _fault(self, part: str, message: str) -> None:
+        """Report a failing part once per session, never in a loop."""
+        if part in self._faults:
+            return
+        self._faults.add(part)
+        self.events.emit("fault", self.clock.now(), part=part, message=message)
+        print(f"coach: {message}", file=sys.stderr)

@@ -1,0 +1,162 @@
+"""Locales: the phrases the coach speaks and the words it understands, per language.
+
+One YAML file per language in ``coach/locales/``; the recogniser's grammar and the word parser
+are both built from the same file, so what can be said and what is understood never diverge.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from coach.errors import LocaleError
+from coach.spec.yamlsrc import YNode, read_yaml
+
+COMMANDS = ("start", "pause", "resume", "next", "repeat", "stop", "help", "yes", "no")
+
+
+@dataclass(frozen=True)
+class Endings:
+    """Endings a language glues to a word or says after it, which add no meaning (see coach.core.words).
+
+    Not fillers: an ending is never said on its own, and the fillers also become the recogniser's
+    grammar, where "이요" alone would be a word it could hear.
+    """
+
+    number: tuple[str, ...] = ()
+    """May follow a rating, glued or spaced ("여섯이요", "다섯 정도요")."""
+    filler: tuple[str, ...] = ()
+    """May be glued to a filler only ("통증은"); glued to a number they make another word ("일은")."""
+    command: tuple[str, ...] = ()
+    """May follow a command, glued or spaced ("다시요")."""
+    tens: tuple[str, ...] = ()
+    """Number words that a number glued after makes larger ("십이" is 12): glued to an ending
+    that starts with a number ("십이요": ten, or twelve?), they mean nothing."""
+
+
+ENDING_KINDS = ("number", "filler", "command", "tens")
+CONSOLE_HINTS = ("paused", "pain-check", "confirm", "resume-offer", "ended")
+"""The states in which the console shows what to type."""
+
+
+@dataclass(frozen=True)
+class Locale:
+    """Phrases and vocabulary of one language."""
+
+    language: str
+    phrases: dict[str, str]
+    sides: dict[str, str]
+    numbers: dict[int, tuple[str, ...]]
+    """Rating value (0-10) to the words that mean it."""
+    commands: dict[str, tuple[str, ...]]
+    """Command name to the words or phrases that mean it."""
+    fillers: tuple[str, ...]
+    source: str
+    lines: dict[str, int]
+    """Line of each word in the locale file, for reports of words a speech model lacks."""
+    endings: Endings = Endings()
+    console: dict[str, str] | None = None
+    """Hints the console shows in a state (``paused``, ``pain-check``, ...): keys to type; ``None``: English."""
+
+    def say(self, key: str, **values: Any) -> str:
+        """The phrase ``key`` with its placeholders filled in."""
+        try:
+            template = self.phrases[key]
+        except KeyError:
+            raise LocaleError(f"{self.source}: phrase {key!r} is missing") from None
+        return template.format(**values)
+
+    def side(self, side: str | None) -> str:
+        return self.sides.get(side or "", side or "")
+
+
+def locales_dir() -> Path:
+    return Path(str(resources.files("coach.spec.locales")))
+
+
+def available_languages() -> tuple[str, ...]:
+    return tuple(sorted(p.stem for p in locales_dir().glob("*.yaml")))
+
+
+_CACHE: dict[str, Locale] = {}
+
+
+def load_locale(language: str) -> Locale:
+    """Load (once per process) and check the locale for ``language``."""
+    if language not in _CACHE:
+        path = locales_dir() / f"{language}.yaml"
+        if not path.exists():
+            raise LocaleError(f"no locale for language {language!r}; available: {', '.join(available_languages())}")
+        _CACHE[language] = _parse(read_yaml(path), language)
+    return _CACHE[language]
+
+
+def _parse(root: YNode, language: str) -> Locale:
+    def section(name: str) -> dict[str, YNode]:
+        node = root.value.get(name) if isinstance(root.value, dict) else None
+        if node is None or not isinstance(node.value, dict):
+            raise LocaleError(f"{root.path}:1: section {name!r} is missing")
+        return node.value
+
+    phrases = {k: str(v.value) for k, v in section("phrases").items()}
+    for key, node in section("phrases").items():
+        try:
+            list(string.Formatter().parse(phrases[key]))
+        except ValueError as exc:
+            raise LocaleError(f"{node.where}: phrase {key!r}: {exc}") from None
+    lines: dict[str, int] = {}
+
+    def words(node: YNode) -> tuple[str, ...]:
+        items = node.value if isinstance(node.value, list) else [node]
+        found = tuple(str(item.value).lower() for item in items)
+        for item, word in zip(items, found):
+            lines.setdefault(word, item.line)
+        return found
+
+    numbers = {int(k): words(v) for k, v in section("numbers").items()}
+    commands = {k: words(v) for k, v in section("commands").items()}
+    missing = [c for c in COMMANDS if c not in commands] + [str(n) for n in range(11) if n not in numbers]
+    if missing:
+        raise LocaleError(f"{root.path}:1: words missing for: {', '.join(missing)}")
+    fillers_node = root.value.get("fillers")
+    fillers = words(fillers_node) if fillers_node else ()
+    endings = _endings(root.value.get("endings"))
+    console = _console(root.value.get("console"), root.key_where("console"))
+    return Locale(
+        language=language,
+        phrases=phrases,
+        sides={k: str(v.value) for k, v in section("sides").items()},
+        numbers=numbers,
+        commands=commands,
+        fillers=fillers,
+        source=root.path,
+        lines=lines,
+        endings=endings,
+        console=console,
+    )
+
+
+def _console(node: YNode | None, where: str) -> dict[str, str] | None:
+    if node is None:
+        return None
+    hints = {str(k): str(v.value) for k, v in node.value.items()} if isinstance(node.value, dict) else {}
+    if set(hints) != set(CONSOLE_HINTS):
+        raise LocaleError(f"{where}: 'console' must give a hint for each of {', '.join(CONSOLE_HINTS)}, and only those")
+    return hints
+
+
+def _endings(node: YNode | None) -> Endings:
+    if node is None:
+        return Endings()
+    if not isinstance(node.value, dict):
+        raise LocaleError(f"{node.where}: 'endings' must be a mapping of {', '.join(ENDING_KINDS)}")
+    found: dict[str, tuple[str, ...]] = {}
+    for kind, items in node.value.items():
+        if kind not in ENDING_KINDS:
+            raise LocaleError(f"{items.where}: unknown endings {kind!r}; known: {', '.join(ENDING_KINDS)}")
+        values = items.value if isinstance(items.value, list) else [items]
+        found[kind] = tuple(str(item.value).lower() for item in values)
+    return Endings(**found)

@@ -1,0 +1,357 @@
+"""Routines: typed, validated exercise programmes loaded from YAML (schema in routines/README.md).
+
+Loading happens once, at the edge; everything after works on these frozen dataclasses. Defaults
+and bounds follow shared/PROTOCOL.md (Lewit's PIR: 10–20 % effort, 5–10 s contraction, relax with
+a slow out-breath, 10–20 s stretch, 3–5 repetitions).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from coach.errors import CoachError, RoutineError
+from coach.spec.schema import Field, Problems, check_mapping, check_value
+from coach.spec.yamlsrc import YNode, read_yaml
+
+SIDES = ("none", "left", "right", "both")
+KINDS = ("pir", "reps", "hold", "rest")
+WORDS_PER_SECOND = 2.5
+"""Calm speaking pace used to estimate how long a set-up text takes to say (words per second)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TempoStep:
+    """One timed part of a counted repetition, e.g. 2 s "lift"."""
+
+    name: str
+    seconds: float
+    cue: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExerciseBase:
+    """What every exercise has: where it came from and how it is introduced."""
+
+    id: str
+    name: str
+    setup: str
+    sides: str = "none"
+    setup_seconds: float
+    side_switch_seconds: float = 8.0
+    """Time to change to the other side before "Get ready" (seconds)."""
+    pain_check: bool = False
+    line: int = 0
+
+    @property
+    def side_list(self) -> tuple[str | None, ...]:
+        """The sides in the order they are done (``None`` for a two-sided or middle exercise)."""
+        return {"none": (None,), "left": ("left",), "right": ("right",), "both": ("left", "right")}[self.sides]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PirExercise(ExerciseBase):
+    """Post-isometric relaxation: contract gently, (hold), relax and breathe out, stretch; repeat."""
+
+    repetitions: int
+    contract_seconds: float
+    effort_cue: str
+    breathing_cue: str
+    hold_seconds: float
+    relax_seconds: float
+    relax_cue: str
+    stretch_seconds: float
+    stretch_cue: str
+    rest_seconds: float
+    count_every: float
+    stretch_count_every: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class CountedExercise(ExerciseBase):
+    """Counted repetitions with a tempo (e.g. 2 s up, 2 s hold, 2 s down), in sets."""
+
+    repetitions: int
+    sets: int
+    tempo: tuple[TempoStep, ...]
+    rest_between_reps: float
+    rest_between_sets: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimedHold(ExerciseBase):
+    """A still hold with counts, a halfway cue and a 3-2-1 countdown."""
+
+    seconds: float
+    repetitions: int
+    cue: str
+    count_every: float
+    rest_seconds: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestBreak(ExerciseBase):
+    """A plain rest between exercises."""
+
+    seconds: float
+
+
+Exercise = PirExercise | CountedExercise | TimedHold | RestBreak
+
+
+@dataclass(frozen=True, kw_only=True)
+class Routine:
+    """A whole session's programme."""
+
+    id: str
+    title: str
+    language: str
+    introduction: str
+    exercises: tuple[Exercise, ...]
+    pain_before: bool
+    pain_after: bool
+    safety: dict[str, float]
+    """Overrides of the configured safety rules for this routine (empty: use the config's)."""
+    source: str
+    version: str
+    """Short hash of the file's bytes, so a log says exactly which version was done."""
+
+
+_COMMON = {
+    "kind": Field("choice", required=True, choices=KINDS),
+    "id": Field(str, max_length=60),
+    "name": Field(str, required=True, max_length=80),
+    "setup": Field(str, required=True),
+    "sides": Field("choice", default="none", choices=SIDES),
+    "setup_seconds": Field(float, low=2, high=180, unit="seconds"),
+    "pain_check": Field(bool, default=False),
+    "side_switch_seconds": Field(float, default=8, low=3, high=60, unit="seconds"),
+}
+
+_PIR = _COMMON | {
+    "repetitions": Field(int, default=3, low=1, high=10),
+    "contract_seconds": Field(float, default=7, low=3, high=30, unit="seconds"),
+    "effort_cue": Field(str, default="Press gently", max_length=120),
+    "breathing_cue": Field(str, default="breathe in", max_length=60),
+    "hold_seconds": Field(float, default=0, low=0, high=10, unit="seconds"),
+    "relax_seconds": Field(float, default=3, low=1, high=15, unit="seconds"),
+    "relax_cue": Field(str, default="Relax, breathe out slowly", max_length=120),
+    "stretch_seconds": Field(float, default=12, low=5, high=60, unit="seconds"),
+    "stretch_cue": Field(str, default="Let it lengthen, gently", max_length=120),
+    "rest_seconds": Field(float, default=5, low=0, high=120, unit="seconds"),
+    "count_every": Field(float, default=1, low=1, high=10, unit="seconds"),
+    "stretch_count_every": Field(float, default=5, low=1, high=30, unit="seconds"),
+}
+
+_REPS = _COMMON | {
+    "repetitions": Field(int, default=10, low=1, high=50),
+    "sets": Field(int, default=1, low=1, high=10),
+    "tempo": Field("list", required=True),
+    "rest_between_reps": Field(float, default=0, low=0, high=60, unit="seconds"),
+    "rest_between_sets": Field(float, default=30, low=0, high=300, unit="seconds"),
+}
+
+_TEMPO_STEP = {
+    "name": Field(str, required=True, max_length=30),
+    "seconds": Field(float, required=True, low=1, high=30, unit="seconds"),
+    "cue": Field(str, required=True, max_length=80),
+}
+
+_HOLD = _COMMON | {
+    "seconds": Field(float, default=30, low=5, high=300, unit="seconds"),
+    "repetitions": Field(int, default=1, low=1, high=10),
+    "cue": Field(str, default="Hold it there, and keep breathing", max_length=120),
+    "count_every": Field(float, default=5, low=1, high=60, unit="seconds"),
+    "rest_seconds": Field(float, default=10, low=0, high=300, unit="seconds"),
+}
+
+_REST = {
+    "kind": _COMMON["kind"],
+    "id": _COMMON["id"],
+    "name": Field(str, default="Rest", max_length=80),
+    "setup": Field(str, default="Rest now. Lie comfortably and breathe easily."),
+    "seconds": Field(float, default=30, low=5, high=600, unit="seconds"),
+    "pain_check": _COMMON["pain_check"],
+}
+
+_SAFETY = {
+    "stop_exercise_above": Field(int, low=0, high=10),
+    "end_session_at": Field(int, low=1, high=10),
+    "end_session_rise": Field(int, low=1, high=10),
+}
+
+_PAIN_CHECKS = {"before": Field(bool, default=True), "after": Field(bool, default=True)}
+
+_ROUTINE = {
+    "id": Field(str, required=True, max_length=60),
+    "title": Field(str, required=True, max_length=100),
+    "language": Field(str, default="en", max_length=10),
+    "introduction": Field(str, required=True),
+    "pain_checks": Field("map"),
+    "safety": Field("map"),
+    "exercises": Field("list", required=True),
+}
+
+_BY_KIND: dict[str, dict[str, Field]] = {"pir": _PIR, "reps": _REPS, "hold": _HOLD, "rest": _REST}
+_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def load_routine(path: Path | str, languages: tuple[str, ...] = ()) -> Routine:
+    """Load and validate a routine file; raise :class:`RoutineError` listing every problem."""
+    path = Path(path)
+    root = read_yaml(path)
+    problems = Problems()
+    routine = _build_routine(root, problems, path, languages)
+    if problems or routine is None:
+        raise RoutineError(problems.lines[0], problems.lines)
+    return routine
+
+
+def _build_routine(root: YNode, problems: Problems, path: Path, languages: tuple[str, ...]) -> Routine | None:
+    top = check_mapping(root, _ROUTINE, problems, "the routine")
+    if not isinstance(root.value, dict):
+        return None
+    if top["id"] and not _ID_PATTERN.match(top["id"]):
+        problems.add(root.value["id"], "id", "use lower-case letters, digits and dashes, e.g. 'lumbar-pir'")
+    if languages and top["language"] not in languages:
+        node = root.value.get("language", root)
+        problems.add(node, "language", f"no locale for {top['language']!r}; available: {', '.join(languages)}")
+    checks = (
+        check_mapping(top["pain_checks"], _PAIN_CHECKS, problems, "pain_checks")
+        if top["pain_checks"]
+        else {
+            "before": True,
+            "after": True,
+        }
+    )
+    safety: dict[str, float] = {}
+    if top["safety"]:
+        safety = {k: v for k, v in check_mapping(top["safety"], _SAFETY, problems, "safety").items() if v is not None}
+    exercises: list[Exercise] = []
+    if top["exercises"] is not None:
+        items = top["exercises"].value
+        if not items:
+            problems.add(top["exercises"], "exercises", "the list is empty; add at least one exercise")
+        seen: dict[str, int] = {}
+        for item in items:
+            exercise = _build_exercise(item, problems)
+            if exercise is None:
+                continue
+            if exercise.id in seen:
+                problems.add(
+                    item,
+                    "id",
+                    f"{exercise.id!r} is used twice (first on line {seen[exercise.id]}); give each exercise its own id",
+                )
+            seen[exercise.id] = item.line
+            exercises.append(exercise)
+    if problems:
+        return None
+    data = path.read_bytes()
+    return Routine(
+        id=top["id"],
+        title=top["title"],
+        language=top["language"],
+        introduction=top["introduction"],
+        exercises=tuple(exercises),
+        pain_before=checks["before"],
+        pain_after=checks["after"],
+        safety=safety,
+        source=str(path),
+        version=hashlib.sha256(data).hexdigest()[:12],
+    )
+
+
+def _build_exercise(node: YNode, problems: Problems) -> Exercise | None:
+    if not isinstance(node.value, dict):
+        problems.add(node, "", "each exercise must be a mapping starting with 'kind:'")
+        return None
+    kind_node = node.value.get("kind")
+    if kind_node is None:
+        problems.add(node, "kind", f"missing; one of {', '.join(KINDS)}")
+        return None
+    kind = check_value(kind_node, _COMMON["kind"], problems, "kind")
+    if kind is None:
+        return None
+    before = len(problems.lines)
+    values = check_mapping(node, _BY_KIND[kind], problems, f"a '{kind}' exercise")
+    tempo: tuple[TempoStep, ...] = ()
+    if kind == "reps" and values["tempo"] is not None:
+        tempo = _build_tempo(values["tempo"], problems)
+    if len(problems.lines) > before:
+        return None
+    values.pop("kind")
+    if values["id"] and not _ID_PATTERN.match(values["id"]):
+        problems.add(node.value["id"], "id", "use lower-case letters, digits and dashes, e.g. 'pelvic-tilt'")
+        return None
+    values["id"] = values["id"] or _slug(values["name"])
+    values["line"] = node.line
+    if values.get("setup_seconds") is None:
+        values["setup_seconds"] = estimate_speech_seconds(f"{values['name']}. {values['setup']}") + 2.0
+    if kind == "pir":
+        return PirExercise(**values)
+    if kind == "reps":
+        values["tempo"] = tempo
+        return CountedExercise(**values)
+    if kind == "hold":
+        return TimedHold(**values)
+    return RestBreak(**values)
+
+
+def _build_tempo(node: YNode, problems: Problems) -> tuple[TempoStep, ...]:
+    steps = []
+    if not node.value or len(node.value) > 6:
+        problems.add(node, "tempo", f"must list 1 to 6 steps, got {len(node.value)}")
+        return ()
+    for item in node.value:
+        values = check_mapping(item, _TEMPO_STEP, problems, "a tempo step")
+        if all(values[k] is not None for k in _TEMPO_STEP):
+            steps.append(TempoStep(**values))
+    return tuple(steps)
+
+
+def estimate_speech_seconds(text: str) -> float:
+    """A whole-second estimate of how long ``text`` takes to say calmly (voice-independent)."""
+    words = len(text.split())
+    return float(max(2, -(-words // WORDS_PER_SECOND)))
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "exercise"
+
+
+# --- finding routines -------------------------------------------------------------------------
+
+
+def shipped_routines_dir() -> Path:
+    """The folder of routines installed with the package (the repo's top-level ``routines/``)."""
+    return Path(str(resources.files("coach.routines")))
+
+
+def routine_paths(extra_dirs: tuple[Path, ...] = ()) -> dict[str, Path]:
+    """Every routine name (file stem) found, the user's folders taking precedence over shipped ones."""
+    found: dict[str, Path] = {}
+    for folder in (shipped_routines_dir(), *extra_dirs):
+        if folder.is_dir():
+            for file in sorted(folder.glob("*.yaml")):
+                found[file.stem] = file
+    return found
+
+
+def find_routine(name_or_path: str, extra_dirs: tuple[Path, ...] = ()) -> Path:
+    """Resolve ``quick-start`` or ``./my.yaml`` to a file; unknown names list what exists."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") or "/" in name_or_path or candidate.exists():
+        return candidate
+    known = routine_paths(extra_dirs)
+    if name_or_path in known:
+        return known[name_or_path]
+    from coach.spec.schema import did_you_mean
+
+    raise CoachError(
+        f"no routine named {name_or_path!r}{did_you_mean(name_or_path, known)}; "
+        f"known: {', '.join(sorted(known)) or 'none'} (or give a path to a .yaml file)"
+    )
