@@ -162,7 +162,7 @@ def main() -> int:
 def final_state(state: Path) -> str:
     """Open the store once more (as the next ``coach run`` would) and count sessions by status."""
     sys.path.insert(0, str(ROOT))
-    from coach.log.journal import open_journal
+    from coach.log.store import open_journal
 
     if not (state / "coach.db").exists():
         return "none"

@@ -22,7 +22,7 @@ from coach.run.inputs import Feed
 from coach.run.runner import Runner
 from coach.spec.locale import load_locale
 from coach.spec.routine import load_routine, routine_paths
-from coach.voice.speaker import FakeSpeaker
+from coach.testing.speaker import FakeSpeaker
 
 
 def simulate_once(path: Path) -> tuple[float, int, str]:

@@ -27,10 +27,11 @@ from coach.run.clock import FakeClock
 from coach.run.eventlog import EventSink
 from coach.run.inputs import Feed, Input
 from coach.run.kiosk import Kiosk, KioskTimes
+from coach.run.ports import Utterance
 from coach.run.sdnotify import Notifier
 from coach.spec.locale import load_locale
 from coach.spec.routine import load_routine, routine_paths
-from coach.voice.speaker import FakeSpeaker, Utterance
+from coach.testing.speaker import FakeSpeaker
 
 SPACING = 600.0
 """Simulated seconds between two people arriving."""

@@ -45,9 +45,10 @@ atexit.register(report)
 TAILS = {
     "memory": """
 import coach.log.journal as journal_module
+import coach.log.store as store_module
 def memory(*args, **kwargs):
     return journal_module.MemoryJournal()
-journal_module.open_journal = memory   # before the CLI imports it
+store_module.open_journal = memory   # before the CLI imports it
 from coach.cli import main as cli
 sys.exit(cli.main(sys.argv[1:]))
 """,

@@ -22,7 +22,7 @@ from coach.run.inputs import Feed, Input
 from coach.run.runner import Runner
 from coach.spec.locale import Locale, load_locale
 from coach.spec.routine import Routine, load_routine
-from coach.voice.speaker import FakeSpeaker
+from coach.testing.speaker import FakeSpeaker
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUTINES = ROOT / "routines"

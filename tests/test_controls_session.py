@@ -28,7 +28,7 @@ from coach.run.runner import Runner
 from coach.spec.config import ControlSettings
 from coach.spec.locale import load_locale
 from coach.spec.routine import load_routine
-from coach.voice.speaker import FakeSpeaker
+from coach.testing.speaker import FakeSpeaker
 
 ROUTINE = Path(__file__).resolve().parent.parent / "routines" / "quick-start.yaml"
 BUTTON, DOWN_PIN, UP_PIN, ENC_A, ENC_B = 17, 22, 27, 5, 6

@@ -18,10 +18,11 @@ from coach.log.journal import MemoryJournal
 from coach.run.clock import FakeClock
 from coach.run.eventlog import EventSink
 from coach.run.inputs import Feed, Input
+from coach.run.ports import Utterance
 from coach.run.runner import Runner
 from coach.spec.locale import load_locale
 from coach.spec.routine import Routine
-from coach.voice.speaker import FakeSpeaker, Utterance
+from coach.testing.speaker import FakeSpeaker
 
 
 class FailingJournal(MemoryJournal):

@@ -9,8 +9,7 @@ import pytest
 
 
 def test_journal_open_journal_is_the_sqlite_store(tmp_path: Path) -> None:
-    from coach.log.journal import open_journal
-    from coach.log.store import SqliteJournal
+    from coach.log.store import SqliteJournal, open_journal
 
     journal = open_journal(tmp_path / "state", profile="K-17")
     assert isinstance(journal, SqliteJournal)

@@ -13,15 +13,16 @@ from typing import Any
 from conftest import ROOT, ROUTINES, SMALL_PIR, cmd, rating, write_routine
 
 from coach.core.session import SessionSettings
-from coach.log.journal import Journal, MemoryJournal
+from coach.log.journal import MemoryJournal
 from coach.run.clock import FakeClock
 from coach.run.eventlog import EventSink
 from coach.run.inputs import Feed, Input
 from coach.run.kiosk import Kiosk, KioskTimes
+from coach.run.ports import Journal
 from coach.run.sdnotify import Notifier
 from coach.spec.locale import load_locale
 from coach.spec.routine import Routine, load_routine
-from coach.voice.speaker import FakeSpeaker
+from coach.testing.speaker import FakeSpeaker
 
 
 class CountingNotifier(Notifier):

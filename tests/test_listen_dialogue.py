@@ -21,12 +21,13 @@ from coach.log.journal import MemoryJournal
 from coach.run.clock import FakeClock
 from coach.run.eventlog import EventSink
 from coach.run.inputs import Feed, Input, to_event
+from coach.run.ports import Utterance
 from coach.run.runner import Runner
 from coach.spec.locale import Locale, load_locale
 from coach.spec.routine import Routine, load_routine
+from coach.testing.speaker import FakeSpeaker
 from coach.testing.voice import FakeListener
 from coach.voice.grammar import UNK, build_vocabulary, locale_phrases
-from coach.voice.speaker import FakeSpeaker, Utterance
 
 LANGUAGES = ("en", "ko")
 

@@ -29,7 +29,7 @@ from coach.run.inputs import Feed, Input
 from coach.run.runner import Runner
 from coach.spec.locale import load_locale
 from coach.spec.routine import load_routine
-from coach.voice.speaker import FakeSpeaker
+from coach.testing.speaker import FakeSpeaker
 
 
 def _conn(state: Path) -> sqlite3.Connection:

@@ -17,12 +17,13 @@ from coach.controls import build_controls
 from coach.core.script import compile_script
 from coach.core.session import Session
 from coach.errors import ConfigError
-from coach.log.journal import Journal, MemoryJournal, open_journal, resolve_state_dir
+from coach.log.journal import MemoryJournal, resolve_state_dir
+from coach.log.store import open_journal
 from coach.run.clock import Clock, FakeClock, MonotonicClock
 from coach.run.eventlog import EventSink
 from coach.run.inputs import Feed, Input, KeyboardInput, read_input_script
 from coach.run.kiosk import Kiosk, KioskTimes
-from coach.run.ports import InputSource, Listener, NoListener, StatusDisplay
+from coach.run.ports import InputSource, Journal, Listener, NoListener, Speaker, StatusDisplay
 from coach.run.resume import RESUME_WITHIN, resume_offer
 from coach.run.runner import Runner
 from coach.run.sdnotify import Notifier
@@ -33,7 +34,7 @@ from coach.spec.routine import Routine
 from coach.voice.audio import AudioSpeaker, build_speaker
 from coach.voice.hearing import HearingSettings
 from coach.voice.listener import build_listener
-from coach.voice.speaker import ConsoleSpeaker, Speaker, console_hints
+from coach.voice.speaker import ConsoleSpeaker, console_hints
 from coach.voice.tts import VoiceChoice
 
 KIOSK_DEFAULT_ROUTINES = ("quick-start", "clinic-station", "sciatica-gentle", "lumbar-pir")

@@ -1,39 +1,19 @@
-"""The session log: one ``Journal`` interface, where it lives, and how to open it.
+"""Where the session log lives, and the in-memory journal of a simulated session.
 
-The store is SQLite (:class:`coach.log.store.SqliteJournal`, opened by :func:`open_journal`). A record is
-durable before :meth:`Journal.append` returns its id, so the ``logged`` event and any "got it" that
-follows describe something that survives a pulled plug. When the disk refuses a write (full,
-read-only) ``append`` returns ``None``: the record is kept in memory and written later, and
-:meth:`Journal.take_written` reports it then.
+The log itself is SQLite (:class:`coach.log.store.SqliteJournal`, opened by
+:func:`coach.log.store.open_journal`); the interface the loop writes through is
+:class:`coach.run.ports.Journal`. When the disk refuses a write (full, read-only) ``append``
+returns ``None``: the record is kept in memory and written later, and ``take_written`` reports it then.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from coach.errors import JournalError
-
-if TYPE_CHECKING:
-    from coach.log.store import SqliteJournal
-
-
-class Journal(Protocol):
-    def append(self, kind: str, fields: dict[str, Any]) -> int | None:
-        """Store one record; return its id once it is durable, or ``None`` if it is only kept in memory
-        for now (the disk refused it): then no ``logged`` event may be given for it yet."""
-        ...
-
-    def take_written(self) -> list[tuple[str, int]]:
-        """Records ``append`` kept in memory that are durable now, as ``(kind, id)``, each reported once."""
-        ...
-
-    def take_notices(self) -> list[str]:
-        """One-line notices for a person (a damaged log moved aside, a full disk), each reported once."""
-        ...
-
-    def close(self) -> None: ...
 
 
 def default_state_dir() -> Path:
@@ -48,17 +28,6 @@ def resolve_state_dir(option: str | None, configured: str | None) -> Path:
     if configured:
         return Path(configured).expanduser()
     return default_state_dir()
-
-
-def open_journal(state_dir: Path, profile: str | None = None) -> SqliteJournal:
-    """The session log in ``state_dir/coach.db``; sessions it writes carry the clinic ``profile`` code.
-
-    Never fails for a full or read-only disk (it keeps records in memory and says so through
-    ``take_notices``); raises :class:`~coach.errors.JournalError` only for a log written by a newer coach.
-    """
-    from coach.log.store import SqliteJournal
-
-    return SqliteJournal(state_dir, profile)
 
 
 def ensure_private_dir(path: Path) -> Path:
@@ -85,6 +54,13 @@ class MemoryJournal:
 
     def take_notices(self) -> list[str]:
         return []
+
+    def last_interrupted(self) -> None:
+        """An in-memory journal remembers no earlier session."""
+        return None
+
+    def now(self) -> _dt.datetime:
+        return _dt.datetime.now(_dt.UTC)
 
     def close(self) -> None:
         pass

@@ -40,6 +40,7 @@ from coach.errors import JournalError
 from coach.log.files import SIDE_FILES, LockFile, create_private
 from coach.log.journal import ensure_private_dir
 from coach.log.schema import NewerSchemaError, migrate, split_fields
+from coach.run.ports import Interrupted
 
 DB_NAME = "coach.db"
 
@@ -76,23 +77,6 @@ class Pending:
     kind: str
     fields: dict[str, Any]
     wall: str
-
-
-@dataclass(frozen=True)
-class Interrupted:
-    """The most recent session, when it ended as ``interrupted``: what a resume offer needs."""
-
-    session_id: int
-    routine: str
-    version: str | None
-    started: str
-    ended: str | None
-    last_done_index: int | None
-    """Routine index of the last exercise completed (status ``done``); None: none was."""
-    resume_index: int
-    """Routine index to resume from: one past the last exercise with any result (done, skipped, stopped)."""
-    recovered: bool
-    """True when the session was closed on open after a crash; False when it recorded its own end (Ctrl-C)."""
 
 
 class Store:
@@ -412,3 +396,12 @@ class SqliteJournal:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+def open_journal(state_dir: Path, profile: str | None = None) -> SqliteJournal:
+    """The session log in ``state_dir/coach.db``; sessions it writes carry the clinic ``profile`` code.
+
+    Never fails for a full or read-only disk (it keeps records in memory and says so through
+    ``take_notices``); raises :class:`~coach.errors.JournalError` only for a log written by a newer coach.
+    """
+    return SqliteJournal(state_dir, profile)

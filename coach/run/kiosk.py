@@ -17,17 +17,15 @@ from dataclasses import dataclass, field
 from coach.core.messages import Command, Rating, Say
 from coach.core.script import compile_script
 from coach.core.session import Session, SessionSettings
-from coach.log.journal import Journal
 from coach.run.clock import Clock
 from coach.run.eventlog import EventSink
 from coach.run.inputs import Feed, Input, to_event
-from coach.run.ports import Listener, NoListener, StatusDisplay
+from coach.run.ports import Journal, Listener, NoListener, Speaker, StatusDisplay, speak_or_show
 from coach.run.resume import KIOSK_RESUME_WITHIN, resume_offer
 from coach.run.runner import Runner
 from coach.run.sdnotify import Notifier
 from coach.spec.locale import Locale
 from coach.spec.routine import Routine
-from coach.voice.speaker import Speaker, speak_or_show
 
 WAKE_COMMANDS = frozenset({"start", "next", "yes", "resume"})
 """Inputs that wake an idle kiosk (a button press arrives as "start")."""

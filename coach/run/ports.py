@@ -1,17 +1,26 @@
-"""The small seams between the runner and the hardware adapters.
+"""Every seam the loop talks to: the protocols the adapters implement, and nothing else.
 
-Inputs (keyboard, buttons, voice) run in their own threads and put :class:`~coach.run.inputs.Input`
-items into the runner's inbox; that queue is the only way in. Outputs other than speech
-(status LED, the listener's microphone gate) are told what the session is doing through these
-protocols. Each adapter catches its own failures, reports once, and lets the session go on.
+The runner and the kiosk know the world only through these: a :class:`Speaker` for what is said,
+a :class:`Journal` for what is recorded, a :class:`Listener` and :class:`StatusDisplay` told what
+the session is doing, and :class:`InputSource` threads that put :class:`~coach.run.inputs.Input`
+items into the runner's inbox (that queue is the only way in). The adapters (``coach.voice``,
+``coach.controls``, ``coach.log``) implement them; ``coach.cli`` chooses which. Each adapter
+catches its own failures, reports once, and lets the session go on.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import queue
-from typing import Protocol
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+from coach.core.messages import Say
 from coach.run.inputs import Input
+
+# --- inputs ---------------------------------------------------------------------------------
 
 
 class InputSource(Protocol):
@@ -20,6 +29,9 @@ class InputSource(Protocol):
     def start(self, inbox: queue.Queue[Input]) -> None: ...
 
     def close(self) -> None: ...
+
+
+# --- what the session is doing -----------------------------------------------------------------
 
 
 class StatusDisplay(Protocol):
@@ -49,3 +61,99 @@ class NoListener:
 
     def speaking(self, seconds: float, delay: float = 0.0) -> None:
         pass
+
+
+# --- speech ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Utterance:
+    started: float
+    """Session time the speech started (seconds)."""
+    seconds: float
+    """How long it plays (seconds); 0 for text on a console."""
+
+
+class Speaker(Protocol):
+    """Told to say a cue *now* (the runner calls it at the cue's due time, less :attr:`lead`); returns
+    at once and never blocks the runner. The :class:`Utterance` it returns gives the real onset, so the
+    event stream reports it and the microphone is gated while the coach talks."""
+
+    lead: float
+    """How long before a cue's due time the runner must hand it over (seconds; 0 for text)."""
+
+    def speak(self, say: Say, now: float) -> Utterance:
+        """Start saying ``say.text`` at ``say.due`` (or as soon as possible); ``now`` is the time of the call."""
+        ...
+
+    def interrupt(self, now: float) -> None:
+        """Drop what is playing or queued from ``now`` on (the person paused, stopped or skipped)."""
+        ...
+
+    def show_state(self, state: str, now: float) -> None:
+        """A state change worth showing to someone looking (console) or ignoring (audio)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def speak_or_show(speaker: Speaker, say: Say, now: float, on_fault: Callable[[str], None]) -> Utterance:
+    """Speak, and if the speaker itself fails, show the text instead and report the fault.
+
+    The one guard around every speaker call (session cues, kiosk menus), so a speaker bug or a
+    vanished device never ends a session.
+    """
+    try:
+        return speaker.speak(say, now)
+    except Exception as exc:
+        on_fault(f"the speaker failed ({exc}); showing text")
+        print(say.text, file=sys.stderr)
+        return Utterance(now, 0.0)
+
+
+# --- the session log ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    """The most recent session, when it ended as ``interrupted``: what a resume offer needs."""
+
+    session_id: int
+    routine: str
+    version: str | None
+    started: str
+    ended: str | None
+    last_done_index: int | None
+    """Routine index of the last exercise completed (status ``done``); None: none was."""
+    resume_index: int
+    """Routine index to resume from: one past the last exercise with any result (done, skipped, stopped)."""
+    recovered: bool
+    """True when the session was closed on open after a crash; False when it recorded its own end (Ctrl-C)."""
+
+
+class Journal(Protocol):
+    """The session log. A record is durable before :meth:`append` returns its id, so the ``logged``
+    event and any "got it" that follows describe something that survives a pulled plug."""
+
+    def append(self, kind: str, fields: dict[str, Any]) -> int | None:
+        """Store one record; return its id once it is durable, or ``None`` if it is only kept in memory
+        for now (the disk refused it): then no ``logged`` event may be given for it yet."""
+        ...
+
+    def take_written(self) -> list[tuple[str, int]]:
+        """Records ``append`` kept in memory that are durable now, as ``(kind, id)``, each reported once."""
+        ...
+
+    def take_notices(self) -> list[str]:
+        """One-line notices for a person (a damaged log moved aside, a full disk), each reported once."""
+        ...
+
+    def last_interrupted(self) -> Interrupted | None:
+        """The most recent session of this journal's profile, if it was cut off (``interrupted``)."""
+        ...
+
+    def now(self) -> _dt.datetime:
+        """The wall clock the journal stamps records with (aware, UTC)."""
+        ...
+
+    def close(self) -> None: ...

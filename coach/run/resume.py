@@ -1,6 +1,6 @@
 """Whether to offer going on with a session that was cut off (power pulled, crash), and from where.
 
-The store knows the last session and where it stopped (:meth:`SqliteJournal.last_interrupted`);
+The store knows the last session and where it stopped (:meth:`Journal.last_interrupted`);
 this decides whether that is worth offering to the person starting now: only for the same routine
 file (an edited routine's exercise numbers may mean something else), only when something was
 done and something is left, and only while it is recent. At home "recent" is the same day; at a
@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from coach.core.session import ResumeOffer
-from coach.log.journal import Journal
-from coach.log.store import SqliteJournal
+from coach.core.states import ResumeOffer
+from coach.run.ports import Journal
 from coach.spec.routine import Routine
 
 RESUME_WITHIN = _dt.timedelta(hours=12)
@@ -25,8 +24,6 @@ KIOSK_RESUME_WITHIN = _dt.timedelta(minutes=10)
 
 def resume_offer(journal: Journal, routine: Routine, within: _dt.timedelta) -> ResumeOffer | None:
     """The offer to make at the start of ``routine``, or ``None``."""
-    if not isinstance(journal, SqliteJournal):
-        return None  # an in-memory journal remembers no earlier session
     last = journal.last_interrupted()
     if last is None or last.routine != routine.id or last.version != routine.version:
         return None

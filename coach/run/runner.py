@@ -15,13 +15,11 @@ from typing import Any
 from coach.core.messages import Action, Command, End, Event, Listen, Record, Say, StateChanged, Tick
 from coach.core.session import Session
 from coach.errors import CoachError
-from coach.log.journal import Journal
 from coach.run.clock import Clock
 from coach.run.eventlog import EventSink
 from coach.run.inputs import Feed, Input, to_event
-from coach.run.ports import Listener, NoListener, StatusDisplay
+from coach.run.ports import Journal, Listener, NoListener, Speaker, StatusDisplay, speak_or_show
 from coach.spec.locale import Locale
-from coach.voice.speaker import Speaker, speak_or_show
 
 REDIRECTING = frozenset({"pause", "next", "repeat", "stop"})
 """Commands after which nothing already queued for the speaker should still be heard."""

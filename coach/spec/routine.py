@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from coach.errors import CoachError, RoutineError
-from coach.spec.schema import Field, Problems, check_mapping, check_value
+from coach.spec.schema import Field, Problems, check_mapping, check_value, did_you_mean
 from coach.spec.yamlsrc import YNode, read_yaml
 
 SIDES = ("none", "left", "right", "both")
@@ -349,7 +349,6 @@ def find_routine(name_or_path: str, extra_dirs: tuple[Path, ...] = ()) -> Path:
     known = routine_paths(extra_dirs)
     if name_or_path in known:
         return known[name_or_path]
-    from coach.spec.schema import did_you_mean
 
     raise CoachError(
         f"no routine named {name_or_path!r}{did_you_mean(name_or_path, known)}; "

@@ -15,10 +15,11 @@ from typing import IO
 from coach.core.messages import Say
 from coach.errors import DeviceError
 from coach.run.clock import Clock
+from coach.run.ports import Speaker, Utterance
 from coach.voice.alsa import AlsaOutput
 from coach.voice.mixer import Timeline
 from coach.voice.player import Output, Player
-from coach.voice.speaker import ConsoleSpeaker, Speaker, Utterance, console_hints
+from coach.voice.speaker import ConsoleSpeaker, console_hints
 from coach.voice.tts import RATE, PhraseCache, VoiceChoice
 
 LEAD_SECONDS = 0.25
