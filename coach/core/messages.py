@@ -8,6 +8,7 @@ itself never reads a clock.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 # --- events in ------------------------------------------------------------------------------
@@ -18,6 +19,36 @@ class Tick:
     """The clock reached ``at`` (the runner sends this at the session's next deadline)."""
 
     at: float
+
+
+class CommandName(StrEnum):
+    """Every command, the one list: the locale's words, the input script, the keyboard, the buttons
+    and the session all name commands with these (a typo is an error where it is written, not a
+    command silently ignored)."""
+
+    START = "start"
+    PAUSE = "pause"
+    RESUME = "resume"
+    NEXT = "next"
+    REPEAT = "repeat"
+    STOP = "stop"
+    HELP = "help"
+    YES = "yes"
+    NO = "no"
+    WAIT = "wait"
+    """Not said by a person: a control is part-way through an answer (counting presses); give them time."""
+    ABANDON = "abandon"
+    """Not said by a person: nobody has answered for a long time (a kiosk's "walked away")."""
+
+
+PERSON_COMMANDS: tuple[CommandName, ...] = tuple(c for c in CommandName if c not in (CommandName.WAIT, CommandName.ABANDON))
+"""The commands a person can give: by voice, keyboard, buttons or an input script."""
+
+REDIRECTING = frozenset({CommandName.PAUSE, CommandName.NEXT, CommandName.REPEAT, CommandName.STOP})
+"""Commands after which nothing already queued for the speaker should still be heard."""
+
+WAKE_COMMANDS = frozenset({CommandName.START, CommandName.NEXT, CommandName.YES, CommandName.RESUME})
+"""Commands that wake an idle kiosk (a button press arrives as ``start``)."""
 
 
 @dataclass(frozen=True)
