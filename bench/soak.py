@@ -17,9 +17,9 @@ import io
 import random
 import sys
 import time
-from typing import Any
 
 from coach.core.messages import Say
+from coach.core.records import Record
 from coach.core.session import SessionSettings
 from coach.errors import JournalError
 from coach.log.journal import MemoryJournal
@@ -45,7 +45,7 @@ class FlakyJournal(MemoryJournal):
         self.rng, self.rate, self.counter = rng, failure_rate, counter
         self.count = 0
 
-    def append(self, kind: str, fields: dict[str, Any]) -> int:
+    def append(self, record: Record) -> int:
         if self.rng.random() < self.rate:
             self.counter["journal"] += 1
             raise JournalError("simulated: No space left on device")

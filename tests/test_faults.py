@@ -11,6 +11,7 @@ import pytest
 from conftest import rating
 
 from coach.core.messages import Say
+from coach.core.records import Record
 from coach.core.script import compile_script
 from coach.core.session import Session
 from coach.errors import JournalError
@@ -32,10 +33,10 @@ class FailingJournal(MemoryJournal):
         super().__init__()
         self.good = good
 
-    def append(self, kind: str, fields: dict[str, Any]) -> int:
+    def append(self, record: Record) -> int:
         if len(self.records) >= self.good:
             raise JournalError("/var/lib/coach/journal.jsonl: cannot write the session log: No space left on device")
-        return super().append(kind, fields)
+        return super().append(record)
 
 
 class BrokenSpeaker(FakeSpeaker):

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from coach.core.records import record_from
+
 
 def test_journal_open_journal_is_the_sqlite_store(tmp_path: Path) -> None:
     from coach.log.store import SqliteJournal, open_journal
 
     journal = open_journal(tmp_path / "state", profile="K-17")
     assert isinstance(journal, SqliteJournal)
-    assert journal.append("session", {"routine": "r"}) == 1
+    assert journal.append(record_from("session", {"routine": "r"})) == 1
     assert journal.take_written() == [] and journal.take_notices() == []
     journal.close()
     assert (tmp_path / "state" / "coach.db").is_file()
@@ -24,7 +26,7 @@ def test_journal_memory_journal_keeps_the_protocol() -> None:
     from coach.log.journal import MemoryJournal
 
     journal = MemoryJournal()
-    assert journal.append("session", {"at": 0.0}) == 1
+    assert journal.append(record_from("session", {"at": 0.0})) == 1
     assert journal.take_written() == [] and journal.take_notices() == []
     assert journal.records == [{"id": 1, "kind": "session", "at": 0.0}]
 

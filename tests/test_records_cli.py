@@ -18,6 +18,7 @@ import pytest
 from test_store_seed import DAY, Wall, seed_session, seed_store
 
 from coach.cli import main as cli
+from coach.core.records import record_from
 from coach.log.store import SqliteJournal
 from coach.reports.charts import AFTER, BEFORE
 from coach.reports.export import CSV_COLUMNS, LOINC_PAIN
@@ -161,7 +162,8 @@ def test_records_export_fhir_is_a_bundle_of_pain_observations(tmp_path: Path, ca
     wall = Wall()
     journal = SqliteJournal(tmp_path, "K-17", now=wall)
     seed_session(journal, wall, DAY, before=6, after=None, during={"back-release": 4})
-    journal.append("rating", {"at": 300.0, "value": None, "status": "no-answer", "source": "none", "moment": "after"})
+    no_answer = {"at": 300.0, "value": None, "status": "no-answer", "source": "none", "moment": "after"}
+    journal.append(record_from("rating", no_answer))
     journal.close()
     plain = SqliteJournal(tmp_path, now=wall)
     seed_session(plain, wall, DAY.replace(day=3), before=2, after=1)
@@ -301,7 +303,7 @@ def test_records_forget_profile_deletes_rows_and_bytes(tmp_path: Path, capsys: p
     assert KEEP.encode() in raw  # the search does see what is still there
     assert not (tmp_path / "coach.db-wal").exists() or (tmp_path / "coach.db-wal").stat().st_size == 0
     journal = SqliteJournal(tmp_path)
-    assert journal.append("session", {"routine": "r"}) == 22  # the forgotten ids 15-21 are never reused
+    assert journal.append(record_from("session", {"routine": "r"})) == 22  # the forgotten ids 15-21 are never reused
     journal.close()
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import SMALL_PIR, cmd, heard, rating, simulate, write_routine
 
-from coach.core.messages import Command, Rating, Record, Say, Tick
+from coach.core.messages import Command, Rating, Say, Tick
+from coach.core.records import Record
 from coach.core.script import Block, compile_script
 from coach.core.session import ACK_GAP, RESUME_LEAD, Session, SessionSettings
 from coach.run.inputs import Input

@@ -17,6 +17,7 @@ import pytest
 from conftest import ROOT, ROUTINES
 from test_store_seed import DAY, Wall, seed_session
 
+from coach.core.records import record_from
 from coach.core.script import compile_script
 from coach.core.session import Session
 from coach.log import schema as dbschema
@@ -50,7 +51,7 @@ def test_store_schema_is_current_in_wal_with_full_sync(tmp_path: Path) -> None:
 
 def test_store_migrates_an_older_database_keeping_its_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     journal = SqliteJournal(tmp_path)
-    session_id = journal.append("session", {"at": 0.0, "routine": "quick-start", "version": "v1"})
+    session_id = journal.append(record_from("session", {"at": 0.0, "routine": "quick-start", "version": "v1"}))
     journal.close()
     assert _conn(tmp_path).execute("PRAGMA user_version").fetchone()[0] == 1
     later = ("ALTER TABLE sessions ADD COLUMN device TEXT", "UPDATE sessions SET device = 'pi'")
@@ -164,7 +165,7 @@ def _mode(path: Path) -> int:
 def test_store_files_are_private(tmp_path: Path) -> None:
     state = tmp_path / "new" / "state"
     journal = SqliteJournal(state)
-    journal.append("session", {"routine": "r"})
+    journal.append(record_from("session", {"routine": "r"}))
     assert _mode(state) == 0o700
     for name in ("coach.db", "coach.db-wal", "coach.db-shm", "coach.lock"):
         assert _mode(state / name) == 0o600, name
@@ -175,7 +176,7 @@ def test_store_tightens_a_database_file_left_readable(tmp_path: Path) -> None:
     SqliteJournal(tmp_path).close()
     os.chmod(tmp_path / "coach.db", 0o644)
     journal = SqliteJournal(tmp_path)
-    journal.append("session", {"routine": "r"})
+    journal.append(record_from("session", {"routine": "r"}))
     assert _mode(tmp_path / "coach.db") == 0o600
     assert _mode(tmp_path / "coach.db-wal") == 0o600
     journal.close()
@@ -266,7 +267,7 @@ def test_store_leaves_open_a_session_another_coach_is_writing(tmp_path: Path) ->
     assert second.recovered == []
     assert _conn(tmp_path).execute("SELECT status FROM sessions").fetchall() == [(None,)]
     second.close()
-    assert running.append("session_end", {"at": 200.0, "status": "completed"}) is not None
+    assert running.append(record_from("session_end", {"at": 200.0, "status": "completed"})) is not None
     running.close()
     assert _conn(tmp_path).execute("SELECT status FROM sessions").fetchall() == [("completed",)]
 
@@ -294,7 +295,7 @@ def test_store_moves_aside_a_file_that_is_not_a_database(tmp_path: Path) -> None
     assert aside.read_bytes() == garbage
     assert Path(f"{aside}-wal").read_bytes() == b"wal bytes"
     assert Path(f"{aside}-shm").exists()  # moved too (its content is only an index SQLite rebuilds)
-    assert journal.append("session", {"routine": "r"}) == 1
+    assert journal.append(record_from("session", {"routine": "r"})) == 1
     journal.close()
     assert _conn(tmp_path).execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
@@ -312,7 +313,7 @@ def test_store_moves_aside_a_truncated_database(tmp_path: Path, keep: float) -> 
     assert len(notices) == 1 and "was damaged" in notices[0]
     (aside,) = [p for p in tmp_path.glob("coach.db.corrupt-*") if not p.name.endswith(("-wal", "-shm"))]
     assert aside.stat().st_size == (int(size * keep) if keep < 1 else int(keep))
-    assert journal.append("session", {"routine": "r"}) == 1
+    assert journal.append(record_from("session", {"routine": "r"})) == 1
     journal.close()
 
 

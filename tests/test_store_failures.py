@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from conftest import ROOT
 
+from coach.core.records import record_from
 from coach.log.queries import records
 from coach.log.store import SqliteJournal, Store
 
@@ -50,16 +51,16 @@ def _stored(state: Path) -> list[tuple[int, str, int | None]]:
 def test_store_full_disk_keeps_records_in_memory_and_writes_them_later(tmp_path: Path, failing: str) -> None:
     switch = Switch()
     journal = SqliteJournal(tmp_path, connect=flaky(switch))
-    first = journal.append("session", {"at": 0.0, "routine": "quick-start"})
+    first = journal.append(record_from("session", {"at": 0.0, "routine": "quick-start"}))
     assert first == 1
     switch.error, switch.on = "database or disk is full", (failing,)
-    assert journal.append("rating", {"at": 5.0, "value": 4, "status": "answered", "moment": "before"}) is None
-    assert journal.append("pause", {"at": 9.0}) is None
+    assert journal.append(record_from("rating", {"at": 5.0, "value": 4, "status": "answered", "moment": "before"})) is None
+    assert journal.append(record_from("pause", {"at": 9.0})) is None
     notices = journal.take_notices()
     assert len(notices) == 1 and "database or disk is full" in notices[0] and "kept in memory" in notices[0]
     assert _stored(tmp_path) == [(1, "session", 1)]  # nothing half-written
     switch.error = None
-    assert journal.append("resume", {"at": 12.0}) == 4
+    assert journal.append(record_from("resume", {"at": 12.0})) == 4
     assert journal.take_written() == [("rating", 2), ("pause", 3)]
     assert journal.take_written() == []
     assert any("written again" in n for n in journal.take_notices())
@@ -77,11 +78,11 @@ def test_store_full_disk_keeps_the_time_each_record_happened(tmp_path: Path) -> 
         return datetime.datetime.fromisoformat(next(times))
 
     journal = SqliteJournal(tmp_path, connect=flaky(switch), now=now)
-    journal.append("session", {"routine": "r"})
+    journal.append(record_from("session", {"routine": "r"}))
     switch.error = "disk I/O error"
-    journal.append("rating", {"value": 3})
+    journal.append(record_from("rating", {"value": 3}))
     switch.error = None
-    journal.append("stop", {})
+    journal.append(record_from("stop", {}))
     journal.close()
     walls = [row[0] for row in sqlite3.connect(tmp_path / "coach.db").execute("SELECT wall FROM records ORDER BY id")]
     assert walls == ["2026-03-02T09:00:00.000Z", "2026-03-02T09:00:01.000Z", "2026-03-02T09:00:02.000Z"]
@@ -91,10 +92,10 @@ def test_store_session_record_kept_in_memory_still_owns_its_records(tmp_path: Pa
     switch = Switch()
     switch.error = "database or disk is full"
     journal = SqliteJournal(tmp_path, connect=flaky(switch))
-    assert journal.append("session", {"routine": "r"}) is None
-    assert journal.append("rating", {"value": 2}) is None
+    assert journal.append(record_from("session", {"routine": "r"})) is None
+    assert journal.append(record_from("rating", {"value": 2})) is None
     switch.error = None
-    assert journal.append("session_end", {"status": "completed"}) == 3
+    assert journal.append(record_from("session_end", {"status": "completed"})) == 3
     journal.close()
     assert _stored(tmp_path) == [(1, "session", 1), (2, "rating", 1), (3, "session_end", 1)]
     assert sqlite3.connect(tmp_path / "coach.db").execute("SELECT status FROM sessions").fetchall() == [("completed",)]
@@ -105,11 +106,11 @@ def test_store_unopenable_log_runs_from_memory_until_it_can_open(tmp_path: Path)
     switch.refuse_connect = True
     journal = SqliteJournal(tmp_path, connect=flaky(switch))
     assert journal.store is None
-    assert journal.append("session", {"routine": "r"}) is None
-    assert journal.append("rating", {"value": 5}) is None
+    assert journal.append(record_from("session", {"routine": "r"})) is None
+    assert journal.append(record_from("rating", {"value": 5})) is None
     assert len(journal.take_notices()) == 1
     switch.refuse_connect = False
-    assert journal.append("stop", {}) == 3
+    assert journal.append(record_from("stop", {})) == 3
     assert journal.take_written() == [("session", 1), ("rating", 2)]
     journal.close()
 
@@ -117,10 +118,10 @@ def test_store_unopenable_log_runs_from_memory_until_it_can_open(tmp_path: Path)
 def test_store_close_says_how_many_records_were_lost(tmp_path: Path) -> None:
     switch = Switch()
     journal = SqliteJournal(tmp_path, connect=flaky(switch))
-    journal.append("session", {"routine": "r"})
+    journal.append(record_from("session", {"routine": "r"}))
     switch.error = "database or disk is full"
-    journal.append("rating", {"value": 5})
-    journal.append("stop", {})
+    journal.append(record_from("rating", {"value": 5}))
+    journal.append(record_from("stop", {}))
     journal.take_notices()
     journal.close()
     assert journal.take_notices() == [f"2 records of this session could not be saved in {tmp_path}"]
@@ -130,14 +131,14 @@ def test_store_real_sqlite_full_error_from_a_page_limit(tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path)
     assert journal.store is not None
     conn = journal.store.conn
-    journal.append("session", {"routine": "r"})
+    journal.append(record_from("session", {"routine": "r"}))
     (pages,) = conn.execute("PRAGMA page_count").fetchone()
     conn.execute(f"PRAGMA max_page_count = {pages}")
-    results = [journal.append("rating", {"value": n % 11, "reason": "x" * 400}) for n in range(40)]
+    results = [journal.append(record_from("rating", {"value": n % 11, "reason": "x" * 400})) for n in range(40)]
     assert None in results  # SQLite itself said SQLITE_FULL once the pages ran out
     assert "full" in journal.take_notices()[0]
     conn.execute("PRAGMA max_page_count = 1073741823")
-    last = journal.append("stop", {})
+    last = journal.append(record_from("stop", {}))
     assert last is not None
     journal.close()
     store = Store(tmp_path)
@@ -149,17 +150,18 @@ def test_store_real_sqlite_full_error_from_a_page_limit(tmp_path: Path) -> None:
 _TINY_FS = """
 import json, resource, signal, sys
 from pathlib import Path
+from coach.core.records import record_from
 from coach.log.store import SqliteJournal
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a write past the limit fails with EFBIG instead
 state = Path({state!r})
 journal = SqliteJournal(state)
-first = journal.append("session", {{"routine": "r"}})
+first = journal.append(record_from("session", {{"routine": "r"}}))
 soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
 resource.setrlimit(resource.RLIMIT_FSIZE, ((state / "coach.db-wal").stat().st_size, hard))
-during = [journal.append("rating", {{"value": 3}}) for _ in range(3)]
+during = [journal.append(record_from("rating", {{"value": 3}})) for _ in range(3)]
 notices = journal.take_notices()
 resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
-after = journal.append("stop", {{}})
+after = journal.append(record_from("stop", {{}}))
 print(json.dumps({{"first": first, "during": during, "notices": notices, "after": after,
                   "written": journal.take_written()}}))
 journal.close()

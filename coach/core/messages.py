@@ -7,9 +7,10 @@ itself never reads a clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+
+from coach.core.records import Record
 
 # --- events in ------------------------------------------------------------------------------
 
@@ -92,14 +93,6 @@ class Say:
 
 
 @dataclass(frozen=True)
-class Record:
-    """Write a durable record of ``kind`` to the journal (and announce it as an event)."""
-
-    kind: str
-    fields: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class StateChanged:
     """The session moved to ``state``; shown on the status LED and in the event stream."""
 
@@ -123,3 +116,4 @@ class End:
 
 
 Action = Say | Record | StateChanged | Listen | End
+"""What the session asks for; a :class:`~coach.core.records.Record` is written to the journal and announced."""

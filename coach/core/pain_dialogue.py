@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from coach.core.messages import CONFIRMED_SOURCES, Action, Listen
+from coach.core.records import RatingRecorded, Record, SafetyFired
 from coach.core.safety import CAUTION, END_SESSION, STOP_EXERCISE, evaluate
 from coach.core.script import INSTRUCTION, Block
 from coach.core.states import ACK_GAP, SessionSettings, State
@@ -60,7 +61,7 @@ class PainDialogue:
     def _say(self, text: str, due: float, phase: str, kind: str, exercise: str | None = None) -> None:
         raise NotImplementedError
 
-    def _record(self, kind: str, **fields: object) -> None:
+    def _record(self, record: Record) -> None:
         raise NotImplementedError
 
     def _set_state(self, state: State, at: float) -> None:
@@ -108,15 +109,7 @@ class PainDialogue:
             dialogue.deadline += self._answer_window(text)
         else:
             when = dialogue.deadline
-            self._record(
-                "rating",
-                at=when,
-                value=None,
-                status="no-answer",
-                source="none",
-                moment=dialogue.moment,
-                exercise=dialogue.exercise,
-            )
+            self._record(RatingRecorded(when, None, "no-answer", "none", dialogue.moment, dialogue.exercise))
             self.ratings.setdefault(dialogue.moment, None)
             self._say(self.locale.say("pain_no_answer"), when, "prompt", INSTRUCTION, dialogue.exercise)
             self._after_dialogue(when + ACK_GAP)
@@ -166,16 +159,7 @@ class PainDialogue:
     def _accept(self, value: int, source: str, at: float, confirmed: str) -> None:
         dialogue = self.dialogue
         assert dialogue is not None
-        self._record(
-            "rating",
-            at=at,
-            value=value,
-            status="answered",
-            source=source,
-            moment=dialogue.moment,
-            exercise=dialogue.exercise,
-            confirmed=confirmed,
-        )
+        self._record(RatingRecorded(at, value, "answered", source, dialogue.moment, dialogue.exercise, confirmed))
         self._say(self.locale.say("rating_ack", n=value), at, "prompt", "cue", dialogue.exercise)
         if dialogue.moment != "unprompted":
             self.ratings[dialogue.moment] = value
@@ -188,7 +172,7 @@ class PainDialogue:
         resume_at = at + ACK_GAP
         if decision is not None:
             phrase = self.locale.say(decision.phrase, n=value, limit=decision.limit, first=decision.first)
-            self._record("safety", at=at, rule=decision.rule, action=decision.action, reason=decision.reason, rating=value)
+            self._record(SafetyFired(at, decision.rule, decision.action, decision.reason, value))
             self._say(phrase, resume_at, "safety", INSTRUCTION, dialogue.exercise)
             resume_at += estimate_speech_seconds(phrase) + 1.0
             if decision.action == END_SESSION:

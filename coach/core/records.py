@@ -120,3 +120,15 @@ RECORD_TYPES: dict[str, type[Record]] = {
     for cls in (SessionStarted, RatingRecorded, ExerciseResult, SafetyFired, Paused, Resumed, Repeated, Stopped, SessionEnded)
 }
 """Every kind of record, by its ``kind``."""
+
+
+def record_from(kind: str, fields: dict[str, Any]) -> Record:
+    """The typed record of ``kind`` with ``fields`` (as the log stores them); a field the log lacks
+    (a record written before the field existed) reads as ``None``, one the type does not know is dropped.
+
+    Raises ``KeyError`` for a kind no coach writes.
+    """
+    cls = RECORD_TYPES[kind]
+    names = [f.name for f in dataclasses.fields(cls)]
+    values: dict[str, Any] = {name: fields.get(name, 0.0 if name == "at" else None) for name in names}
+    return cls(**values)

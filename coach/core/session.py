@@ -20,12 +20,22 @@ from coach.core.messages import (
     Event,
     Listen,
     Rating,
-    Record,
     Say,
     StateChanged,
     Tick,
 )
 from coach.core.pain_dialogue import Dialogue, PainDialogue
+from coach.core.records import (
+    ExerciseResult,
+    Paused,
+    RatingRecorded,
+    Record,
+    Repeated,
+    Resumed,
+    SessionEnded,
+    SessionStarted,
+    Stopped,
+)
 from coach.core.script import INSTRUCTION, Block, Cue, PainCheck, Restart, Script
 from coach.core.states import ACK_GAP, RESUME_LEAD, ResumeOffer, SessionSettings, State
 from coach.spec.locale import Locale
@@ -171,7 +181,7 @@ class Session(PainDialogue):
         block = self.block
         assert block is not None
         if self.state is State.SUMMARY:
-            self._record("session_end", at=end, status=self.end_status, **self._tally())
+            self._record(SessionEnded(end, self.end_status, *self._tally()))
             self._set_state(State.ENDED, end)
             self._out.append(End(self.end_status, end))
             return
@@ -204,9 +214,9 @@ class Session(PainDialogue):
         """Say the summary, then end with ``status``."""
         self.end_status = status
         texts = list(lead or [])
-        tally = self._tally()
+        done, total = self._tally()
         if status == "completed":
-            texts.append(self.locale.say("summary_done", done=tally["exercises_done"], total=tally["exercises_total"]))
+            texts.append(self.locale.say("summary_done", done=done, total=total))
         before, after = self.ratings.get("before"), self.ratings.get("after")
         if before is not None and after is not None:
             texts.append(self.locale.say("summary_pain", before=before, after=after))
@@ -221,13 +231,14 @@ class Session(PainDialogue):
         self.dialogue = None
         self._start_block(summary, at, State.SUMMARY)
 
-    def _tally(self) -> dict[str, int]:
+    def _tally(self) -> tuple[int, int]:
+        """Exercises done, and exercises this session set out to do (rest breaks are not counted)."""
         done = sum(
             1
             for i, e in enumerate(self.script.routine.exercises)
             if not isinstance(e, RestBreak) and self.exercise_status.get(i) == "done"
         )
-        return {"exercises_done": done, "exercises_total": self._exercise_total(self.first_exercise)}
+        return done, self._exercise_total(self.first_exercise)
 
     def _exercise_total(self, from_index: int) -> int:
         """Exercises (not rest breaks) from routine index ``from_index`` on: what a summary counts."""
@@ -237,9 +248,7 @@ class Session(PainDialogue):
         assert block.exercise_index is not None
         reps = sorted({(p.side, p.rep) for p in block.restarts if p.rep is not None and p.offset < at - self.block_start})
         self.exercise_status[block.exercise_index] = status
-        self._record(
-            "exercise", at=at, exercise=block.name, index=block.exercise_index, status=status, repetitions_started=len(reps)
-        )
+        self._record(ExerciseResult(at, block.name, block.exercise_index, status, len(reps)))
 
     # --- commands ---------------------------------------------------------------------------
 
@@ -265,12 +274,9 @@ class Session(PainDialogue):
     def _begin(self, at: float, resume: bool) -> None:
         """Record the session's start, then run it from the top or from where the last one was cut."""
         routine, offer = self.script.routine, self.resume
-        fields: dict[str, object] = {"routine": routine.id, "title": routine.title, "version": routine.version}
-        fields["language"] = routine.language
-        if offer is not None:
-            fields["resume_offered"] = offer.previous_session
-            fields["resumed_from"] = offer.exercise_index if resume else None
-        self._record("session", at=at, **fields)
+        offered = offer.previous_session if offer is not None else None
+        resumed_from = offer.exercise_index if offer is not None and resume else None
+        self._record(SessionStarted(at, routine.id, routine.title, routine.version, routine.language, offered, resumed_from))
         if offer is None:
             self._start_step(0, at)
             return
@@ -311,14 +317,14 @@ class Session(PainDialogue):
             self.return_to = self.state
             self.paused_offset = at - self.block_start
             self._drop_agenda()
-            self._record("pause", at=at, during=self.state.value, exercise=self._exercise_id())
+            self._record(Paused(at, self.state.value, self._exercise_id()))
             self._say(self.locale.say("paused"), at, "pause", INSTRUCTION, self._exercise_id())
             self._set_state(State.PAUSED, at)
 
     def _cmd_resume(self, at: float) -> None:
         if self.state is not State.PAUSED:
             return
-        self._record("resume", at=at, exercise=self._exercise_id())
+        self._record(Resumed(at, self._exercise_id()))
         dialogue = self.dialogue
         if self.return_to in (State.PAIN_CHECK, State.CONFIRM) and dialogue is not None:
             self._say(self.locale.say("resumed"), at, "pause", "cue")
@@ -340,15 +346,7 @@ class Session(PainDialogue):
             return
         state = self.return_to if self.state is State.PAUSED else self.state
         if state in (State.PAIN_CHECK, State.CONFIRM) and self.dialogue is not None:
-            self._record(
-                "rating",
-                at=at,
-                value=None,
-                status="skipped",
-                source="command",
-                moment=self.dialogue.moment,
-                exercise=self.dialogue.exercise,
-            )
+            self._record(RatingRecorded(at, None, "skipped", "command", self.dialogue.moment, self.dialogue.exercise))
         block_state, offset = self._under_pause_and_rating(at)
         if block_state is State.EXERCISE and self.block is not None:
             self._exercise_result(self.block, "skipped", self.block_start + offset)
@@ -366,7 +364,7 @@ class Session(PainDialogue):
         step = self.script.steps[max(index, 0)]
         assert isinstance(step, Block)
         self._drop_agenda()
-        self._record("repeat", at=at, exercise=step.name)
+        self._record(Repeated(at, step.name))
         self._say(self.locale.say("repeating", name=step.title), at, "repeat", "cue", step.name)
         self.dialogue = None
         self.step_index = max(index, 0)
@@ -390,7 +388,7 @@ class Session(PainDialogue):
         if block_state is State.EXERCISE and self.block is not None:
             self._exercise_result(self.block, "stopped", self.block_start + offset)
         self._drop_agenda()
-        self._record("stop", at=at, exercise=self._exercise_id(), reason=status)
+        self._record(Stopped(at, self._exercise_id(), status))
         self._finish(status, at, [self.locale.say("stopped")])
 
     def _under_pause_and_rating(self, at: float) -> tuple[State, float]:
@@ -440,7 +438,7 @@ class Session(PainDialogue):
         if self.state is not State.ENDED:
             self.agenda = []
             if self.state not in (State.IDLE, State.RESUME_OFFER):  # a session that never began has nothing to end
-                self._record("session_end", at=at, status=status, **self._tally())
+                self._record(SessionEnded(at, status, *self._tally()))
             self._set_state(State.ENDED, at)
             self._out.append(End(status, at))
         return self._out
@@ -469,8 +467,8 @@ class Session(PainDialogue):
         """Forget pending prompts when the person redirects the session; keep safety advice."""
         self.agenda = [s for s in self.agenda if s.phase == "safety"]
 
-    def _record(self, kind: str, **fields: object) -> None:
-        self._out.append(Record(kind, dict(fields)))
+    def _record(self, record: Record) -> None:
+        self._out.append(record)
 
     def _set_state(self, state: State, at: float) -> None:
         if state is not self.state:

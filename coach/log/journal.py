@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from coach.core.records import Record
 from coach.errors import JournalError
 
 
@@ -45,8 +46,8 @@ class MemoryJournal:
     def __init__(self) -> None:
         self.records: list[dict[str, Any]] = []
 
-    def append(self, kind: str, fields: dict[str, Any]) -> int:
-        self.records.append({"id": len(self.records) + 1, "kind": kind, **fields})
+    def append(self, record: Record) -> int:
+        self.records.append({"id": len(self.records) + 1, "kind": record.kind, **record.fields()})
         return len(self.records)
 
     def take_written(self) -> list[tuple[str, int]]:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coach.core.records import Record
 from coach.errors import JournalError
 from coach.log.files import SIDE_FILES, LockFile, create_private
 from coach.log.journal import ensure_private_dir
@@ -335,8 +336,8 @@ class SqliteJournal:
             self._lock.share()
         return True
 
-    def append(self, kind: str, fields: dict[str, Any]) -> int | None:
-        self.pending.append(Pending(kind, dict(fields), wall_text(self.now())))
+    def append(self, record: Record) -> int | None:
+        self.pending.append(Pending(record.kind, record.fields(), wall_text(self.now())))
         return self._flush()
 
     def _flush(self) -> int | None:

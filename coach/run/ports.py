@@ -15,9 +15,10 @@ import queue
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from coach.core.messages import Say
+from coach.core.records import Record
 from coach.run.inputs import Input
 
 # --- inputs ---------------------------------------------------------------------------------
@@ -135,7 +136,7 @@ class Journal(Protocol):
     """The session log. A record is durable before :meth:`append` returns its id, so the ``logged``
     event and any "got it" that follows describe something that survives a pulled plug."""
 
-    def append(self, kind: str, fields: dict[str, Any]) -> int | None:
+    def append(self, record: Record) -> int | None:
         """Store one record; return its id once it is durable, or ``None`` if it is only kept in memory
         for now (the disk refused it): then no ``logged`` event may be given for it yet."""
         ...

@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from coach.core.messages import Action, Command, End, Event, Listen, Record, Say, StateChanged, Tick
+from coach.core.messages import Action, Command, End, Event, Listen, Say, StateChanged, Tick
+from coach.core.records import Record
 from coach.core.session import Session
 from coach.errors import CoachError
 from coach.run.clock import Clock
@@ -146,10 +146,9 @@ class Runner:
             self.events.emit("end", now, status=action.status)
 
     def _record(self, action: Record, now: float) -> None:
-        fields: dict[str, Any] = dict(action.fields)
-        self.events.emit(action.kind, now, **fields)
+        self.events.emit(action.kind, now, **action.fields())
         try:
-            record_id = self.journal.append(action.kind, fields)
+            record_id = self.journal.append(action)
         except (CoachError, OSError) as exc:
             # The session goes on; the person is told once. Only a durable record is "logged".
             self._fault("journal", str(exc))
