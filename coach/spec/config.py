@@ -117,6 +117,7 @@ def load_settings(explicit: str | Path | None = None) -> LoadedSettings:
 
 
 def parse_settings(root: YNode, path: Path) -> LoadedSettings:
+    """Check every section against its slots (all problems at once), then build the dataclasses."""
     problems = Problems()
     sources = _default_sources()
     top_fields = {slot.key: slot.spec for slot in _TOP} | {name: Field("map") for name in _SECTIONS}
