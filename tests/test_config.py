@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from coach.errors import ConfigError
+from coach.errors import CoachError, ConfigError
+from coach.run.wiring import session_settings
 from coach.spec.config import load_settings, settings_table
+from coach.spec.locale import available_languages
+from coach.spec.routine import find_routine, load_routine
+from coach.spec.settings import SafetyRules, SessionSettings
+from coach.voice.hearing import HearingSettings
 
 
 def _write(tmp_path: Path, body: str) -> Path:
@@ -75,3 +81,58 @@ def test_config_long_hold_must_be_longer_than_hold(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(path)
     assert str(caught.value) == f"{path}:3: long_hold_seconds: must be at least 1 second longer than hold_seconds (2), got 2.5"
+
+
+def test_config_lists_every_key_in_the_file_order(tmp_path: Path) -> None:
+    """``coach config`` lists the file's keys as they always were, whichever dataclass holds them."""
+    keys = [key for key, _, _ in settings_table(load_settings(_write(tmp_path, "")))]
+    assert keys[:4] == ["language", "state_dir", "routines_dir", "profile"]
+    assert [k for k in keys if k.startswith("recognition.")] == [
+        "recognition.enabled",
+        "recognition.model_path",
+        "recognition.auto_accept_seconds",
+        "recognition.early_final",
+    ]
+    sections = list(dict.fromkeys(k.partition(".")[0] for k in keys if "." in k))
+    assert sections == ["voice", "audio", "recognition", "session", "controls", "safety"]
+    assert [k for k in keys if k.startswith(("session.", "safety."))] == [
+        "session.answer_seconds",
+        "safety.stop_exercise_above",
+        "safety.end_session_at",
+        "safety.end_session_rise",
+    ]
+
+
+def test_config_feeds_the_session_one_dataclass(tmp_path: Path) -> None:
+    """The file's session, recognition and safety keys land in the very SessionSettings the session
+    runs with; a routine's ``safety:`` overrides apply on top, the rest stay as configured."""
+    path = _write(
+        tmp_path,
+        "session:\n  answer_seconds: 9\nrecognition:\n  auto_accept_seconds: 6\n"
+        "safety:\n  end_session_at: 7\n  end_session_rise: 4\n",
+    )
+    loaded = load_settings(path)
+    assert loaded.settings.session == SessionSettings(9.0, 6.0, SafetyRules(5, 7, 4))
+    assert loaded.settings.safety is loaded.settings.session.rules
+    routine = load_routine(find_routine("quick-start"), available_languages())
+    overridden = dataclasses.replace(routine, safety={"stop_exercise_above": 3})
+    assert session_settings(loaded, overridden) == SessionSettings(9.0, 6.0, SafetyRules(3, 7, 4))
+    assert session_settings(load_settings(_write(tmp_path, "")), routine) == SessionSettings()
+
+
+@pytest.mark.parametrize(("early_final", "seconds"), [("true", HearingSettings().early_final_seconds), ("false", None)])
+def test_config_recognition_feeds_the_hearing(tmp_path: Path, early_final: str, seconds: float | None) -> None:
+    loaded = load_settings(_write(tmp_path, f"recognition:\n  early_final: {early_final}\n"))
+    hearing = HearingSettings.configured(loaded.settings.recognition)
+    assert hearing.early_final_seconds == seconds
+    assert dataclasses.replace(hearing, early_final_seconds=None) == HearingSettings(early_final_seconds=None)
+
+
+def test_routine_safety_overrides_keep_the_config_bounds(tmp_path: Path) -> None:
+    """A routine's ``safety:`` keys are checked against the same bounds as the config's."""
+    source = find_routine("quick-start").read_text(encoding="utf-8")
+    path = tmp_path / "strict.yaml"
+    path.write_text(source + "safety:\n  end_session_at: 0\n", encoding="utf-8")
+    with pytest.raises(CoachError) as caught:
+        load_routine(path, available_languages())
+    assert "end_session_at: must be between 1 and 10, got 0" in str(caught.value)

@@ -303,7 +303,7 @@ def test_session_high_rating_at_a_check_between_exercises_cautions(tmp_path: Pat
 def test_session_routine_safety_overrides_apply(tmp_path: Path) -> None:
     body = SMALL_PIR + "safety:\n  stop_exercise_above: 3\n"
     routine = load_routine(write_routine(tmp_path, body))
-    from coach.core.safety import SafetyRules
+    from coach.spec.settings import SafetyRules
 
     rules = SafetyRules().with_overrides(routine.safety)
     run = simulate(routine, [rating(_exercise_start(routine) + 15, 4)], SessionSettings(rules=rules))

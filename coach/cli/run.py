@@ -129,7 +129,7 @@ def _hardware_inputs(args: argparse.Namespace, loaded: LoadedSettings, locale: L
         model_path=recognition.model_path,
         model_override=args.model,
         input_device=loaded.settings.audio.input_device,
-        settings=None if recognition.early_final else HearingSettings(early_final_seconds=None),
+        settings=HearingSettings.configured(recognition),
     )
     if listener is not None:
         listener.start(feed.inbox)

@@ -2,32 +2,20 @@
 
 0-2 safe, 3-5 acceptable, above 5 stop or regress the exercise; a rating of 8 or more, or a rise
 of 3 points over the session's first rating, ends the session with advice to rest and contact a
-clinician. Pure functions: the session calls them and speaks and records what they decide.
+clinician. Pure functions: the session calls them and speaks and records what they decide. The
+thresholds, :class:`SafetyRules`, are settings (coach.spec.settings: the config's ``safety:`` section,
+which a routine may override).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from coach.spec.settings import SafetyRules
+
 END_SESSION = "end-session"
 STOP_EXERCISE = "stop-exercise"
 CAUTION = "caution"
-
-
-@dataclass(frozen=True)
-class SafetyRules:
-    """Thresholds on the 0-10 numeric rating scale."""
-
-    stop_exercise_above: int = 5
-    """A rating above this stops the current exercise (points, 0-10)."""
-    end_session_at: int = 8
-    """A rating at or above this ends the session (points, 0-10)."""
-    end_session_rise: int = 3
-    """A rise of this many points over the session's first rating ends the session."""
-
-    def with_overrides(self, overrides: dict[str, float]) -> SafetyRules:
-        values = {name: int(overrides.get(name, getattr(self, name))) for name in self.__dataclass_fields__}
-        return SafetyRules(**values)
 
 
 @dataclass(frozen=True)

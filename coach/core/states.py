@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from coach.core.safety import SafetyRules
+from coach.spec.settings import SessionSettings as SessionSettings  # the config's, re-exported for the session
 
 RESUME_LEAD = 3.0
 """Seconds from "Resuming." to the first cue of the resumed repetition."""
@@ -23,17 +23,6 @@ class State(Enum):
     PAUSED = "paused"
     SUMMARY = "summary"
     ENDED = "ended"
-
-
-@dataclass(frozen=True)
-class SessionSettings:
-    """Dialogue timing and safety for one session."""
-
-    answer_seconds: float = 8.0
-    """How long to wait for a pain rating after the prompt has been said (seconds)."""
-    auto_accept_seconds: float = 4.0
-    """Silence after "I heard six, say yes" that accepts the rating (seconds)."""
-    rules: SafetyRules = SafetyRules()
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
-from coach.core.safety import SafetyRules
-from coach.core.session import SessionSettings
 from coach.errors import CoachError
 from coach.spec.config import LoadedSettings
 from coach.spec.locale import available_languages
 from coach.spec.routine import Routine, find_routine, load_routine
+from coach.spec.settings import SessionSettings
 
 
 def extra_dirs(loaded: LoadedSettings) -> tuple[Path, ...]:
@@ -25,9 +25,9 @@ def load_named(name: str, loaded: LoadedSettings) -> Routine:
 
 
 def session_settings(loaded: LoadedSettings, routine: Routine) -> SessionSettings:
-    settings, safety = loaded.settings, loaded.settings.safety
-    rules = SafetyRules(safety.stop_exercise_above, safety.end_session_at, safety.end_session_rise).with_overrides(routine.safety)
-    return SessionSettings(settings.session.answer_seconds, settings.recognition.auto_accept_seconds, rules)
+    """The configured session settings, with the routine's ``safety:`` overrides."""
+    session = loaded.settings.session
+    return replace(session, rules=session.rules.with_overrides(routine.safety))
 
 
 def open_events(target: str | None) -> IO[str] | None:

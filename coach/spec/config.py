@@ -1,125 +1,85 @@
-"""Settings: one frozen dataclass per subsystem, read from one YAML config file.
+"""The config loader: one YAML file into :class:`~coach.spec.settings.Settings`, validated.
 
 Where the file comes from: ``--config PATH``, else ``$COACH_CONFIG``, else
-``~/.config/coach/config.yaml``, else ``/etc/coach/config.yaml``, else built-in defaults. Each
-setting's bounds and default live on the dataclass field (one place), and ``coach config``
-prints every effective value with where it came from (``default`` or ``file:line``).
+``~/.config/coach/config.yaml``, else ``/etc/coach/config.yaml``, else built-in defaults. The
+settings, their defaults and bounds are the dataclasses of :mod:`coach.spec.settings` (one
+place); here they are read, checked (one line per problem, ``file:line: field: ...``) and listed
+by ``coach config`` with where each value came from (``default`` or ``file:line``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from coach.errors import ConfigError, InputFileError
 from coach.spec.schema import Field, Problems, check_mapping
+from coach.spec.settings import ControlSettings, Settings
 from coach.spec.yamlsrc import YNode, read_yaml
 
+__all__ = [
+    "ControlSettings",
+    "LoadedSettings",
+    "Settings",
+    "config_candidates",
+    "load_settings",
+    "parse_settings",
+    "settings_table",
+]
+"""``ControlSettings`` and ``Settings`` (from coach.spec.settings) are re-exported for the callers that
+load settings and hand them on."""
 
-def setting(default: Any, kind: Any, **spec: Any) -> Any:
-    """A dataclass field whose metadata carries its :class:`~coach.spec.schema.Field` check."""
-    return field(default=default, metadata={"spec": Field(kind, default=default, **spec)})
-
-
-@dataclass(frozen=True)
-class VoiceSettings:
-    output: str = setting("auto", "choice", choices=("auto", "speaker", "console"))
-    """``auto`` speaks through the speaker when audio works, else prints; ``console`` only prints."""
-    voice: str | None = setting(None, str, nullable=True, max_length=80)
-    """espeak-ng voice name (e.g. ``en-gb``); none: the locale's language."""
-    rate: int = setting(150, int, low=80, high=260, unit="words per minute")
-    """Speaking rate (words per minute)."""
-    volume: float = setting(1.0, float, low=0.0, high=1.0)
-    """Speech volume, 0.0-1.0."""
+SECTIONS = ("voice", "audio", "recognition", "session", "controls", "safety")
+"""The file's sections, in the order ``coach config`` lists them."""
 
 
 @dataclass(frozen=True)
-class AudioSettings:
-    output_device: str | None = setting(None, str, nullable=True, max_length=120)
-    """ALSA output device by name (``aplay -L``), e.g. ``plughw:CARD=Headphones``; none: the default."""
-    input_device: str | None = setting(None, str, nullable=True, max_length=120)
-    """ALSA capture device by name (``arecord -L``), e.g. ``plughw:CARD=Device``; none: the default."""
+class _Slot:
+    """One key of the file and the settings field it fills."""
+
+    key: str
+    """Dotted file key: ``language``, ``recognition.auto_accept_seconds``."""
+    path: tuple[str, ...]
+    """Attribute path in :class:`Settings`: ``("session", "auto_accept_seconds")``."""
+    spec: Field
+
+    @property
+    def name(self) -> str:
+        """The key within its section."""
+        return self.key.rpartition(".")[2]
 
 
-@dataclass(frozen=True)
-class RecognitionSettings:
-    enabled: bool = setting(True, bool)
-    """Listen for voice commands and ratings when a microphone and a model are present."""
-    model_path: str | None = setting(None, str, nullable=True, max_length=500)
-    """Folder of the vosk model; none: look in the data folder for the language's model."""
-    auto_accept_seconds: float = setting(4.0, float, low=1.0, high=30.0, unit="seconds")
-    """Silence after "I heard six, say yes" that accepts the rating (seconds)."""
-    early_final: bool = setting(True, bool)
-    """A second recogniser lets a command act 0.12 s after the word instead of 0.27 s; it doubles
-    the recognition work while the patient speaks: turn it off if a slow Pi drops audio."""
+def _walk(cls: type, path: tuple[str, ...], section: str) -> Iterator[tuple[str, _Slot, str | None]]:
+    """(file section, slot, the key it is listed after) for every setting under ``cls``."""
+    for f in dataclasses.fields(cls):
+        if "group" in f.metadata:
+            yield from _walk(f.metadata["group"], (*path, f.name), f.metadata["section"] or f.name)
+        elif "spec" in f.metadata:
+            where = f.metadata["section"] or section
+            yield where, _Slot(f"{where}.{f.name}" if where else f.name, (*path, f.name), f.metadata["spec"]), f.metadata["after"]
 
 
-@dataclass(frozen=True)
-class SessionConfig:
-    answer_seconds: float = setting(8.0, float, low=3.0, high=60.0, unit="seconds")
-    """How long to wait for a pain rating after the prompt has been said (seconds)."""
+def _layout() -> tuple[list[_Slot], dict[str, list[_Slot]]]:
+    """The file's top-level keys and its sections' keys, in the file's order."""
+    top: list[_Slot] = []
+    sections: dict[str, list[_Slot]] = {name: [] for name in SECTIONS}
+    placed_later: list[tuple[str, _Slot, str]] = []
+    for section, slot, after in _walk(Settings, (), ""):
+        if after:
+            placed_later.append((section, slot, after))
+        else:
+            (sections[section] if section else top).append(slot)
+    for section, slot, after in placed_later:
+        keys = [s.name for s in sections[section]]
+        sections[section].insert(keys.index(after) + 1, slot)
+    return top, sections
 
 
-@dataclass(frozen=True)
-class ControlSettings:
-    layout: str = setting("auto", "choice", choices=("auto", "none", "one-button", "three-buttons", "encoder"))
-    """Physical controls; ``auto`` uses one button when GPIO is present."""
-    button_pin: int = setting(17, int, low=2, high=27, unit="BCM")
-    """The main button (one-button layout; OK in the three-button layout), BCM number."""
-    down_pin: int = setting(22, int, low=2, high=27, unit="BCM")
-    up_pin: int = setting(27, int, low=2, high=27, unit="BCM")
-    encoder_a_pin: int = setting(5, int, low=2, high=27, unit="BCM")
-    encoder_b_pin: int = setting(6, int, low=2, high=27, unit="BCM")
-    led_pin: int | None = setting(18, int, low=2, high=27, unit="BCM", nullable=True)
-    """Status LED (PWM-capable pin for breathing), BCM number; none: no LED."""
-    motion_pin: int | None = setting(None, int, low=2, high=27, unit="BCM", nullable=True)
-    """PIR motion sensor output, BCM number; none: no motion sensor."""
-    bounce_ms: int = setting(30, int, low=0, high=500, unit="milliseconds")
-    hold_seconds: float = setting(1.0, float, low=0.3, high=5.0, unit="seconds")
-    """A press this long is a hold (pause)."""
-    long_hold_seconds: float = setting(3.0, float, low=1.0, high=15.0, unit="seconds")
-    """A press this long is a long hold (stop)."""
-
-
-@dataclass(frozen=True)
-class SafetyConfig:
-    stop_exercise_above: int = setting(5, int, low=0, high=10)
-    """A rating above this stops the current exercise (Silbernagel: above 5 is unacceptable)."""
-    end_session_at: int = setting(8, int, low=1, high=10)
-    """A rating at or above this ends the session with advice to contact a clinician."""
-    end_session_rise: int = setting(3, int, low=1, high=10)
-    """A rise of this many points over the session's first rating ends the session."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    language: str = setting("en", str, max_length=10)
-    """Language of phrases and recognised words (a file in coach/locales/)."""
-    state_dir: str | None = setting(None, str, nullable=True, max_length=500)
-    """Where session logs go; none: ``$XDG_STATE_HOME/coach`` (``~/.local/state/coach``)."""
-    routines_dir: str | None = setting(None, str, nullable=True, max_length=500)
-    """An extra folder of routines, searched before the shipped ones."""
-    profile: str | None = setting(None, str, nullable=True, max_length=40)
-    """Clinic profile code stored with sessions (never a name); none: no profile."""
-    voice: VoiceSettings = field(default_factory=VoiceSettings)
-    audio: AudioSettings = field(default_factory=AudioSettings)
-    recognition: RecognitionSettings = field(default_factory=RecognitionSettings)
-    session: SessionConfig = field(default_factory=SessionConfig)
-    controls: ControlSettings = field(default_factory=ControlSettings)
-    safety: SafetyConfig = field(default_factory=SafetyConfig)
-
-
-_SECTIONS: dict[str, type] = {
-    "voice": VoiceSettings,
-    "audio": AudioSettings,
-    "recognition": RecognitionSettings,
-    "session": SessionConfig,
-    "controls": ControlSettings,
-    "safety": SafetyConfig,
-}
+_TOP, _SECTIONS = _layout()
 
 
 @dataclass(frozen=True)
@@ -157,45 +117,59 @@ def load_settings(explicit: str | Path | None = None) -> LoadedSettings:
 
 
 def parse_settings(root: YNode, path: Path) -> LoadedSettings:
+    """Check every section against its slots (all problems at once), then build the dataclasses."""
     problems = Problems()
     sources = _default_sources()
-    top_fields = _fields(Settings) | {name: Field("map") for name in _SECTIONS}
+    top_fields = {slot.key: slot.spec for slot in _TOP} | {name: Field("map") for name in _SECTIONS}
     top = check_mapping(root, top_fields, problems, "the config")
-    values: dict[str, Any] = {}
+    values: dict[tuple[str, ...], Any] = {}
     for name, value in top.items():
         if name in _SECTIONS:
-            section_cls = _SECTIONS[name]
+            slots = _SECTIONS[name]
             section_values: dict[str, Any] = {}
             if isinstance(value, YNode):
-                section_values = check_mapping(value, _fields(section_cls), problems, f"the '{name}' section")
+                section_values = check_mapping(value, {s.name: s.spec for s in slots}, problems, f"the '{name}' section")
                 for key, node in value.value.items():
                     sources[f"{name}.{key}"] = node.where
-            values[name] = section_cls(**section_values)
+            values.update({s.path: section_values[s.name] for s in slots if s.name in section_values})
         else:
-            values[name] = value
+            values[(name,)] = value
             if isinstance(root.value, dict) and name in root.value:
                 sources[name] = root.value[name].where
+    settings = _build(Settings, (), values)
     if (
         isinstance(root.value, dict)
         and isinstance(root.value.get("controls"), YNode)
         and isinstance(root.value["controls"].value, dict)
     ):
-        _check_pins(values["controls"], root.value["controls"], problems)
-        _check_holds(values["controls"], root.value["controls"], problems)
+        _check_pins(settings.controls, root.value["controls"], problems)
+        _check_holds(settings.controls, root.value["controls"], problems)
     if problems:
         raise ConfigError(problems.lines[0], problems.lines)
-    return LoadedSettings(Settings(**values), path, sources)
+    return LoadedSettings(settings, path, sources)
 
 
-def _fields(cls: type) -> dict[str, Field]:
-    return {f.name: f.metadata["spec"] for f in dataclasses.fields(cls) if "spec" in f.metadata}
+def _build(cls: type, path: tuple[str, ...], values: dict[tuple[str, ...], Any]) -> Any:
+    """``cls`` with the values read for it (by attribute path); the rest keep their defaults."""
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        here = (*path, f.name)
+        if "group" in f.metadata:
+            kwargs[f.name] = _build(f.metadata["group"], here, values)
+        elif here in values:
+            kwargs[f.name] = values[here]
+    return cls(**kwargs)
+
+
+def _slots() -> Iterator[_Slot]:
+    """Every key of the file, in the file's order."""
+    yield from _TOP
+    for slots in _SECTIONS.values():
+        yield from slots
 
 
 def _default_sources() -> dict[str, str]:
-    sources = {name: "default" for name in _fields(Settings)}
-    for section, cls in _SECTIONS.items():
-        sources.update({f"{section}.{name}": "default" for name in _fields(cls)})
-    return sources
+    return {slot.key: "default" for slot in _slots()}
 
 
 LAYOUT_PINS = {
@@ -236,10 +210,9 @@ def _check_holds(controls: ControlSettings, node: YNode, problems: Problems) -> 
 def settings_table(loaded: LoadedSettings) -> list[tuple[str, Any, str]]:
     """(dotted name, value, source) for every setting, for ``coach config``."""
     rows = []
-    for name in _fields(Settings):
-        rows.append((name, getattr(loaded.settings, name), loaded.sources[name]))
-    for section in _SECTIONS:
-        obj = getattr(loaded.settings, section)
-        for name in _fields(type(obj)):
-            rows.append((f"{section}.{name}", getattr(obj, name), loaded.sources[f"{section}.{name}"]))
+    for slot in _slots():
+        value: Any = loaded.settings
+        for name in slot.path:
+            value = getattr(value, name)
+        rows.append((slot.key, value, loaded.sources[slot.key]))
     return rows

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 from coach.errors import CoachError, RoutineError
 from coach.spec.schema import Field, Problems, check_mapping, check_value, did_you_mean
+from coach.spec.settings import SafetyRules, setting_fields
 from coach.spec.yamlsrc import YNode, read_yaml
 
 SIDES = ("none", "left", "right", "both")
@@ -177,11 +178,8 @@ _REST = {
     "pain_check": _COMMON["pain_check"],
 }
 
-_SAFETY = {
-    "stop_exercise_above": Field(int, low=0, high=10),
-    "end_session_at": Field(int, low=1, high=10),
-    "end_session_rise": Field(int, low=1, high=10),
-}
+_SAFETY = {name: replace(spec, default=None) for name, spec in setting_fields(SafetyRules).items()}
+"""The config's safety rules and bounds; a key left out keeps the configured value."""
 
 _PAIN_CHECKS = {"before": Field(bool, default=True), "after": Field(bool, default=True)}
 

@@ -37,6 +37,7 @@ from typing import Any
 
 from coach.core.words import ParsedCommand, parse_words
 from coach.spec.locale import Locale
+from coach.spec.settings import RecognitionSettings
 from coach.voice.grammar import UNK, Vocabulary
 from coach.voice.recognizer import Decoding, Recognizer
 from coach.voice.vad import FRAME_BYTES, FRAME_SECONDS, RATE, EnergyVad, Phase, VadSettings, VadStep
@@ -50,6 +51,8 @@ keeps it above that for up to 0.1 s after the audible end (0-106 ms on the test 
 
 @dataclass(frozen=True)
 class HearingSettings:
+    """The hearing's tuning; the config's ``recognition:`` section feeds it (:meth:`configured`)."""
+
     min_confidence: float = 0.45
     """A word the recogniser is less sure of than this becomes ``[unk]`` (0-1)."""
     quick_end_seconds: float = 0.12
@@ -62,6 +65,13 @@ class HearingSettings:
     gate_tail_seconds: float = 0.4
     """...and stays closed this long after it should have ended: output latency and echo (seconds)."""
     vad: VadSettings = field(default_factory=VadSettings)
+
+    @classmethod
+    def configured(cls, recognition: RecognitionSettings) -> HearingSettings:
+        """The hearing the config's ``recognition:`` section asks for: these defaults, with the early
+        recogniser off when ``early_final`` is false. The seconds stay here, tuned on the test words;
+        the config says only whether a slow Pi can afford the second decode."""
+        return cls() if recognition.early_final else cls(early_final_seconds=None)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,150 @@
+"""Settings: one frozen dataclass per subsystem, the same from the config file to the running code.
+
+Each setting's default, bounds and unit live once, on its dataclass field (:func:`setting`); the
+loader (:mod:`coach.spec.config`) validates the file against them and ``coach config`` prints them,
+and the code that runs takes the very same object: the session its :class:`SessionSettings`, the
+controls their :class:`ControlSettings`. They live here, below :mod:`coach.core`, because both the
+config loader and the pure core need them (core imports spec, never the reverse).
+
+A subsystem's settings are mostly one section of the file. The session's are spread over three
+for people's sake (the file format is kept): ``session.answer_seconds``,
+``recognition.auto_accept_seconds`` (the wait after "I heard six, say yes", only met when a voice
+is heard) and the ``safety:`` section as its rules; field metadata says where (``section``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from coach.spec.schema import Field
+
+
+def setting(default: Any, kind: Any, *, section: str | None = None, after: str | None = None, **spec: Any) -> Any:
+    """A dataclass field whose metadata carries its :class:`~coach.spec.schema.Field` check.
+
+    ``section``: the file section it is written in, when not its dataclass's own; ``after``: the key
+    of that section it is listed after (``coach config`` keeps the file's order).
+    """
+    return field(default=default, metadata={"spec": Field(kind, default=default, **spec), "section": section, "after": after})
+
+
+def group(cls: type, section: str | None = None) -> Any:
+    """A dataclass field holding another settings dataclass: a section of the file (named
+    ``section``, else the field's own name)."""
+    return field(default_factory=cls, metadata={"group": cls, "section": section})
+
+
+def setting_fields(cls: type) -> dict[str, Field]:
+    """Name to :class:`~coach.spec.schema.Field` for every setting of ``cls`` (not its groups)."""
+    return {f.name: f.metadata["spec"] for f in dataclasses.fields(cls) if "spec" in f.metadata}
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    output: str = setting("auto", "choice", choices=("auto", "speaker", "console"))
+    """``auto`` speaks through the speaker when audio works, else prints; ``console`` only prints."""
+    voice: str | None = setting(None, str, nullable=True, max_length=80)
+    """espeak-ng voice name (e.g. ``en-gb``); none: the locale's language."""
+    rate: int = setting(150, int, low=80, high=260, unit="words per minute")
+    """Speaking rate (words per minute)."""
+    volume: float = setting(1.0, float, low=0.0, high=1.0)
+    """Speech volume, 0.0-1.0."""
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    output_device: str | None = setting(None, str, nullable=True, max_length=120)
+    """ALSA output device by name (``aplay -L``), e.g. ``plughw:CARD=Headphones``; none: the default."""
+    input_device: str | None = setting(None, str, nullable=True, max_length=120)
+    """ALSA capture device by name (``arecord -L``), e.g. ``plughw:CARD=Device``; none: the default."""
+
+
+@dataclass(frozen=True)
+class RecognitionSettings:
+    """The listener's settings (``HearingSettings.configured`` turns them into the hearing's)."""
+
+    enabled: bool = setting(True, bool)
+    """Listen for voice commands and ratings when a microphone and a model are present."""
+    model_path: str | None = setting(None, str, nullable=True, max_length=500)
+    """Folder of the vosk model; none: look in the data folder for the language's model."""
+    early_final: bool = setting(True, bool)
+    """A second recogniser lets a command act 0.12 s after the word instead of 0.27 s; it doubles
+    the recognition work while the patient speaks: turn it off if a slow Pi drops audio."""
+
+
+@dataclass(frozen=True)
+class SafetyRules:
+    """Pain thresholds on the 0-10 numeric rating scale (the rules themselves: coach.core.safety)."""
+
+    stop_exercise_above: int = setting(5, int, low=0, high=10)
+    """A rating above this stops the current exercise (Silbernagel: above 5 is unacceptable)."""
+    end_session_at: int = setting(8, int, low=1, high=10)
+    """A rating at or above this ends the session with advice to contact a clinician."""
+    end_session_rise: int = setting(3, int, low=1, high=10)
+    """A rise of this many points over the session's first rating ends the session."""
+
+    def with_overrides(self, overrides: dict[str, float]) -> SafetyRules:
+        """These rules with a routine's ``safety:`` overrides (already validated) applied."""
+        values = {name: int(overrides.get(name, getattr(self, name))) for name in setting_fields(SafetyRules)}
+        return SafetyRules(**values)
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Dialogue timing and safety for one session: what :class:`coach.core.session.Session` runs with."""
+
+    answer_seconds: float = setting(8.0, float, low=3.0, high=60.0, unit="seconds")
+    """How long to wait for a pain rating after the prompt has been said (seconds)."""
+    auto_accept_seconds: float = setting(
+        4.0, float, low=1.0, high=30.0, unit="seconds", section="recognition", after="model_path"
+    )
+    """Silence after "I heard six, say yes" that accepts the rating (seconds)."""
+    rules: SafetyRules = group(SafetyRules, section="safety")
+    """The config's ``safety:`` section; a routine may override it (:meth:`SafetyRules.with_overrides`)."""
+
+
+@dataclass(frozen=True)
+class ControlSettings:
+    layout: str = setting("auto", "choice", choices=("auto", "none", "one-button", "three-buttons", "encoder"))
+    """Physical controls; ``auto`` uses one button when GPIO is present."""
+    button_pin: int = setting(17, int, low=2, high=27, unit="BCM")
+    """The main button (one-button layout; OK in the three-button layout), BCM number."""
+    down_pin: int = setting(22, int, low=2, high=27, unit="BCM")
+    up_pin: int = setting(27, int, low=2, high=27, unit="BCM")
+    encoder_a_pin: int = setting(5, int, low=2, high=27, unit="BCM")
+    encoder_b_pin: int = setting(6, int, low=2, high=27, unit="BCM")
+    led_pin: int | None = setting(18, int, low=2, high=27, unit="BCM", nullable=True)
+    """Status LED (PWM-capable pin for breathing), BCM number; none: no LED."""
+    motion_pin: int | None = setting(None, int, low=2, high=27, unit="BCM", nullable=True)
+    """PIR motion sensor output, BCM number; none: no motion sensor."""
+    bounce_ms: int = setting(30, int, low=0, high=500, unit="milliseconds")
+    hold_seconds: float = setting(1.0, float, low=0.3, high=5.0, unit="seconds")
+    """A press this long is a hold (pause)."""
+    long_hold_seconds: float = setting(3.0, float, low=1.0, high=15.0, unit="seconds")
+    """A press this long is a long hold (stop)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the config file sets, one group per subsystem."""
+
+    language: str = setting("en", str, max_length=10)
+    """Language of phrases and recognised words (a file in coach/locales/)."""
+    state_dir: str | None = setting(None, str, nullable=True, max_length=500)
+    """Where session logs go; none: ``$XDG_STATE_HOME/coach`` (``~/.local/state/coach``)."""
+    routines_dir: str | None = setting(None, str, nullable=True, max_length=500)
+    """An extra folder of routines, searched before the shipped ones."""
+    profile: str | None = setting(None, str, nullable=True, max_length=40)
+    """Clinic profile code stored with sessions (never a name); none: no profile."""
+    voice: VoiceSettings = group(VoiceSettings)
+    audio: AudioSettings = group(AudioSettings)
+    recognition: RecognitionSettings = group(RecognitionSettings)
+    session: SessionSettings = group(SessionSettings)
+    controls: ControlSettings = group(ControlSettings)
+
+    @property
+    def safety(self) -> SafetyRules:
+        """The ``safety:`` section: the session's rules (held once, in ``session.rules``)."""
+        return self.session.rules
