@@ -25,7 +25,7 @@ from coach.core.script import compile_script
 from coach.spec.locale import Locale
 from coach.spec.routine import Routine
 
-__all__ = ["WAKE_COMMANDS", "AwaitQuiet", "Chosen", "Menu", "MenuAction", "Note", "Woke"]
+__all__ = ["MENU_ANSWER_SECONDS", "WAKE_COMMANDS", "AwaitQuiet", "Chosen", "Menu", "MenuAction", "Note", "Woke"]
 
 MENU_ANSWER_SECONDS = 15.0
 """How long to wait for a menu choice after the menu has been said (seconds)."""
@@ -119,7 +119,6 @@ class Menu:
         self.closes = 0.0
         """Session time the answer window closes (in :attr:`Step.ANSWERING`)."""
         self.chosen: Routine | None = None
-        self.now = at
         self._out: list[Action | MenuAction] = []
 
     # --- the interface the runner uses ------------------------------------------------------
@@ -141,7 +140,6 @@ class Menu:
         self._out = []
         if self.step is Step.DONE:
             return []
-        self.now = max(self.now, event.at)
         if isinstance(event, Tick):
             self._tick(event.at)
         elif self.step is Step.IDLE:

@@ -6,6 +6,10 @@ or typed) or "start" for the first; run the session; its summary; back to idle. 
 a new :class:`~coach.core.session.Session` with a new journal session, so nothing of the last person
 is ever spoken again. A session left paused too long ends as ``abandoned``; a menu left
 unanswered goes back to idle.
+
+Waiting, speaking and showing all happen in the one :class:`~coach.run.runner.Runner`: the idle wait
+and the menu are a pure machine (:class:`~coach.core.menu.Menu`, one round each time), the session a
+:class:`~coach.core.session.Session`. This module only goes from one to the next.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from coach.core.menu import WAKE_COMMANDS, Menu
+from coach.core.menu import MENU_ANSWER_SECONDS, WAKE_COMMANDS, Menu
 from coach.core.records import Record
 from coach.core.script import compile_script
 from coach.core.session import Session, SessionSettings
@@ -34,7 +38,7 @@ __all__ = ["WAKE_COMMANDS", "Kiosk", "KioskTimes"]
 
 @dataclass(frozen=True)
 class KioskTimes:
-    menu_answer_seconds: float = 15.0
+    menu_answer_seconds: float = MENU_ANSWER_SECONDS
     """How long to wait for a menu choice before asking once more, then going back to idle."""
     abandon_seconds: float = 300.0
     """A session left paused this long with no input ends as abandoned."""
