@@ -12,13 +12,14 @@ from typing import Any
 
 from conftest import ROOT, ROUTINES, SMALL_PIR, cmd, rating, write_routine
 
+from coach.core.messages import Say
 from coach.core.session import SessionSettings
 from coach.log.journal import MemoryJournal
 from coach.run.clock import FakeClock
 from coach.run.eventlog import EventSink
 from coach.run.inputs import Feed, Input
 from coach.run.kiosk import Kiosk, KioskTimes
-from coach.run.ports import Journal
+from coach.run.ports import Journal, Utterance
 from coach.run.sdnotify import Notifier
 from coach.spec.locale import load_locale
 from coach.spec.routine import Routine, load_routine
@@ -44,10 +45,11 @@ def run_kiosk(
     inputs: list[Input],
     max_sessions: int | None = None,
     journal_factory: Callable[[], Journal] | None = None,
+    speaker: FakeSpeaker | None = None,
 ) -> tuple[Kiosk, list[dict[str, Any]], FakeSpeaker, list[MemoryJournal]]:
     clock = FakeClock()
     stream = io.StringIO()
-    speaker = FakeSpeaker()
+    speaker = speaker or FakeSpeaker()
     journals: list[MemoryJournal] = []
 
     def open_journal() -> MemoryJournal:
@@ -161,3 +163,79 @@ def test_kiosk_broken_config_uses_defaults_and_says_so(tmp_path: Path) -> None:
     events = [json.loads(line) for line in result.stdout.splitlines()]
     assert [e["status"] for e in events if e["type"] == "end"] == ["stopped"]
     assert (ROUTINES / "quick-start.yaml").exists()
+
+
+class TimedSpeaker(FakeSpeaker):
+    """Each phrase takes 2 s and starts after the one before it, ``lead`` after the call at the earliest."""
+
+    lead = 0.25
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy_until = 0.0
+
+    def speak(self, say: Say, now: float) -> Utterance:
+        self.spoken.append((now, say))
+        started = max(now + self.lead, self.busy_until)
+        self.busy_until = started + 2.0
+        return Utterance(started, 2.0)
+
+    def interrupt(self, now: float) -> None:
+        super().interrupt(now)
+        self.busy_until = now
+
+
+def test_kiosk_menu_answer_time_counts_from_the_end_of_its_speech(tmp_path: Path) -> None:
+    small = load_routine(write_routine(tmp_path, SMALL_PIR))
+    speaker = TimedSpeaker()
+    # A later input keeps the feed open: with a watchdog and nothing more to come, the old kiosk timed out at the first ping.
+    kiosk, events, _, _ = run_kiosk([small], [cmd(1, "start"), cmd(100, "pause")], speaker=speaker)
+    menu_says = [(e["t"], e["due"], e["text"][:5]) for e in events if e["type"] == "say"]
+    # Greeting, one item, hint: said from 1.25, 2 s each, over at 7.25; then 10 s for an answer, twice.
+    assert menu_says == [
+        (1.25, 1.25, "Hello"),
+        (3.25, 1.25, "1: Sm"),
+        (5.25, 1.25, "Say o"),
+        (17.5, 17.5, "Which"),
+        (29.75, 29.75, "No pr"),
+    ]
+    assert [t for t, _ in speaker.spoken] == [1.0, 1.0, 1.0, 17.25, 29.5]
+    others = [(e["type"], e["t"]) for e in events if e["type"] != "say"]
+    assert others == [("state", 0.0), ("wake", 1.0), ("state", 1.0), ("state", 29.5)]
+    assert kiosk.sessions == []
+
+
+def test_kiosk_menu_stop_asks_once_more_then_goes_back_to_idle(tmp_path: Path) -> None:
+    small = load_routine(write_routine(tmp_path, SMALL_PIR))
+    inputs = [cmd(1, "pause"), Input("heard", "hello there", "heard", 2), cmd(3, "next")]
+    inputs += [cmd(5, "stop"), cmd(6, "stop"), cmd(9, "yes")]
+    kiosk, events, speaker, _ = run_kiosk([small], inputs, max_sessions=1)
+    assert [(e["type"], e["t"]) for e in events][:10] == [
+        ("state", 0.0),
+        ("wake", 3.0),
+        ("state", 3.0),
+        ("say", 3.0),
+        ("say", 3.0),
+        ("say", 3.0),
+        ("say", 5.0),  # the re-ask, at once
+        ("say", 6.0),  # no choice
+        ("state", 6.0),  # idle: nothing said or recorded for the pause, the words or the stops
+        ("wake", 9.0),
+    ]
+    assert events[6]["text"] == "Which one would you like? Say or press a number."
+    assert speaker.interrupts == []  # the menu's stops cut nothing short
+    assert kiosk.sessions == []  # woken again at 9, and then nothing more came
+
+
+def test_kiosk_menu_button_presses_choose_without_announcements(tmp_path: Path) -> None:
+    first = load_routine(write_routine(tmp_path, SMALL_PIR, "a.yaml"))
+    second = load_routine(
+        write_routine(tmp_path, SMALL_PIR.replace("id: small", "id: other").replace("title: Small", "title: Other"), "b.yaml")
+    )
+    inputs = [Input("command", "start", "button", 1), Input("announce", "two, press again to confirm", "button", 2), rating(4, 2)]
+    kiosk, events, speaker, _ = run_kiosk([first, second], inputs, max_sessions=1)
+    assert "two, press again to confirm" not in speaker.texts
+    menu = events[: events.index(next(e for e in events if e["type"] == "session"))]
+    assert not [e for e in menu if e["type"] in ("input", "unrecognised", "fault")]
+    assert next(e for e in events if e["type"] == "menu") == {"type": "menu", "t": 4.0, "choice": 2, "routine": "other"}
+    assert next(e for e in events if e["type"] == "wake") == {"type": "wake", "t": 1.0, "source": "button"}

@@ -6,34 +6,39 @@ or typed) or "start" for the first; run the session; its summary; back to idle. 
 a new :class:`~coach.core.session.Session` with a new journal session, so nothing of the last person
 is ever spoken again. A session left paused too long ends as ``abandoned``; a menu left
 unanswered goes back to idle.
+
+Waiting, speaking and showing all happen in the one :class:`~coach.run.runner.Runner`: the idle wait
+and the menu are a pure machine (:class:`~coach.core.menu.Menu`, one round each time), the session a
+:class:`~coach.core.session.Session`. This module only goes from one to the next.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from coach.core.messages import Command, Rating, Say
+from coach.core.menu import MENU_ANSWER_SECONDS, WAKE_COMMANDS, Menu
+from coach.core.records import Record
 from coach.core.script import compile_script
 from coach.core.session import Session, SessionSettings
 from coach.run.clock import Clock
 from coach.run.eventlog import EventSink
-from coach.run.inputs import Feed, Input, to_event
-from coach.run.ports import Journal, Listener, NoListener, Speaker, StatusDisplay, speak_or_show
+from coach.run.inputs import Feed
+from coach.run.ports import Interrupted, Journal, Listener, NoListener, Speaker, StatusDisplay
 from coach.run.resume import KIOSK_RESUME_WITHIN, resume_offer
-from coach.run.runner import Runner
+from coach.run.runner import Machine, Runner
 from coach.run.sdnotify import Notifier
 from coach.spec.locale import Locale
 from coach.spec.routine import Routine
 
-WAKE_COMMANDS = frozenset({"start", "next", "yes", "resume"})
-"""Inputs that wake an idle kiosk (a button press arrives as "start")."""
+__all__ = ["WAKE_COMMANDS", "Kiosk", "KioskTimes"]
 
 
 @dataclass(frozen=True)
 class KioskTimes:
-    menu_answer_seconds: float = 15.0
+    menu_answer_seconds: float = MENU_ANSWER_SECONDS
     """How long to wait for a menu choice before asking once more, then going back to idle."""
     abandon_seconds: float = 300.0
     """A session left paused this long with no input ends as abandoned."""
@@ -55,89 +60,40 @@ class Kiosk:
     displays: list[StatusDisplay] = field(default_factory=list)
     sessions: list[str] = field(default_factory=list)
     """End status of every session run, in order."""
-    _speech_end: float = 0.0
-    _speaker_fault_told: bool = False
 
     def run(self, max_sessions: int | None = None) -> None:
         """Serve people until the inputs close (or ``max_sessions`` have run)."""
         self.notifier.ready("waiting for a person")
+        menus: Runner | None = None  # one for the kiosk's life: a speaker fault is told once, speech ends carry over
         while max_sessions is None or len(self.sessions) < max_sessions:
-            self._show("idle")
-            if not self._wait_for_person():
+            self.notifier.status("waiting for a person")
+            menu = Menu(self.routines, self.locale, self.clock.now(), self.times.menu_answer_seconds, self.speaker.lead)
+            if menus is None:
+                menus = self._runner(menu, _NoJournal(), narrate=False)
+            menus.session = menu
+            menus.run(autostart=False)
+            if not menu.ended:  # no input can ever arrive: nobody is coming
                 return
-            routine = self._choose()
-            if routine is not None:
-                self._run_session(routine)
-
-    # --- idle and menu ----------------------------------------------------------------------
-
-    def _wait_for_person(self) -> bool:
-        self.notifier.status("waiting for a person")
-        while True:
-            arrived = self._next_input(None)
-            if arrived is None:
-                if self.feed.exhausted:
-                    return False
-                continue
-            item, at = arrived
-            event = to_event(item, at, self.locale)
-            if isinstance(event, Command) and event.name in WAKE_COMMANDS:
-                self.events.emit("wake", at, source=item.source)
-                return True
-
-    def _choose(self) -> Routine | None:
-        self._show("menu")
-        self._say(self.locale.say("kiosk_greeting"))
-        for number, routine in enumerate(self.routines, start=1):
-            minutes = round(compile_script(routine, self.locale).nominal_duration / 60)
-            self._say(self.locale.say("kiosk_menu_item", n=number, title=routine.title, minutes=minutes))
-        self._say(self.locale.say("kiosk_menu_hint"))
-        for attempt in range(2):
-            if attempt:
-                self._say(self.locale.say("kiosk_menu_reask"))
-            choice = self._await_choice(max(self.clock.now(), self._speech_end) + self.times.menu_answer_seconds)
-            if choice is not None:
-                self._say(self.locale.say("kiosk_chosen", title=choice.title))
-                return choice
-        self._say(self.locale.say("kiosk_no_choice"))
-        return None
-
-    def _await_choice(self, deadline: float) -> Routine | None:
-        while True:
-            arrived = self._next_input(deadline)
-            if arrived is None:
-                return None
-            item, at = arrived
-            event = to_event(item, at, self.locale)
-            if isinstance(event, Rating) and 1 <= event.value <= len(self.routines):
-                self.events.emit("menu", at, choice=event.value, routine=self.routines[event.value - 1].id)
-                return self.routines[event.value - 1]
-            if isinstance(event, Command) and event.name in ("start", "yes"):
-                self.events.emit("menu", at, choice=1, routine=self.routines[0].id)
-                return self.routines[0]
-            if isinstance(event, Command) and event.name == "stop":
-                return None
-
-    def _next_input(self, deadline: float | None) -> tuple[Input, float] | None:
-        """Wait for input, pinging the watchdog while waiting."""
-        every = self.notifier.ping_every
-        while True:
-            self.notifier.ping()
-            now = self.clock.now()
-            wake = deadline if every is None else min(deadline, now + every) if deadline is not None else now + every
-            arrived = self.feed.next(wake)
-            if arrived is not None or wake == deadline or self.feed.exhausted:
-                return arrived
-
-    # --- a session --------------------------------------------------------------------------
+            if menu.chosen is not None:
+                self._run_session(menu.chosen)
 
     def _run_session(self, routine: Routine) -> None:
         self.notifier.status(f"session: {routine.id}")
         journal = self.open_journal()
         offer = resume_offer(journal, routine, KIOSK_RESUME_WITHIN)
         session = Session(compile_script(routine, self.locale), self.locale, self.session_settings(routine), resume=offer)
-        runner = Runner(
-            session,
+        runner = self._runner(session, journal, abandon_after=self.times.abandon_seconds)
+        try:
+            self.sessions.append(runner.run())
+        finally:
+            journal.close()
+            for notice in journal.take_notices():
+                print(f"coach: {notice}", file=sys.stderr)
+            self.speaker.interrupt(self.clock.now())
+
+    def _runner(self, machine: Machine, journal: Journal, narrate: bool = True, abandon_after: float | None = None) -> Runner:
+        return Runner(
+            machine,
             self.clock,
             self.speaker,
             journal,
@@ -148,34 +104,28 @@ class Kiosk:
             displays=self.displays,
             heartbeat=self.notifier.ping,
             heartbeat_every=self.notifier.ping_every or 5.0,
-            abandon_after=self.times.abandon_seconds,
+            abandon_after=abandon_after,
+            narrate=narrate,
         )
-        try:
-            self.sessions.append(runner.run())
-        finally:
-            journal.close()
-            for notice in journal.take_notices():
-                print(f"coach: {notice}", file=sys.stderr)
-            self.speaker.interrupt(self.clock.now())
 
-    # --- output -----------------------------------------------------------------------------
 
-    def _say(self, text: str) -> None:
-        """Say ``text`` after whatever is being said now (menus are instructions, not beats)."""
-        now = self.clock.now()
-        utterance = speak_or_show(self.speaker, Say(text, now + self.speaker.lead, "menu", "instruction"), now, self._fault)
-        self.events.emit("say", utterance.started, due=now + self.speaker.lead, text=text, phase="menu", kind="instruction")
-        if utterance.seconds:
-            self.listener.speaking(utterance.seconds, delay=max(0.0, utterance.started - now))
-        self._speech_end = max(self._speech_end, utterance.started + utterance.seconds)
+class _NoJournal:
+    """The menu's journal: a menu records nothing (nothing of one person is kept for the next)."""
 
-    def _fault(self, message: str) -> None:
-        if not self._speaker_fault_told:
-            self._speaker_fault_told = True
-            print(f"coach: {message}", file=sys.stderr)
+    def append(self, record: Record) -> int | None:
+        raise RuntimeError(f"the kiosk menu has nothing to record, got {record.kind}")
 
-    def _show(self, state: str) -> None:
-        self.events.emit("state", self.clock.now(), state=state)
-        self.speaker.show_state(state, self.clock.now())
-        for display in self.displays:
-            display.show_state(state)
+    def take_written(self) -> list[tuple[str, int]]:
+        return []
+
+    def take_notices(self) -> list[str]:
+        return []
+
+    def last_interrupted(self) -> Interrupted | None:
+        return None
+
+    def now(self) -> _dt.datetime:
+        return _dt.datetime.now(_dt.UTC)
+
+    def close(self) -> None:
+        pass

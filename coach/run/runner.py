@@ -1,6 +1,10 @@
 """The runner: the only loop. It waits on the clock for the session's next deadline or the next
 input, feeds the session, and performs the actions it returns through the adapters.
 
+It drives anything with the session's interface (:class:`Machine`): a :class:`~coach.core.session.Session`,
+or the kiosk's idle wait and menu (:class:`~coach.core.menu.Menu`), so waiting, watchdog pings,
+speech, the listener gate and the state display live here only.
+
 Deadlines are absolute session times; nothing here sleeps for "a second after speaking", so the
 time speaking takes can never accumulate as drift.
 """
@@ -8,12 +12,13 @@ time speaking takes can never accumulate as drift.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from coach.core.menu import AwaitQuiet, MenuAction, Note
 from coach.core.messages import Action, Command, End, Event, Listen, Say, StateChanged, Tick
 from coach.core.records import Record
-from coach.core.session import Session
 from coach.errors import CoachError
 from coach.run.clock import Clock
 from coach.run.eventlog import EventSink
@@ -25,9 +30,27 @@ REDIRECTING = frozenset({"pause", "next", "repeat", "stop"})
 """Commands after which nothing already queued for the speaker should still be heard."""
 
 
+class Machine(Protocol):
+    """What the runner drives: a pure state machine, events in, actions out, with its next deadline."""
+
+    @property
+    def ended(self) -> bool: ...
+
+    def next_deadline(self) -> float | None:
+        """Session time of the next thing due, or ``None`` when only an input can move things on."""
+        ...
+
+    def handle(self, event: Event) -> Sequence[Action | MenuAction]: ...
+
+    def abort(self, at: float, status: str) -> Sequence[Action | MenuAction]:
+        """End at once (Ctrl-C): whatever must be recorded, nothing more said."""
+        ...
+
+
 @dataclass
 class Runner:
-    session: Session
+    session: Machine
+    """What is driven (a session, or a kiosk menu round); the kiosk's menu runner gets a new round each time."""
     clock: Clock
     speaker: Speaker
     journal: Journal
@@ -41,17 +64,27 @@ class Runner:
     heartbeat_every: float = 5.0
     abandon_after: float | None = None
     """End a session left paused this long with no input (seconds; a kiosk's "walked away")."""
+    narrate: bool = True
+    """A session (True): every input is an ``input`` event, a control's announcement is said, redirecting
+    commands cut speech short, faults are events, and running out of inputs stops it with a notice. The
+    kiosk's idle and menu (False) only listen for an answer, and end quietly when no input can come."""
     status: str = ""
     _abandoned: bool = False
+    _halted: bool = False
+    """Nothing can move the machine on and it cannot be stopped: the loop ends here."""
+    _quiet_at: float | None = None
+    """When what has been said is over, if the machine asked to be told (:class:`AwaitQuiet`)."""
+    _speech_end: float = 0.0
     _faults: set[str] = field(default_factory=set)
     _last_input: float = 0.0
 
     def run(self, autostart: bool = True) -> str:
         """Run the session to its end; return the end status."""
         self._last_input = self.clock.now()
+        self._halted, self._quiet_at = False, None
         if autostart:
             self._feed(Command(self.clock.now(), "start", "auto"))
-        while not self.session.ended:
+        while not self.session.ended and not self._halted:
             self._step()
         return self.status
 
@@ -59,6 +92,10 @@ class Runner:
         if self.heartbeat is not None:
             self.heartbeat()
         now = self.clock.now()
+        if self._quiet_at is not None and self._quiet_at <= now:
+            quiet, self._quiet_at = self._quiet_at, None
+            self._feed(Tick(quiet))
+            return
         deadline = self.session.next_deadline()
         lead = self.speaker.lead
         if deadline is not None and deadline <= now + lead:
@@ -66,22 +103,33 @@ class Runner:
             self._feed(Tick(max(now, deadline)))
             return
         wake = None if deadline is None else deadline - lead
+        if self._quiet_at is not None:
+            wake = self._quiet_at if wake is None else min(wake, self._quiet_at)
         if deadline is None and self.abandon_after is not None:
             give_up = self._last_input + self.abandon_after
             if give_up <= now:
                 self._feed(Command(now, "abandon", "runner"))
                 return
             wake = give_up
+        waiting_for = wake  # a heartbeat is not something to wait for: with no input to come, stop
         if self.heartbeat is not None:
             wake = min(wake, now + self.heartbeat_every) if wake is not None else now + self.heartbeat_every
         arrived = self.feed.next(wake)
         if arrived is not None:
             self._last_input = arrived[1]
             self._feed_input(*arrived)
-        elif wake is None and self.feed.exhausted:
-            self._abandon(now)
+        elif waiting_for is None and self.feed.exhausted:
+            if self.narrate:
+                self._abandon(now)
+            else:
+                self._halted = True
 
     def _feed_input(self, item: Input, at: float) -> None:
+        if not self.narrate:  # a menu: only an answer counts, and anything else passes unremarked
+            answer = to_event(item, at, self.locale)
+            if answer is not None:
+                self._feed(answer)
+            return
         if item.kind == "announce":  # feedback from a control, e.g. "three, press again to confirm"
             self._perform(Say(str(item.value), at, "controls", "cue"))
             self._feed(Command(at, "wait", item.source))  # someone is answering: do not time out on them
@@ -103,7 +151,7 @@ class Runner:
     def _abandon(self, now: float) -> None:
         """Nothing can move the session on (simulation with no more input): stop it cleanly."""
         if self._abandoned:  # stopping did not end it either: end here rather than spin
-            self.session.state = self.session.state.ENDED
+            self._halted = True
             self.status = "stalled"
             self.events.emit("end", now, status=self.status)
             return
@@ -115,12 +163,13 @@ class Runner:
         for action in self.session.handle(event):
             self._perform(action)
 
-    def _perform(self, action: Action) -> None:
+    def _perform(self, action: Action | MenuAction) -> None:
         now = self.clock.now()
         if isinstance(action, Say):
             utterance = speak_or_show(self.speaker, action, now, lambda message: self._fault("speaker", message))
             if utterance.seconds > 0:
                 self.listener.speaking(utterance.seconds, delay=max(0.0, utterance.started - now))
+            self._speech_end = max(self._speech_end, utterance.started + utterance.seconds)
             self.events.emit(
                 "say",
                 utterance.started,
@@ -144,6 +193,10 @@ class Runner:
         elif isinstance(action, End):
             self.status = action.status
             self.events.emit("end", now, status=action.status)
+        elif isinstance(action, Note):
+            self.events.emit(action.kind, action.at, **action.fields())
+        elif isinstance(action, AwaitQuiet):
+            self._quiet_at = max(now, self._speech_end)
 
     def _record(self, action: Record, now: float) -> None:
         self.events.emit(action.kind, now, **action.fields())
@@ -169,5 +222,6 @@ class Runner:
         if part in self._faults:
             return
         self._faults.add(part)
-        self.events.emit("fault", self.clock.now(), part=part, message=message)
+        if self.narrate:
+            self.events.emit("fault", self.clock.now(), part=part, message=message)
         print(f"coach: {message}", file=sys.stderr)
