@@ -25,7 +25,9 @@ from coach.core.records import (
     Paused,
     RatingRecorded,
     Record,
+    Repeated,
     Resumed,
+    SafetyFired,
     SessionEnded,
     SessionStarted,
     Stopped,
@@ -182,17 +184,23 @@ def test_store_records_read_back_as_appended(tmp_path: Path) -> None:
     ended = SessionEnded(9.0, "completed", 1, 1)
     odd = _OddRecord(2, True, "3", "x", {"nested": [1, 2]})
     ids = [journal.append(r) for r in (session, rating, heard, result, ended, odd)]
+    others: list[Record] = [SafetyFired(4.0, "stop_high", "stop-exercise", "pain 7 is above 5", 7), Paused(5.0, "rest"),
+                            Resumed(6.0), Repeated(7.0, "pelvic-tilt"), Stopped(8.0, None, "abandoned")]  # fmt: skip
+    for other in others:
+        journal.append(other)
     journal.close()
     store = Store(tmp_path)
     back = records(store)
     store.close()
-    assert [(r.id, r.kind) for r in back] == [
+    assert [(r.id, r.kind) for r in back[:6]] == [
         (ids[0], "session"), (ids[1], "rating"), (ids[2], "rating"), (ids[3], "exercise"), (ids[4], "session_end"),
         (ids[5], "future_kind"),
     ]  # fmt: skip
     assert [r.record for r in back[:5]] == [session, rating, heard, result, ended]
     assert [type(r.record) for r in back[:5]] == [SessionStarted, RatingRecorded, RatingRecorded, ExerciseResult, SessionEnded]
     assert all(r.other_fields == {} for r in back)
+    assert [r.record for r in back[6:]] == others
+    assert {type(r.record) for r in back} - {UnknownRecord} == set(RECORD_TYPES.values())  # every type, once at least
     # A kind this coach does not know reads back whole, as stored: nothing coerced (True is not 1, "3" not 3).
     unknown = back[5].record
     assert isinstance(unknown, UnknownRecord) and "future_kind" in unknown.problem
@@ -214,6 +222,8 @@ def test_store_reads_rows_older_or_newer_coaches_wrote(tmp_path: Path) -> None:
         # A hand edit: a rating whose value is not a number, and one without a status.
         ("rating", 7.0, None, None, '{"value":"seven","status":"answered","source":"keyboard","moment":"after"}'),
         ("rating", 8.0, None, 4, '{"source":"keyboard","moment":"after"}'),
+        # A hand edit that left the JSON broken: the columns still read, the text is kept as it is.
+        ("resume", 9.0, None, None, "{not json"),
     ]
     for kind, at, reason, value, extra in rows:
         conn.execute(
@@ -233,6 +243,7 @@ def test_store_reads_rows_older_or_newer_coaches_wrote(tmp_path: Path) -> None:
         assert isinstance(record, UnknownRecord) and record.kind == "rating" and others == {}
         assert record.problem == problem
     assert back[4][0].fields() == {"at": 8.0, "value": 4, "source": "keyboard", "moment": "after"}
+    assert back[5] == (Resumed(9.0, None), {"extra": "{not json"})
 
 
 def test_store_columns_are_fields_of_the_record_types() -> None:

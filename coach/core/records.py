@@ -137,10 +137,10 @@ def record_from(kind: str, fields: Mapping[str, Any]) -> Record:
     """The typed record of ``kind`` with ``fields`` (as the log stores them): the inverse of :meth:`Record.fields`.
 
     A field that is missing reads as ``None`` when its type allows it: the log leaves a ``None`` out, and
-    an older coach did not write the fields added since (all of them optional). A key
-    the type does not have (a newer coach's field) is ignored here; the caller keeps it if it must. An
-    ``int`` for a ``float`` field reads as a float. Raises :class:`RecordError`, saying what does not fit,
-    for a kind no coach of this version writes, a required field that is missing, or a value of the wrong type.
+    an older coach did not write the fields added since (all of them optional). A key the type does not
+    have (a newer coach's field) is ignored here; the caller keeps it if it must. An ``int`` for a
+    ``float`` field reads as a float. Raises :class:`RecordError`, saying what does not fit, for a kind
+    this coach does not know, a required field that is missing, or a value of the wrong type.
     """
     cls = RECORD_TYPES.get(kind)
     if cls is None:

@@ -70,7 +70,8 @@ def write_csv(found: Sequence[SessionSummary], rows: Sequence[RecordRow], out: I
     writer.writeheader()
     for row in rows:
         session = by_id.get(row.session) if row.session is not None else None
-        line: dict[str, Any] = {**row.record.fields(), "id": row.id, "session": row.session, "kind": row.kind, "wall": row.wall}
+        line: dict[str, Any] = {**row.record.fields(), **row.other_fields}
+        line.update(id=row.id, session=row.session, kind=row.kind, wall=row.wall)
         if session is not None:
             line.update(routine=session.routine, version=session.version, profile=session.profile)
         writer.writerow({key: spreadsheet_safe(value) for key, value in line.items()})
@@ -143,9 +144,7 @@ def write_fhir(found: Sequence[SessionSummary], rows: Sequence[RecordRow], out: 
     return len(entries)
 
 
-def observation(
-    record_id: int, wall: str, rating: RatingRecorded, session: SessionSummary | None, url: str
-) -> dict[str, Any]:
+def observation(record_id: int, wall: str, rating: RatingRecorded, session: SessionSummary | None, url: str) -> dict[str, Any]:
     """One answered pain rating as a FHIR R4 ``Observation`` (LOINC 72514-3, ``valueInteger``)."""
     note = f"Pain {MOMENTS.get(rating.moment, rating.moment)}"
     if rating.exercise:
