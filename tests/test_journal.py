@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from coach.core.records import record_from
+from test_store_seed import started
 
 
 def test_journal_open_journal_is_the_sqlite_store(tmp_path: Path) -> None:
@@ -15,7 +14,7 @@ def test_journal_open_journal_is_the_sqlite_store(tmp_path: Path) -> None:
 
     journal = open_journal(tmp_path / "state", profile="K-17")
     assert isinstance(journal, SqliteJournal)
-    assert journal.append(record_from("session", {"routine": "r"})) == 1
+    assert journal.append(started()) == 1
     assert journal.take_written() == [] and journal.take_notices() == []
     journal.close()
     assert (tmp_path / "state" / "coach.db").is_file()
@@ -26,9 +25,12 @@ def test_journal_memory_journal_keeps_the_protocol() -> None:
     from coach.log.journal import MemoryJournal
 
     journal = MemoryJournal()
-    assert journal.append(record_from("session", {"at": 0.0})) == 1
+    assert journal.append(started("quick-start")) == 1
     assert journal.take_written() == [] and journal.take_notices() == []
-    assert journal.records == [{"id": 1, "kind": "session", "at": 0.0}]
+    assert journal.records == [
+        {"id": 1, "kind": "session", "at": 0.0, "routine": "quick-start", "title": "Quick Start", "version": "abc123def456",
+         "language": "en", "resume_offered": None, "resumed_from": None}
+    ]  # fmt: skip
 
 
 def test_journal_state_dir_option_then_config_then_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_store_seed import DAY, Wall, seed_session, seed_store
+from test_store_seed import DAY, Wall, seed_session, seed_store, started
 
 from coach.cli import main as cli
-from coach.core.records import record_from
+from coach.core.records import RECORD_TYPES, RatingRecorded, field_names
 from coach.log.store import SqliteJournal
 from coach.reports.charts import AFTER, BEFORE
 from coach.reports.export import CSV_COLUMNS, LOINC_PAIN
@@ -129,6 +129,53 @@ def test_records_export_json_carries_every_announced_id(tmp_path: Path, capsys: 
         "id": 2, "session": 1, "kind": "rating", "wall": "2026-03-02T09:00:30.000Z", "at": 30.0, "value": 7,
         "status": "answered", "source": "keyboard", "moment": "before", "exercise": None, "confirmed": "direct",
     }  # fmt: skip
+    place = ["id", "session", "kind", "wall"]
+    for record in document["records"]:  # one shape: every field of the record's type, in order, null when none
+        assert list(record) == place + list(field_names(RECORD_TYPES[record["kind"]])), record["kind"]
+    assert document["records"][0] == {
+        "id": 1, "session": 1, "kind": "session", "wall": "2026-03-02T09:00:00.000Z", "at": 0.0, "routine": "quick-start",
+        "title": "Quick Start", "version": "abc123def456", "language": "en", "resume_offered": None, "resumed_from": None,
+    }  # fmt: skip
+
+
+def _rows_a_newer_coach_or_a_hand_wrote(state: Path) -> None:
+    conn = sqlite3.connect(state / "coach.db")
+    for kind, extra in (("heart_rate", '{"bpm":80}'), ("rating", '{"value":"seven","status":"answered"}')):
+        conn.execute(
+            "INSERT INTO records (session_id, kind, wall, at, extra) VALUES (1, ?, '2026-03-02T09:00:31.000Z', 31.0, ?)",
+            (kind, extra),
+        )
+    conn.commit()
+    conn.close()
+
+
+def test_records_rows_this_coach_cannot_read_are_kept_and_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A kind this coach does not know, or a hand-edited rating: history and report work, CSV and JSON carry
+    them as stored, FHIR and the charts leave them out, and stderr says so in one line."""
+    written = seed_store(tmp_path, days=2)
+    _rows_a_newer_coach_or_a_hand_wrote(tmp_path)
+    odd = [("heart_rate", len(written) + 1), ("rating", len(written) + 2)]
+    code, out, err = coach(capsys, "history", "--state-dir", str(tmp_path))
+    assert code == 0 and len(out.splitlines()) == 3 and err == ""
+    code, out, err = coach(capsys, "export", "--format", "csv", "--state-dir", str(tmp_path))
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and [(r["kind"], int(r["id"])) for r in rows] == written + odd
+    assert rows[-1]["value"] == "seven" and rows[-1]["routine"] == "quick-start"
+    assert err.count("\n") == 1 and "2 records this coach cannot read" in err and "heart_rate, rating" in err
+    assert "exported as stored" in err
+    code, out, err = coach(capsys, "export", "--format", "json", "--state-dir", str(tmp_path))
+    records = json.loads(out)["records"]
+    assert code == 0 and [(r["kind"], r["id"]) for r in records] == written + odd
+    assert records[-2] == {"id": odd[0][1], "session": 1, "kind": "heart_rate", "wall": "2026-03-02T09:00:31.000Z",
+                           "at": 31.0, "bpm": 80}  # fmt: skip
+    assert {k: records[-1][k] for k in ("value", "status")} == {"value": "seven", "status": "answered"}
+    code, out, err = coach(capsys, "export", "--format", "fhir", "--state-dir", str(tmp_path))
+    values = [e["resource"]["valueInteger"] for e in json.loads(out)["entry"]]
+    assert code == 0 and values == [7, 4, 5, 7, 4, 5] and "left out of the bundle" in err
+    page = tmp_path / "report.html"
+    code, said, err = coach(capsys, "report", "--state-dir", str(tmp_path), "--out", str(page))
+    assert code == 0 and "2 sessions" in said and "left out of the report" in err
+    assert "mean 4.0, n=2" in page.read_text(encoding="utf-8")  # back-release's two ratings, not the odd one
 
 
 def test_records_export_filters_by_date_and_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -162,8 +209,7 @@ def test_records_export_fhir_is_a_bundle_of_pain_observations(tmp_path: Path, ca
     wall = Wall()
     journal = SqliteJournal(tmp_path, "K-17", now=wall)
     seed_session(journal, wall, DAY, before=6, after=None, during={"back-release": 4})
-    no_answer = {"at": 300.0, "value": None, "status": "no-answer", "source": "none", "moment": "after"}
-    journal.append(record_from("rating", no_answer))
+    journal.append(RatingRecorded(300.0, None, "no-answer", "none", "after"))
     journal.close()
     plain = SqliteJournal(tmp_path, now=wall)
     seed_session(plain, wall, DAY.replace(day=3), before=2, after=1)
@@ -303,7 +349,7 @@ def test_records_forget_profile_deletes_rows_and_bytes(tmp_path: Path, capsys: p
     assert KEEP.encode() in raw  # the search does see what is still there
     assert not (tmp_path / "coach.db-wal").exists() or (tmp_path / "coach.db-wal").stat().st_size == 0
     journal = SqliteJournal(tmp_path)
-    assert journal.append(record_from("session", {"routine": "r"})) == 22  # the forgotten ids 15-21 are never reused
+    assert journal.append(started()) == 22  # the forgotten ids 15-21 are never reused
     journal.close()
 
 

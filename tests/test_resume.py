@@ -183,10 +183,10 @@ _KILLED_AFTER_RESUMING = """
 import os, signal, sys
 sys.path.insert(0, {tests!r})
 from test_store_seed import Wall
-from coach.core.records import record_from
+from coach.core.records import SessionStarted
 from coach.log.store import SqliteJournal
 journal = SqliteJournal(__import__("pathlib").Path({state!r}), now=Wall())
-journal.append(record_from("session", {{"at": 0.0, "routine": "quick-start", "version": "abc123def456", "resumed_from": 1}}))
+journal.append(SessionStarted(0.0, "quick-start", "Quick start", "abc123def456", "en", resume_offered=None, resumed_from=1))
 os.kill(os.getpid(), signal.SIGKILL)
 """
 

@@ -10,19 +10,34 @@ import stat
 import subprocess
 import sys
 import textwrap
+import typing
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from conftest import ROOT, ROUTINES
-from test_store_seed import DAY, Wall, seed_session
+from test_store_seed import DAY, Wall, answered, seed_session, started
 
-from coach.core.records import record_from
+from coach.core.records import (
+    RECORD_TYPES,
+    ExerciseResult,
+    Paused,
+    RatingRecorded,
+    Record,
+    Repeated,
+    Resumed,
+    SafetyFired,
+    SessionEnded,
+    SessionStarted,
+    Stopped,
+    field_names,
+)
 from coach.core.script import compile_script
 from coach.core.session import Session
 from coach.log import schema as dbschema
 from coach.log.queries import records
-from coach.log.schema import MIGRATIONS, NewerSchemaError
+from coach.log.schema import COLUMNS, MIGRATIONS, NewerSchemaError, UnknownRecord, from_row
 from coach.log.store import SqliteJournal, Store
 from coach.run.clock import FakeClock
 from coach.run.eventlog import EventSink
@@ -51,7 +66,7 @@ def test_store_schema_is_current_in_wal_with_full_sync(tmp_path: Path) -> None:
 
 def test_store_migrates_an_older_database_keeping_its_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     journal = SqliteJournal(tmp_path)
-    session_id = journal.append(record_from("session", {"at": 0.0, "routine": "quick-start", "version": "v1"}))
+    session_id = journal.append(SessionStarted(0.0, "quick-start", "Quick start", "v1", "en"))
     journal.close()
     assert _conn(tmp_path).execute("PRAGMA user_version").fetchone()[0] == 1
     later = ("ALTER TABLE sessions ADD COLUMN device TEXT", "UPDATE sessions SET device = 'pi'")
@@ -96,11 +111,16 @@ def test_store_refuses_a_newer_schema_and_leaves_it_alone(tmp_path: Path) -> Non
 def test_store_append_is_committed_before_it_returns(tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path)
     other = _conn(tmp_path)
-    for n, kind in enumerate(("session", "rating", "pause", "resume", "stop", "session_end")):
-        record_id = journal.append(kind, {"at": float(n)})
+    each: list[Record] = [started(), answered(1.0, 4), Paused(2.0, "exercise", "back-release"), Resumed(3.0, "back-release"),
+                          Stopped(4.0, "back-release", "stopped"), SessionEnded(5.0, "stopped", 0, 2)]  # fmt: skip
+    for record in each:
+        record_id = journal.append(record)
         assert record_id is not None
         # A second connection (as after a pulled plug) sees the row the moment append returns.
-        assert other.execute("SELECT kind FROM records WHERE id = ?", (record_id,)).fetchone() == (kind,)
+        assert other.execute("SELECT kind FROM records WHERE id = ?", (record_id,)).fetchone() == (record.kind,)
+    assert [kind for (kind,) in other.execute("SELECT kind FROM records ORDER BY id")] == [
+        "session", "rating", "pause", "resume", "stop", "session_end"
+    ]  # fmt: skip
     journal.close()
 
 
@@ -144,18 +164,97 @@ def test_store_logged_event_comes_only_after_the_commit(tmp_path: Path) -> None:
     assert {"rating", "pause", "resume", "safety", "exercise"} <= set(kinds)
 
 
-def test_store_record_fields_read_back_as_appended(tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class _OddRecord(Record):
+    """A kind no coach writes, with values that fit no column: what a newer coach might append."""
+
+    kind: ClassVar[str] = "future_kind"
+    value: Any
+    index: Any
+    rule: str
+    new_field: Any
+
+
+def test_store_records_read_back_as_appended(tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path)
-    session = {"at": 0.0, "routine": "r", "title": "R", "version": "v", "language": "en"}
-    rating = {"at": 1.5, "value": None, "status": "no-answer", "source": "none", "moment": "before", "exercise": None}
-    odd = {"at": 2, "value": True, "index": "3", "rule": "x", "new_field": {"nested": [1, 2]}}
-    ids = [journal.append("session", session), journal.append("rating", rating), journal.append("future_kind", odd)]
+    session = SessionStarted(0.0, "r", "R", "v", "en", resume_offered=3, resumed_from=None)
+    rating = RatingRecorded(1.5, None, "no-answer", "none", "before", None)
+    heard = RatingRecorded(2.0, 7, "answered", "heard", "unprompted", "back-release", "auto")
+    result = ExerciseResult(3.0, "back-release", 0, "done", 4)
+    ended = SessionEnded(9.0, "completed", 1, 1)
+    odd = _OddRecord(2, True, "3", "x", {"nested": [1, 2]})
+    ids = [journal.append(r) for r in (session, rating, heard, result, ended, odd)]
+    others: list[Record] = [SafetyFired(4.0, "stop_high", "stop-exercise", "pain 7 is above 5", 7), Paused(5.0, "rest"),
+                            Resumed(6.0), Repeated(7.0, "pelvic-tilt"), Stopped(8.0, None, "abandoned")]  # fmt: skip
+    for other in others:
+        journal.append(other)
     journal.close()
     store = Store(tmp_path)
     back = records(store)
     store.close()
-    assert [(r.id, r.kind) for r in back] == [(ids[0], "session"), (ids[1], "rating"), (ids[2], "future_kind")]
-    assert [r.fields for r in back] == [session, rating, odd]
+    assert [(r.id, r.kind) for r in back[:6]] == [
+        (ids[0], "session"), (ids[1], "rating"), (ids[2], "rating"), (ids[3], "exercise"), (ids[4], "session_end"),
+        (ids[5], "future_kind"),
+    ]  # fmt: skip
+    assert [r.record for r in back[:5]] == [session, rating, heard, result, ended]
+    assert [type(r.record) for r in back[:5]] == [SessionStarted, RatingRecorded, RatingRecorded, ExerciseResult, SessionEnded]
+    assert all(r.other_fields == {} for r in back)
+    assert [r.record for r in back[6:]] == others
+    assert {type(r.record) for r in back} - {UnknownRecord} == set(RECORD_TYPES.values())  # every type, once at least
+    # A kind this coach does not know reads back whole, as stored: nothing coerced (True is not 1, "3" not 3).
+    unknown = back[5].record
+    assert isinstance(unknown, UnknownRecord) and "future_kind" in unknown.problem
+    assert unknown.fields() == odd.fields()
+    assert {k: type(v) for k, v in unknown.fields().items()} == {
+        "at": float, "value": bool, "index": str, "rule": str, "new_field": dict
+    }  # fmt: skip
+
+
+def test_store_reads_rows_older_or_newer_coaches_wrote(tmp_path: Path) -> None:
+    SqliteJournal(tmp_path).close()
+    conn = _conn(tmp_path)
+    rows = [
+        # As the coach wrote them before records were typed: None kept in the JSON, optional fields left out.
+        ("session", 0.0, None, None, '{"routine":"r","title":"R","version":"v","language":"en"}'),
+        ("rating", 5.0, None, None, '{"value":null,"status":"no-answer","source":"none","moment":"before","exercise":null}'),
+        # A newer coach's extra field on a known kind: the type reads, the field is kept beside it.
+        ("stop", 6.0, "stopped", None, '{"exercise":null,"loudness":3}'),
+        # A hand edit: a rating whose value is not a number, and one without a status.
+        ("rating", 7.0, None, None, '{"value":"seven","status":"answered","source":"keyboard","moment":"after"}'),
+        ("rating", 8.0, None, 4, '{"source":"keyboard","moment":"after"}'),
+        # A hand edit that left the JSON broken: the columns still read, the text is kept as it is.
+        ("resume", 9.0, None, None, "{not json"),
+    ]
+    for kind, at, reason, value, extra in rows:
+        conn.execute(
+            "INSERT INTO records (session_id, kind, wall, at, reason, value, extra) VALUES (NULL, ?, 'w', ?, ?, ?, ?)",
+            (kind, at, reason, value, extra),
+        )
+    conn.commit()
+    store = Store(tmp_path)
+    cursor = store.conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    back = [from_row(row) for row in cursor.execute("SELECT * FROM records ORDER BY id")]
+    store.close()
+    assert back[0] == (SessionStarted(0.0, "r", "R", "v", "en"), {})
+    assert back[1] == (RatingRecorded(5.0, None, "no-answer", "none", "before"), {})
+    assert back[2] == (Stopped(6.0, None, "stopped"), {"loudness": 3})
+    for (record, others), problem in zip(back[3:], ("rating: value is 'seven', not int or None", "rating: no status")):
+        assert isinstance(record, UnknownRecord) and record.kind == "rating" and others == {}
+        assert record.problem == problem
+    assert back[4][0].fields() == {"at": 8.0, "value": 4, "source": "keyboard", "moment": "after"}
+    assert back[5] == (Resumed(9.0, None), {"extra": "{not json"})
+
+
+def test_store_columns_are_fields_of_the_record_types() -> None:
+    """COLUMNS is the one field-to-column map: every name in it is a field of some record type, and in
+    every type that has it, a field of the column's type (so a value fits its column and reads back the same)."""
+    for name, (_, column_type) in COLUMNS.items():
+        having = [cls for cls in RECORD_TYPES.values() if name in field_names(cls)]
+        assert having, name
+        for cls in having:
+            hint = typing.get_type_hints(cls)[name]
+            assert column_type in (typing.get_args(hint) or (hint,)), (cls.__name__, name)
 
 
 def _mode(path: Path) -> int:
@@ -165,7 +264,7 @@ def _mode(path: Path) -> int:
 def test_store_files_are_private(tmp_path: Path) -> None:
     state = tmp_path / "new" / "state"
     journal = SqliteJournal(state)
-    journal.append(record_from("session", {"routine": "r"}))
+    journal.append(started())
     assert _mode(state) == 0o700
     for name in ("coach.db", "coach.db-wal", "coach.db-shm", "coach.lock"):
         assert _mode(state / name) == 0o600, name
@@ -176,7 +275,7 @@ def test_store_tightens_a_database_file_left_readable(tmp_path: Path) -> None:
     SqliteJournal(tmp_path).close()
     os.chmod(tmp_path / "coach.db", 0o644)
     journal = SqliteJournal(tmp_path)
-    journal.append(record_from("session", {"routine": "r"}))
+    journal.append(started())
     assert _mode(tmp_path / "coach.db") == 0o600
     assert _mode(tmp_path / "coach.db-wal") == 0o600
     journal.close()
@@ -214,7 +313,11 @@ def test_store_closes_a_crashed_session_as_interrupted(tmp_path: Path) -> None:
     assert row == ("interrupted", last_wall, 1)
     end = conn.execute("SELECT kind, status, wall, extra FROM records ORDER BY id DESC LIMIT 1").fetchone()
     assert end[:3] == ("session_end", "interrupted", "2026-03-03T09:00:00.000Z")
-    assert json.loads(end[3]) == {"exercises_done": 1, "exercises_total": None, "recovered": True}
+    assert json.loads(end[3])["recovered"] is True  # what bench/kill_test.py counts with json_extract
+    assert journal.store is not None
+    (*_, back) = records(journal.store)
+    assert back.record == SessionEnded(110.0, "interrupted", 1, None, recovered=True)  # at: the last record's
+    assert back.other_fields == {}
     offer = journal.last_interrupted()
     assert offer is not None
     assert (offer.routine, offer.version, offer.last_done_index, offer.resume_index, offer.recovered) == (
@@ -267,7 +370,7 @@ def test_store_leaves_open_a_session_another_coach_is_writing(tmp_path: Path) ->
     assert second.recovered == []
     assert _conn(tmp_path).execute("SELECT status FROM sessions").fetchall() == [(None,)]
     second.close()
-    assert running.append(record_from("session_end", {"at": 200.0, "status": "completed"})) is not None
+    assert running.append(SessionEnded(200.0, "completed", 2, 2)) is not None
     running.close()
     assert _conn(tmp_path).execute("SELECT status FROM sessions").fetchall() == [("completed",)]
 
@@ -295,7 +398,7 @@ def test_store_moves_aside_a_file_that_is_not_a_database(tmp_path: Path) -> None
     assert aside.read_bytes() == garbage
     assert Path(f"{aside}-wal").read_bytes() == b"wal bytes"
     assert Path(f"{aside}-shm").exists()  # moved too (its content is only an index SQLite rebuilds)
-    assert journal.append(record_from("session", {"routine": "r"})) == 1
+    assert journal.append(started()) == 1
     journal.close()
     assert _conn(tmp_path).execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
@@ -313,7 +416,7 @@ def test_store_moves_aside_a_truncated_database(tmp_path: Path, keep: float) -> 
     assert len(notices) == 1 and "was damaged" in notices[0]
     (aside,) = [p for p in tmp_path.glob("coach.db.corrupt-*") if not p.name.endswith(("-wal", "-shm"))]
     assert aside.stat().st_size == (int(size * keep) if keep < 1 else int(keep))
-    assert journal.append(record_from("session", {"routine": "r"})) == 1
+    assert journal.append(started()) == 1
     journal.close()
 
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 from conftest import ROOT
+from test_store_seed import answered, started
 
-from coach.core.records import record_from
+from coach.core.records import Paused, RatingRecorded, Resumed, SessionEnded, Stopped
 from coach.log.queries import records
 from coach.log.store import SqliteJournal, Store
 
@@ -51,16 +52,16 @@ def _stored(state: Path) -> list[tuple[int, str, int | None]]:
 def test_store_full_disk_keeps_records_in_memory_and_writes_them_later(tmp_path: Path, failing: str) -> None:
     switch = Switch()
     journal = SqliteJournal(tmp_path, connect=flaky(switch))
-    first = journal.append(record_from("session", {"at": 0.0, "routine": "quick-start"}))
+    first = journal.append(started("quick-start"))
     assert first == 1
     switch.error, switch.on = "database or disk is full", (failing,)
-    assert journal.append(record_from("rating", {"at": 5.0, "value": 4, "status": "answered", "moment": "before"})) is None
-    assert journal.append(record_from("pause", {"at": 9.0})) is None
+    assert journal.append(answered(5.0, 4, "before")) is None
+    assert journal.append(Paused(9.0, "exercise", "back-release")) is None
     notices = journal.take_notices()
     assert len(notices) == 1 and "database or disk is full" in notices[0] and "kept in memory" in notices[0]
     assert _stored(tmp_path) == [(1, "session", 1)]  # nothing half-written
     switch.error = None
-    assert journal.append(record_from("resume", {"at": 12.0})) == 4
+    assert journal.append(Resumed(12.0, "back-release")) == 4
     assert journal.take_written() == [("rating", 2), ("pause", 3)]
     assert journal.take_written() == []
     assert any("written again" in n for n in journal.take_notices())
@@ -78,11 +79,11 @@ def test_store_full_disk_keeps_the_time_each_record_happened(tmp_path: Path) -> 
         return datetime.datetime.fromisoformat(next(times))
 
     journal = SqliteJournal(tmp_path, connect=flaky(switch), now=now)
-    journal.append(record_from("session", {"routine": "r"}))
+    journal.append(started())
     switch.error = "disk I/O error"
-    journal.append(record_from("rating", {"value": 3}))
+    journal.append(answered(1.0, 3))
     switch.error = None
-    journal.append(record_from("stop", {}))
+    journal.append(Stopped(2.0, None, "stopped"))
     journal.close()
     walls = [row[0] for row in sqlite3.connect(tmp_path / "coach.db").execute("SELECT wall FROM records ORDER BY id")]
     assert walls == ["2026-03-02T09:00:00.000Z", "2026-03-02T09:00:01.000Z", "2026-03-02T09:00:02.000Z"]
@@ -92,10 +93,10 @@ def test_store_session_record_kept_in_memory_still_owns_its_records(tmp_path: Pa
     switch = Switch()
     switch.error = "database or disk is full"
     journal = SqliteJournal(tmp_path, connect=flaky(switch))
-    assert journal.append(record_from("session", {"routine": "r"})) is None
-    assert journal.append(record_from("rating", {"value": 2})) is None
+    assert journal.append(started()) is None
+    assert journal.append(answered(1.0, 2)) is None
     switch.error = None
-    assert journal.append(record_from("session_end", {"status": "completed"})) == 3
+    assert journal.append(SessionEnded(2.0, "completed", 0, 0)) == 3
     journal.close()
     assert _stored(tmp_path) == [(1, "session", 1), (2, "rating", 1), (3, "session_end", 1)]
     assert sqlite3.connect(tmp_path / "coach.db").execute("SELECT status FROM sessions").fetchall() == [("completed",)]
@@ -106,11 +107,11 @@ def test_store_unopenable_log_runs_from_memory_until_it_can_open(tmp_path: Path)
     switch.refuse_connect = True
     journal = SqliteJournal(tmp_path, connect=flaky(switch))
     assert journal.store is None
-    assert journal.append(record_from("session", {"routine": "r"})) is None
-    assert journal.append(record_from("rating", {"value": 5})) is None
+    assert journal.append(started()) is None
+    assert journal.append(answered(1.0, 5)) is None
     assert len(journal.take_notices()) == 1
     switch.refuse_connect = False
-    assert journal.append(record_from("stop", {})) == 3
+    assert journal.append(Stopped(2.0, None, "stopped")) == 3
     assert journal.take_written() == [("session", 1), ("rating", 2)]
     journal.close()
 
@@ -118,10 +119,10 @@ def test_store_unopenable_log_runs_from_memory_until_it_can_open(tmp_path: Path)
 def test_store_close_says_how_many_records_were_lost(tmp_path: Path) -> None:
     switch = Switch()
     journal = SqliteJournal(tmp_path, connect=flaky(switch))
-    journal.append(record_from("session", {"routine": "r"}))
+    journal.append(started())
     switch.error = "database or disk is full"
-    journal.append(record_from("rating", {"value": 5}))
-    journal.append(record_from("stop", {}))
+    journal.append(answered(1.0, 5))
+    journal.append(Stopped(2.0, None, "stopped"))
     journal.take_notices()
     journal.close()
     assert journal.take_notices() == [f"2 records of this session could not be saved in {tmp_path}"]
@@ -131,14 +132,15 @@ def test_store_real_sqlite_full_error_from_a_page_limit(tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path)
     assert journal.store is not None
     conn = journal.store.conn
-    journal.append(record_from("session", {"routine": "r"}))
+    journal.append(started())
     (pages,) = conn.execute("PRAGMA page_count").fetchone()
     conn.execute(f"PRAGMA max_page_count = {pages}")
-    results = [journal.append(record_from("rating", {"value": n % 11, "reason": "x" * 400})) for n in range(40)]
+    big = [RatingRecorded(float(n), n % 11, "answered", "keyboard", "exercise", "x" * 400) for n in range(40)]  # 400 bytes each
+    results = [journal.append(rating) for rating in big]
     assert None in results  # SQLite itself said SQLITE_FULL once the pages ran out
     assert "full" in journal.take_notices()[0]
     conn.execute("PRAGMA max_page_count = 1073741823")
-    last = journal.append(record_from("stop", {}))
+    last = journal.append(Stopped(50.0, None, "stopped"))
     assert last is not None
     journal.close()
     store = Store(tmp_path)
@@ -150,18 +152,18 @@ def test_store_real_sqlite_full_error_from_a_page_limit(tmp_path: Path) -> None:
 _TINY_FS = """
 import json, resource, signal, sys
 from pathlib import Path
-from coach.core.records import record_from
+from coach.core.records import RatingRecorded, SessionStarted, Stopped
 from coach.log.store import SqliteJournal
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a write past the limit fails with EFBIG instead
 state = Path({state!r})
 journal = SqliteJournal(state)
-first = journal.append(record_from("session", {{"routine": "r"}}))
+first = journal.append(SessionStarted(0.0, "r", "R", "abc123def456", "en"))
 soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
 resource.setrlimit(resource.RLIMIT_FSIZE, ((state / "coach.db-wal").stat().st_size, hard))
-during = [journal.append(record_from("rating", {{"value": 3}})) for _ in range(3)]
+during = [journal.append(RatingRecorded(float(n), 3, "answered", "keyboard", "before")) for n in range(3)]
 notices = journal.take_notices()
 resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
-after = journal.append(record_from("stop", {{}}))
+after = journal.append(Stopped(9.0, None, "stopped"))
 print(json.dumps({{"first": first, "during": during, "notices": notices, "after": after,
                   "written": journal.take_written()}}))
 journal.close()

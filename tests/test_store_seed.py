@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from coach.core.records import ExerciseResult, RatingRecorded, Record, SessionEnded, SessionStarted
 from coach.log.store import SqliteJournal
 
 DAY = _dt.datetime(2026, 3, 2, 9, 0, tzinfo=_dt.UTC)  # a Monday
@@ -20,6 +21,18 @@ class Wall:
 
     def __call__(self) -> _dt.datetime:
         return self.now
+
+
+def started(routine: str = "r", at: float = 0.0, **options: Any) -> SessionStarted:
+    """A session's first record as the session writes it (title from the id, a fixed version, English)."""
+    return SessionStarted(at, routine, routine.replace("-", " ").title(), "abc123def456", "en", **options)
+
+
+def answered(at: float, value: int, moment: str = "before", exercise: str | None = None) -> RatingRecorded:
+    """A pain rating typed in (heard and confirmed with yes during an exercise)."""
+    if exercise is not None:
+        return RatingRecorded(at, value, "answered", "heard", moment, exercise, "yes")
+    return RatingRecorded(at, value, "answered", "keyboard", moment, None, "direct")
 
 
 def seed_session(
@@ -39,28 +52,25 @@ def seed_session(
     wall.now = start
     out: list[tuple[str, int | None]] = []
 
-    def add(kind: str, seconds: float, **fields: Any) -> None:
-        wall.now = start + _dt.timedelta(seconds=seconds)
-        out.append((kind, journal.append(kind, {"at": seconds, **fields})))
+    def add(record: Record) -> None:
+        wall.now = start + _dt.timedelta(seconds=record.at)
+        out.append((record.kind, journal.append(record)))
 
-    add("session", 0.0, routine=routine, title=routine.replace("-", " ").title(), version="abc123def456", language="en")
+    add(started(routine))
     if before is not None:
-        add("rating", 30.0, value=before, status="answered", source="keyboard", moment="before", exercise=None,
-            confirmed="direct")  # fmt: skip
+        add(answered(30.0, before, "before"))
     t = 40.0
     for index, name in enumerate(done + skipped):
         for value in [v for ex, v in (during or {}).items() if ex == name]:
-            add("rating", t + 5, value=value, status="answered", source="heard", moment="unprompted", exercise=name,
-                confirmed="yes")  # fmt: skip
+            add(answered(t + 5, value, "unprompted", exercise=name))
         result = "done" if name in done else "skipped"
-        add("exercise", t + 30, exercise=name, index=index, status=result, repetitions_started=2 if result == "done" else 0)
+        add(ExerciseResult(t + 30, name, index, result, 2 if result == "done" else 0))
         t += 40
     if status is None:  # the plug was pulled mid-session
         return out
     if after is not None:
-        add("rating", t + 5, value=after, status="answered", source="keyboard", moment="after", exercise=None,
-            confirmed="direct")  # fmt: skip
-    add("session_end", t + 20, status=status, exercises_done=len(done), exercises_total=len(done) + len(skipped))
+        add(answered(t + 5, after, "after"))
+    add(SessionEnded(t + 20, status, len(done), len(done) + len(skipped)))
     return out
 
 

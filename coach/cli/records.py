@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from coach.log.journal import resolve_state_dir
-from coach.log.queries import Filter, RecordsError, SessionSummary, forget, open_existing, parse_date, sessions
+from coach.log.queries import Filter, RecordsError, SessionSummary, forget, open_existing, parse_date, sessions, unreadable
 from coach.log.store import Store
 from coach.reports.export import FORMATS, export
 from coach.reports.report import load, write_report
@@ -94,6 +94,12 @@ def _open(folder: Path) -> Store | None:
     return store
 
 
+def _say(notices: list[str]) -> None:
+    """Notices about the log (rows this coach cannot read), on stderr: the output stays data."""
+    for notice in notices:
+        print(f"coach: {notice}", file=sys.stderr)
+
+
 def state_dir(args: argparse.Namespace) -> Path:
     configured = None if args.state_dir else load_settings(getattr(args, "config", None)).settings.state_dir
     return resolve_state_dir(args.state_dir, configured)
@@ -142,19 +148,22 @@ def _num(value: int | None) -> str:
 def cmd_export(args: argparse.Namespace) -> int:
     store = _open(state_dir(args))
     which = Filter(since=args.since, profile=args.profile)
+    notices: list[str] = []
     try:
         if args.out is None:
-            export(store, args.format, sys.stdout, which)
+            export(store, args.format, sys.stdout, which, notices)
+            _say(notices)
             return 0
         try:
             fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # health data: the owner's only
             with open(fd, "w", encoding="utf-8", newline="") as out:
-                count = export(store, args.format, out, which)
+                count = export(store, args.format, out, which, notices)
         except OSError as exc:
             raise RecordsError(f"{args.out}: cannot write the export: {exc.strerror or exc}") from None
     finally:
         if store is not None:
             store.close()
+    _say(notices)
     print(f"Wrote {count} {'observations' if args.format == 'fhir' else 'records'} to {args.out}.", file=sys.stderr)
     return 0
 
@@ -170,6 +179,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     finally:
         if store is not None:
             store.close()
+    odd = unreadable(data.records)
+    _say([f"{odd}: left out of the report"] if odd is not None else [])
     try:
         png = write_report(data, out, which)
     except OSError as exc:

@@ -9,6 +9,8 @@ types, which history, the exports and the report read. A field's name lives here
 from __future__ import annotations
 
 import dataclasses
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -122,13 +124,55 @@ RECORD_TYPES: dict[str, type[Record]] = {
 """Every kind of record, by its ``kind``."""
 
 
-def record_from(kind: str, fields: dict[str, Any]) -> Record:
-    """The typed record of ``kind`` with ``fields`` (as the log stores them); a field the log lacks
-    (a record written before the field existed) reads as ``None``, one the type does not know is dropped.
+class RecordError(ValueError):
+    """Fields that are not a record of this coach: a kind it does not know, or a field that does not fit."""
 
-    Raises ``KeyError`` for a kind no coach writes.
+
+def field_names(cls: type[Record]) -> tuple[str, ...]:
+    """The fields of a record type, ``at`` first, in declaration order."""
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def record_from(kind: str, fields: Mapping[str, Any]) -> Record:
+    """The typed record of ``kind`` with ``fields`` (as the log stores them): the inverse of :meth:`Record.fields`.
+
+    A field that is missing reads as ``None`` when its type allows it: the log leaves a ``None`` out, and
+    an older coach did not write the fields added since (all of them optional). A key the type does not
+    have (a newer coach's field) is ignored here; the caller keeps it if it must. An ``int`` for a
+    ``float`` field reads as a float. Raises :class:`RecordError`, saying what does not fit, for a kind
+    this coach does not know, a required field that is missing, or a value of the wrong type.
     """
-    cls = RECORD_TYPES[kind]
-    names = [f.name for f in dataclasses.fields(cls)]
-    values: dict[str, Any] = {name: fields.get(name, 0.0 if name == "at" else None) for name in names}
+    cls = RECORD_TYPES.get(kind)
+    if cls is None:
+        raise RecordError(f"a kind of record this coach does not know: {kind!r}")
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        options = _FIELD_TYPES[cls][f.name]
+        if f.name not in fields or fields[f.name] is None:
+            if type(None) not in options:
+                raise RecordError(f"{kind}: no {f.name}")
+            values[f.name] = None
+            continue
+        value = fields[f.name]
+        if not any(_is(value, option) for option in options):
+            expected = " or ".join("None" if o is type(None) else o.__name__ for o in options)
+            raise RecordError(f"{kind}: {f.name} is {value!r}, not {expected}")
+        values[f.name] = float(value) if float in options and isinstance(value, int) else value
     return cls(**values)
+
+
+def _is(value: Any, option: type) -> bool:
+    if isinstance(value, bool):  # a bool is an int to Python, but never a count or a rating here
+        return option is bool
+    if option is float:
+        return isinstance(value, int | float)
+    return isinstance(value, option)
+
+
+def _allowed(cls: type[Record]) -> dict[str, tuple[type, ...]]:
+    """Each field's type as the plain types it allows (``int | None`` is ``(int, NoneType)``)."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: typing.get_args(hints[f.name]) or (hints[f.name],) for f in dataclasses.fields(cls)}
+
+
+_FIELD_TYPES = {cls: _allowed(cls) for cls in RECORD_TYPES.values()}

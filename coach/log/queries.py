@@ -9,13 +9,14 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from coach.errors import CoachError
 from coach.log.files import LockFile
-from coach.log.schema import join_fields
+from coach.log.schema import StoredRecord, UnknownRecord, from_row
 from coach.log.store import DB_NAME, Store, wall_text
 
 
@@ -73,11 +74,20 @@ class SessionSummary:
 
 @dataclass(frozen=True)
 class RecordRow:
+    """One record of the log, typed as it was appended, with where and when it was written."""
+
     id: int
     session: int | None
-    kind: str
     wall: str
-    fields: dict[str, Any] = field(default_factory=dict)
+    """Wall clock when it happened, ISO 8601 UTC."""
+    record: StoredRecord
+    """The typed record; an :class:`~coach.log.schema.UnknownRecord` for a row this coach cannot read as one."""
+    other_fields: dict[str, Any] = field(default_factory=dict)
+    """Fields the row has that its type does not (a newer coach's, a hand edit's): only the JSON export shows them."""
+
+    @property
+    def kind(self) -> str:
+        return self.record.kind
 
 
 @dataclass(frozen=True)
@@ -135,16 +145,21 @@ def sessions(store: Store, which: Filter = Filter(), limit: int | None = None) -
 
 
 def records(store: Store, which: Filter = Filter()) -> list[RecordRow]:
-    """Every record of the chosen sessions, in the order written, with the fields it was appended with."""
+    """Every record of the chosen sessions, in the order written, typed as it was appended."""
     where, args = which.where()
-    store.conn.row_factory = sqlite3.Row
-    try:
-        rows = store.conn.execute(
-            f"SELECT r.* FROM records r JOIN sessions s ON s.id = r.session_id{where} ORDER BY r.id", args
-        ).fetchall()
-    finally:
-        store.conn.row_factory = None
-    return [RecordRow(row["id"], row["session_id"], row["kind"], row["wall"], join_fields(row)) for row in rows]
+    cursor = store.conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    rows = cursor.execute(f"SELECT r.* FROM records r JOIN sessions s ON s.id = r.session_id{where} ORDER BY r.id", args)
+    return [RecordRow(row["id"], row["session_id"], row["wall"], *from_row(row)) for row in rows]
+
+
+def unreadable(rows: Sequence[RecordRow]) -> str | None:
+    """A line for a person when some rows are not records this coach can read (``None`` when all are)."""
+    odd = [row.record for row in rows if isinstance(row.record, UnknownRecord)]
+    if not odd:
+        return None
+    kinds = ", ".join(dict.fromkeys(record.kind for record in odd))
+    return f"{len(odd)} records this coach cannot read as its own (kinds: {kinds}; first: {odd[0].problem})"
 
 
 def forget(state_dir: Path, which: Filter, dry_run: bool = False) -> Forgotten:

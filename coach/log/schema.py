@@ -1,9 +1,11 @@
 """The schema of ``coach.db``: its migrations, and how a record's fields map to columns.
 
 One table holds every record: typed columns for the fields that reports and exports query, and
-JSON (``extra``) for the rest, so a record reads back exactly as it was appended and a commit
-touches as few pages as possible (SD cards). Views (``ratings``, ``exercise_results``,
-``safety_events``) give each kind its own shape for anyone reading the file with ``sqlite3``.
+JSON (``extra``) for the rest, so a commit touches as few pages as possible (SD cards). A typed record
+(:mod:`coach.core.records`) goes in through :func:`to_columns` and comes back, the same, through
+:func:`from_row`; :data:`COLUMNS` is the only place that says which field is in which column.
+Views (``ratings``, ``exercise_results``, ``safety_events``) give each kind its own shape for anyone
+reading the file with ``sqlite3``.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coach.core.records import Record, RecordError, field_names, record_from
 from coach.errors import JournalError
 
 
@@ -89,19 +93,44 @@ COLUMNS: dict[str, tuple[str, type]] = {
     "reason": ("reason", str),
     "during": ("during", str),
 }
-"""Record fields with a column of their own (field -> column, type); any other field goes to ``extra``."""
+"""The one map from records to the table: a field with this name, in any record type, has this column
+(of this type); every other field goes to ``extra``. A name means the same in every type it appears in
+(``tests/test_store.py`` checks each is a field of some type, of the column's type)."""
 
 
-def split_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """Columns for the fields that have one (of the right type), and JSON for every other field.
+@dataclass(frozen=True)
+class UnknownRecord:
+    """A row this coach cannot read as one of its record types: a kind it does not know (a newer coach
+    wrote it) or fields that do not fit the kind's type (a hand edit). It is kept as stored, so the JSON
+    and CSV exports still carry it; the report's charts and the FHIR export, which need the types, skip it."""
 
-    A field whose value is ``None`` is kept in the JSON, so a record reads back with the same keys.
-    Nothing in a record can make the insert fail, so no record can block the ones after it.
+    kind: str
+    stored: dict[str, Any]
+    """The row's fields as they are in the log."""
+    problem: str
+    """Why it is not a typed record, in a line (``rating: value is 'seven', not int or None``)."""
+
+    def fields(self) -> dict[str, Any]:
+        return dict(self.stored)
+
+
+StoredRecord = Record | UnknownRecord
+"""What a log row reads back as."""
+
+
+def to_columns(record: Record) -> tuple[dict[str, Any], str]:
+    """Columns for the record's fields that have one (when the value fits it), and JSON for the others.
+
+    A ``None`` field is left out (a NULL column, no key): it reads back as ``None`` from its type. A value
+    that does not fit its column goes to the JSON as it is, so nothing in a record can make the insert
+    fail and no record can block the ones after it.
     """
     columns: dict[str, Any] = {}
     extra: dict[str, Any] = {}
-    for name, value in fields.items():
+    for name, value in record.fields().items():
         column = COLUMNS.get(name)
+        if value is None:
+            continue
         if column is not None and _fits(value, column[1]):
             columns[column[0]] = value
         else:
@@ -109,14 +138,33 @@ def split_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], str]:
     return columns, json.dumps(extra, ensure_ascii=False, default=str, separators=(",", ":"))
 
 
-def join_fields(row: sqlite3.Row) -> dict[str, Any]:
-    """The record's fields as they were appended (the inverse of :func:`split_fields`)."""
+def from_row(row: sqlite3.Row) -> tuple[StoredRecord, dict[str, Any]]:
+    """The typed record a ``records`` row holds (the inverse of :func:`to_columns`), and the fields the
+    row has that its type does not (a newer coach's, or a hand edit's), which only the JSON export keeps.
+
+    A row that is not a record of this coach reads as an :class:`UnknownRecord` with all its fields.
+    """
+    kind = str(row["kind"])
+    stored = _stored_fields(row)
+    try:
+        record = record_from(kind, stored)
+    except RecordError as exc:
+        return UnknownRecord(kind, stored, str(exc)), {}
+    names = field_names(type(record))
+    return record, {name: value for name, value in stored.items() if name not in names}
+
+
+def _stored_fields(row: sqlite3.Row) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for name, (column, _) in COLUMNS.items():
         value = row[column]
         if value is not None:
             fields[name] = value
-    fields.update(json.loads(row["extra"]))
+    try:
+        extra = json.loads(row["extra"] or "{}")
+    except ValueError:
+        extra = {"extra": row["extra"]}  # a hand edit that is not JSON: shown as it is
+    fields.update(extra if isinstance(extra, dict) else {"extra": extra})
     return fields
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import json
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -36,11 +35,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coach.core.records import Record
+from coach.core.records import ExerciseResult, Record, SessionEnded, SessionStarted
 from coach.errors import JournalError
 from coach.log.files import SIDE_FILES, LockFile, create_private
 from coach.log.journal import ensure_private_dir
-from coach.log.schema import NewerSchemaError, migrate, split_fields
+from coach.log.schema import NewerSchemaError, StoredRecord, from_row, migrate, to_columns
 from coach.run.ports import Interrupted
 
 DB_NAME = "coach.db"
@@ -75,8 +74,7 @@ def is_corruption(exc: BaseException) -> bool:
 class Pending:
     """A record waiting to be written: its wall time is when it happened, not when it was saved."""
 
-    kind: str
-    fields: dict[str, Any]
+    record: Record
     wall: str
 
 
@@ -159,43 +157,41 @@ class Store:
         return ids
 
     def _insert(self, item: Pending, profile: str | None) -> int:
-        columns, extra = split_fields(item.fields)
-        names = ["session_id", "kind", "wall", "extra", *columns]
-        values: list[Any] = [self.session_id, item.kind, item.wall, extra, *columns.values()]
-        cursor = self.conn.execute(f"INSERT INTO records ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values)
-        record_id = cursor.lastrowid
-        assert record_id is not None
-        fields = item.fields
-        if item.kind == "session":
+        record = item.record
+        record_id = self._insert_row(self.session_id, record, item.wall)
+        if isinstance(record, SessionStarted):
             self.conn.execute(
                 "INSERT INTO sessions (id, routine, version, title, language, profile, started) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     record_id,
-                    str(fields.get("routine", "")),
-                    _text(fields.get("version")),
-                    _text(fields.get("title")),
-                    _text(fields.get("language")),
+                    str(record.routine),
+                    _text(record.version),
+                    _text(record.title),
+                    _text(record.language),
                     profile,
                     item.wall,
                 ),
             )
             self.conn.execute("UPDATE records SET session_id = ? WHERE id = ?", (record_id, record_id))
             self.session_id = record_id
-        elif item.kind == "session_end" and self.session_id is not None:
+        elif isinstance(record, SessionEnded) and self.session_id is not None:
             self.conn.execute(
                 "UPDATE sessions SET ended = ?, status = ?, exercises_done = ?, exercises_total = ? WHERE id = ?",
-                (
-                    item.wall,
-                    _text(fields.get("status")),
-                    _int(fields.get("exercises_done")),
-                    _int(fields.get("exercises_total")),
-                    self.session_id,
-                ),
+                (item.wall, _text(record.status), _int(record.exercises_done), _int(record.exercises_total), self.session_id),
             )
         return record_id
 
+    def _insert_row(self, session_id: int | None, record: Record, wall: str) -> int:
+        columns, extra = to_columns(record)
+        names = ["session_id", "kind", "wall", "extra", *columns]
+        values: list[Any] = [session_id, record.kind, wall, extra, *columns.values()]
+        cursor = self.conn.execute(f"INSERT INTO records ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values)
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
     def close_interrupted(self) -> list[int]:
-        """Close every open session as ``interrupted``; the caller knows no live process owns one."""
+        """Close every open session as ``interrupted``, recorded as a :class:`SessionEnded` with
+        ``recovered``; the caller knows no live process owns one."""
         open_ids = [row[0] for row in self.conn.execute("SELECT id FROM sessions WHERE status IS NULL ORDER BY id")]
         if not open_ids:
             return []
@@ -207,17 +203,14 @@ class Store:
                     "SELECT wall, at FROM records WHERE session_id = ? ORDER BY id DESC LIMIT 1", (session_id,)
                 ).fetchone()
                 (done,) = self.conn.execute(
-                    "SELECT count(*) FROM records WHERE session_id = ? AND kind = 'exercise' AND status = 'done'", (session_id,)
+                    "SELECT count(*) FROM records WHERE session_id = ? AND kind = ? AND status = 'done'",
+                    (session_id, ExerciseResult.kind),
                 ).fetchone()
-                extra = json.dumps({"exercises_done": done, "exercises_total": None, "recovered": True})
+                end = SessionEnded(float(last_at or 0.0), "interrupted", done, None, recovered=True)
+                self._insert_row(session_id, end, wall)
                 self.conn.execute(
-                    "INSERT INTO records (session_id, kind, wall, at, status, extra) "
-                    "VALUES (?, 'session_end', ?, ?, 'interrupted', ?)",
-                    (session_id, wall, last_at, extra),
-                )
-                self.conn.execute(
-                    "UPDATE sessions SET ended = ?, status = 'interrupted', exercises_done = ? WHERE id = ?",
-                    (last_wall, done, session_id),
+                    "UPDATE sessions SET ended = ?, status = ?, exercises_done = ? WHERE id = ?",
+                    (last_wall, end.status, done, session_id),
                 )
             self.conn.execute("COMMIT")
         except BaseException:
@@ -240,19 +233,23 @@ class Store:
         session_id = row[0]
         done, any_result = self.conn.execute(
             "SELECT max(CASE WHEN status = 'done' THEN ex_index END), max(ex_index) FROM records "
-            "WHERE session_id = ? AND kind = 'exercise'",
-            (session_id,),
+            "WHERE session_id = ? AND kind = ?",
+            (session_id, ExerciseResult.kind),
         ).fetchone()
-        (end_extra,) = self.conn.execute(
-            "SELECT extra FROM records WHERE session_id = ? AND kind = 'session_end' ORDER BY id DESC LIMIT 1", (session_id,)
-        ).fetchone() or ("{}",)
-        recovered = bool(json.loads(end_extra).get("recovered"))
+        end = self.read_one("WHERE session_id = ? AND kind = ? ORDER BY id DESC LIMIT 1", (session_id, SessionEnded.kind))
+        recovered = isinstance(end, SessionEnded) and bool(end.recovered)
         resume = 0 if any_result is None else any_result + 1
-        (start_extra,) = self.conn.execute("SELECT extra FROM records WHERE id = ?", (session_id,)).fetchone() or ("{}",)
-        resumed_from = json.loads(start_extra or "{}").get("resumed_from")
-        if isinstance(resumed_from, int):  # a resumed session cut again before its first result
-            resume = max(resume, resumed_from)
+        start = self.read_one("WHERE id = ?", (session_id,))
+        if isinstance(start, SessionStarted) and start.resumed_from is not None:  # cut again before its first result
+            resume = max(resume, start.resumed_from)
         return Interrupted(session_id, row[1], row[2], row[3], row[4], done, resume, recovered)
+
+    def read_one(self, where: str, args: Sequence[Any]) -> StoredRecord | None:
+        """The first record of ``SELECT * FROM records <where>``, typed, or None when there is none."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = sqlite3.Row
+        row = cursor.execute(f"SELECT * FROM records {where}", args).fetchone()
+        return None if row is None else from_row(row)[0]
 
     def instance_id(self) -> str:
         """This database's random id (made when its schema was created): exports name records with it."""
@@ -337,7 +334,7 @@ class SqliteJournal:
         return True
 
     def append(self, record: Record) -> int | None:
-        self.pending.append(Pending(record.kind, record.fields(), wall_text(self.now())))
+        self.pending.append(Pending(record, wall_text(self.now())))
         return self._flush()
 
     def _flush(self) -> int | None:
@@ -350,7 +347,7 @@ class SqliteJournal:
             self._fail(exc)
             return None
         written, self.pending = self.pending, []
-        self._written.extend((item.kind, record_id) for item, record_id in zip(written[:-1], ids[:-1]))
+        self._written.extend((item.record.kind, record_id) for item, record_id in zip(written[:-1], ids[:-1]))
         if self._failing:
             self._failing = False
             self._notices.append("the session log is being written again; the records kept in memory are saved")

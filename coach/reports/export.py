@@ -1,7 +1,12 @@
 """Exports of the session log: CSV (one row per record), JSON (lossless) and FHIR (pain ratings).
 
 Every exported record carries the ``id`` its ``logged`` event announced, so anything the coach said
-it saved can be found. FHIR follows PROTOCOL.md: each answered pain rating is an ``Observation``
+it saved can be found. In JSON a record has ``id``, ``session``, ``kind`` and ``wall``, then every field
+of its type (:mod:`coach.core.records`) in declaration order, ``null`` when it has none, then any field
+the log row has beyond its type; a row this coach cannot read as one of its types (a newer coach's
+kind, a hand edit) has its fields as stored. CSV has the same records, a column per field name.
+
+FHIR follows PROTOCOL.md: each answered pain rating is an ``Observation``
 coded LOINC 72514-3 with ``valueInteger``, in a ``Bundle`` of type ``collection``. The subject is
 left out, or, for a clinic profile, a reference by identifier to that code (never a name).
 """
@@ -14,7 +19,8 @@ import uuid
 from collections.abc import Sequence
 from typing import IO, Any
 
-from coach.log.queries import Filter, RecordRow, SessionSummary, records, sessions
+from coach.core.records import RatingRecorded
+from coach.log.queries import Filter, RecordRow, SessionSummary, records, sessions, unreadable
 from coach.log.store import Store, utc_now, wall_text
 
 FORMATS = ("csv", "json", "fhir")
@@ -38,11 +44,18 @@ MOMENTS = {
 }
 
 
-def export(store: Store | None, fmt: str, out: IO[str], which: Filter | None = None) -> int:
-    """Write the chosen sessions in ``fmt`` to ``out``; return how many records (or observations) went out."""
+def export(store: Store | None, fmt: str, out: IO[str], which: Filter | None = None, notices: list[str] | None = None) -> int:
+    """Write the chosen sessions in ``fmt`` to ``out``; return how many records (or observations) went out.
+
+    Rows this coach cannot read as its own records go out as stored (CSV, JSON) or not at all (FHIR,
+    which needs a typed rating); a line saying so is added to ``notices``.
+    """
     which = which or Filter()
     found = sessions(store, which) if store is not None else []
     rows = records(store, which) if store is not None else []
+    odd = unreadable(rows)
+    if odd is not None and notices is not None:
+        notices.append(f"{odd}: {'left out of the bundle' if fmt == 'fhir' else 'exported as stored'}")
     if fmt == "csv":
         return write_csv(found, rows, out)
     if fmt == "json":
@@ -57,7 +70,8 @@ def write_csv(found: Sequence[SessionSummary], rows: Sequence[RecordRow], out: I
     writer.writeheader()
     for row in rows:
         session = by_id.get(row.session) if row.session is not None else None
-        line: dict[str, Any] = {**row.fields, "id": row.id, "session": row.session, "kind": row.kind, "wall": row.wall}
+        line: dict[str, Any] = {**row.record.fields(), **row.other_fields}
+        line.update(id=row.id, session=row.session, kind=row.kind, wall=row.wall)
         if session is not None:
             line.update(routine=session.routine, version=session.version, profile=session.profile)
         writer.writerow({key: spreadsheet_safe(value) for key, value in line.items()})
@@ -100,11 +114,17 @@ def write_json(found: Sequence[SessionSummary], rows: Sequence[RecordRow], out: 
             }
             for s in found
         ],
-        "records": [{"id": r.id, "session": r.session, "kind": r.kind, "wall": r.wall, **r.fields} for r in rows],
+        "records": [json_record(r) for r in rows],
     }
     json.dump(document, out, ensure_ascii=False, indent=1)
     out.write("\n")
     return len(rows)
+
+
+def json_record(row: RecordRow) -> dict[str, Any]:
+    """One record in the JSON export: where it is, every field of its type, then any the row has beyond it."""
+    place = {"id": row.id, "session": row.session, "kind": row.kind, "wall": row.wall}
+    return {**place, **row.record.fields(), **row.other_fields, **place}  # a stored field never hides where it is
 
 
 def write_fhir(found: Sequence[SessionSummary], rows: Sequence[RecordRow], out: IO[str], instance: str) -> int:
@@ -112,27 +132,26 @@ def write_fhir(found: Sequence[SessionSummary], rows: Sequence[RecordRow], out: 
     namespace = uuid.UUID(hex=instance)
     entries = []
     for row in rows:
-        if row.kind != "rating" or not isinstance(row.fields.get("value"), int):
+        rating = row.record
+        if not isinstance(rating, RatingRecorded) or rating.value is None:
             continue
         session = by_id.get(row.session) if row.session is not None else None
         url = f"urn:uuid:{uuid.uuid5(namespace, f'record/{row.id}')}"
-        entries.append({"fullUrl": url, "resource": observation(row, session, url)})
+        entries.append({"fullUrl": url, "resource": observation(row.id, row.wall, rating, session, url)})
     bundle = {"resourceType": "Bundle", "type": "collection", "timestamp": wall_text(utc_now()), "entry": entries}
     json.dump(bundle, out, ensure_ascii=False, indent=1)
     out.write("\n")
     return len(entries)
 
 
-def observation(row: RecordRow, session: SessionSummary | None, url: str) -> dict[str, Any]:
-    """One pain rating as a FHIR R4 ``Observation`` (LOINC 72514-3, ``valueInteger``)."""
-    fields = row.fields
-    moment = str(fields.get("moment", ""))
-    note = f"Pain {MOMENTS.get(moment, moment)}"
-    if fields.get("exercise"):
-        note += f" ({fields['exercise']})"
+def observation(record_id: int, wall: str, rating: RatingRecorded, session: SessionSummary | None, url: str) -> dict[str, Any]:
+    """One answered pain rating as a FHIR R4 ``Observation`` (LOINC 72514-3, ``valueInteger``)."""
+    note = f"Pain {MOMENTS.get(rating.moment, rating.moment)}"
+    if rating.exercise:
+        note += f" ({rating.exercise})"
     if session is not None:
         note += f"; routine {session.routine} version {session.version}"
-    note += f"; source {fields.get('source', 'unknown')}; coach record {row.id}"
+    note += f"; source {rating.source}; coach record {record_id}"
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "identifier": [{"system": "urn:ietf:rfc:3986", "value": url}],
@@ -152,8 +171,8 @@ def observation(row: RecordRow, session: SessionSummary | None, url: str) -> dic
             "coding": [{"system": "http://loinc.org", "code": LOINC_PAIN, "display": LOINC_PAIN_DISPLAY}],
             "text": "Pain severity 0-10",
         },
-        "effectiveDateTime": row.wall,
-        "valueInteger": fields["value"],
+        "effectiveDateTime": wall,
+        "valueInteger": rating.value,
         "note": [{"text": note}],
     }
     if session is not None and session.profile:

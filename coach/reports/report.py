@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coach import __version__
+from coach.core.records import ExerciseResult, RatingRecorded
 from coach.log.queries import Filter, RecordRow, SessionSummary, records, sessions
 from coach.log.store import Store
 from coach.reports.charts import (
@@ -57,7 +58,7 @@ class ReportData:
             return []
         results: dict[int, int] = {}
         for r in self.records:
-            if r.kind == "exercise" and r.session is not None:
+            if isinstance(r.record, ExerciseResult) and r.session is not None:
                 results[r.session] = results.get(r.session, 0) + 1
         first = _monday(self.sessions[0].started_local.date())
         last = _monday(self.sessions[-1].started_local.date())
@@ -78,9 +79,9 @@ class ReportData:
     def exercise_ratings(self) -> list[tuple[str, list[int]]]:
         by_exercise: dict[str, list[int]] = {}
         for r in self.records:
-            value, exercise = r.fields.get("value"), r.fields.get("exercise")
-            if r.kind == "rating" and isinstance(value, int) and isinstance(exercise, str):
-                by_exercise.setdefault(exercise, []).append(value)
+            rating = r.record
+            if isinstance(rating, RatingRecorded) and rating.value is not None and rating.exercise is not None:
+                by_exercise.setdefault(rating.exercise, []).append(rating.value)
         return list(by_exercise.items())
 
 
