@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from coach.core.messages import Command, Rating, Say
+from coach.core.messages import WAKE_COMMANDS, Command, Rating, Say
 from coach.core.script import compile_script
 from coach.core.session import Session, SessionSettings
 from coach.run.clock import Clock
@@ -26,9 +26,6 @@ from coach.run.runner import Runner
 from coach.run.sdnotify import Notifier
 from coach.spec.locale import Locale
 from coach.spec.routine import Routine
-
-WAKE_COMMANDS = frozenset({"start", "next", "yes", "resume"})
-"""Inputs that wake an idle kiosk (a button press arrives as "start")."""
 
 
 @dataclass(frozen=True)

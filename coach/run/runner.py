@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from coach.core.messages import Action, Command, End, Event, Listen, Say, StateChanged, Tick
+from coach.core.messages import REDIRECTING, Action, Command, CommandName, End, Event, Listen, Say, StateChanged, Tick
 from coach.core.records import Record
 from coach.core.session import Session
 from coach.errors import CoachError
@@ -20,9 +20,6 @@ from coach.run.eventlog import EventSink
 from coach.run.inputs import Feed, Input, to_event
 from coach.run.ports import Journal, Listener, NoListener, Speaker, StatusDisplay, speak_or_show
 from coach.spec.locale import Locale
-
-REDIRECTING = frozenset({"pause", "next", "repeat", "stop"})
-"""Commands after which nothing already queued for the speaker should still be heard."""
 
 
 @dataclass
@@ -50,7 +47,7 @@ class Runner:
         """Run the session to its end; return the end status."""
         self._last_input = self.clock.now()
         if autostart:
-            self._feed(Command(self.clock.now(), "start", "auto"))
+            self._feed(Command(self.clock.now(), CommandName.START, "auto"))
         while not self.session.ended:
             self._step()
         return self.status
@@ -69,7 +66,7 @@ class Runner:
         if deadline is None and self.abandon_after is not None:
             give_up = self._last_input + self.abandon_after
             if give_up <= now:
-                self._feed(Command(now, "abandon", "runner"))
+                self._feed(Command(now, CommandName.ABANDON, "runner"))
                 return
             wake = give_up
         if self.heartbeat is not None:
@@ -84,13 +81,14 @@ class Runner:
     def _feed_input(self, item: Input, at: float) -> None:
         if item.kind == "announce":  # feedback from a control, e.g. "three, press again to confirm"
             self._perform(Say(str(item.value), at, "controls", "cue"))
-            self._feed(Command(at, "wait", item.source))  # someone is answering: do not time out on them
+            self._feed(Command(at, CommandName.WAIT, item.source))  # someone is answering: do not time out on them
             return
         event = to_event(item, at, self.locale)
         if event is None:
             self.events.emit("unrecognised", at, text=str(item.value), source=item.source)
             return
-        self.events.emit("input", at, kind=item.kind, value=item.value, source=item.source)
+        kind, value = item.shown()
+        self.events.emit("input", at, kind=kind, value=value, source=item.source)
         if isinstance(event, Command) and event.name in REDIRECTING:
             self.speaker.interrupt(at)
         self._feed(event)
@@ -109,7 +107,7 @@ class Runner:
             return
         self._abandoned = True
         self.events.emit("notice", now, text="no more input can arrive; stopping the session")
-        self._feed(Command(now, "stop", "runner"))
+        self._feed(Command(now, CommandName.STOP, "runner"))
 
     def _feed(self, event: Event) -> None:
         for action in self.session.handle(event):
