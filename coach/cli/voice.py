@@ -75,7 +75,7 @@ def cmd_hear(args: argparse.Namespace) -> int:
             "guard": hearing.vocabulary.guard(),
             "missing": missing,
         },
-        "utterances": [_utterance(h, locale) for h in hear_pcm(hearing, pcm)],
+        "utterances": [_utterance(h) for h in hear_pcm(hearing, pcm)],
         "plain": plain_decode(_fresh(hearing.recognizer), pcm, locale),
         "stats": vars(hearing.stats),
     }
@@ -150,7 +150,7 @@ def meant(parsed: Parsed | None) -> dict[str, Any] | None:
     return None
 
 
-def _utterance(heard: Heard, locale: Locale) -> dict[str, Any]:
+def _utterance(heard: Heard) -> dict[str, Any]:
     return {
         "start": round(heard.start, 3),
         "end": round(heard.end, 3),
