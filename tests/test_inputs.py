@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, simulate
 
 from coach.core.messages import PERSON_COMMANDS, Command, CommandName, Rating
 from coach.errors import InputScriptError
@@ -15,15 +16,16 @@ from coach.run import inputs
 from coach.run.clock import FakeClock, MonotonicClock
 from coach.run.inputs import Feed, Input, KeyboardInput, read_input_script, session_time, to_event, understood
 from coach.spec.locale import Locale
+from coach.spec.routine import load_routine
 
 
 def test_inputs_one_list_of_command_names() -> None:
     assert [str(c) for c in PERSON_COMMANDS] == ["start", "pause", "resume", "next", "repeat", "stop", "help", "yes", "no"]
     assert set(CommandName) - set(PERSON_COMMANDS) == {CommandName.WAIT, CommandName.ABANDON}
-    for module in ("coach/run/inputs.py", "coach/spec/locale.py", "coach/run/runner.py", "coach/run/kiosk.py"):
-        text = Path(module).read_text(encoding="utf-8")
+    for module in ("run/inputs.py", "spec/locale.py", "run/runner.py", "run/kiosk.py", "controls/layouts.py"):
+        text = (ROOT / "coach" / module).read_text(encoding="utf-8")
         assert not re.search(r'"pause",\s*"resume"', text), module  # no copy of the list
-        assert "frozenset({\"" not in text, module
+        assert not re.search(r"^(REDIRECTING|WAKE_COMMANDS|SCRIPT_COMMANDS|COMMANDS)\b", text, re.MULTILINE), module
 
 
 def test_inputs_a_bad_command_name_fails_where_it_is_written(tmp_path: Path) -> None:
@@ -130,3 +132,18 @@ def test_inputs_scripted_inputs_keep_their_own_times() -> None:
     feed = Feed(clock, scripted=[Input("rating", 2, "script", 3.0), Input("command", "next", "script", 1.0)])
     assert feed.next(None) == (Input("command", CommandName.NEXT, "script", 1.0), 1.0)
     assert feed.next(None) == (Input("rating", 2, "script", 3.0), 3.0)
+
+
+def test_inputs_words_parsed_at_the_source_make_the_same_event_stream_as_a_script(en: Locale) -> None:
+    routine = load_routine(ROOT / "routines" / "quick-start.yaml")
+    said = [(20.0, "my pain is three"), (22.0, "yes"), (60.0, "hello there"), (61.0, "pause"), (75.0, "go on")]
+    scripted = simulate(routine, [Input("heard", text, "voice", at) for at, text in said])
+    parsed = simulate(routine, [understood(text, inputs.parse_words(text, en), "voice", at) for at, text in said])
+    assert parsed.events == scripted.events
+    assert [(e["kind"], e["value"]) for e in parsed.events if e["type"] == "input"] == [
+        ("heard", "my pain is three"),
+        ("heard", "yes"),
+        ("heard", "pause"),
+        ("heard", "go on"),
+    ]
+    assert [e["text"] for e in parsed.events if e["type"] == "unrecognised"] == ["hello there"]
