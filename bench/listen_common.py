@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # tes
 
 from testaudio import Speech, missing_tools
 
-from coach.core.words import ParsedCommand, ParsedRating, parse_words
+from coach.core.words import Parsed, ParsedCommand, ParsedRating, parse_words
 from coach.run.inputs import Input  # noqa: E402
 from coach.spec.locale import Locale, load_locale
 from coach.voice.capture import BYTES_PER_SECOND
@@ -58,6 +58,15 @@ def phrases(language: str) -> list[str]:
     return [locale.say(key, **SAMPLE_VALUES[language]) for key in locale.phrases]
 
 
+def meaning_of(parsed: Parsed | None) -> str | None:
+    """A parse result as the bench prints it: the command's name, the rating's number, or ``None``."""
+    if isinstance(parsed, ParsedCommand):
+        return str(parsed.name)
+    if isinstance(parsed, ParsedRating):
+        return str(parsed.value)
+    return None
+
+
 class Model:
     """The Korean model, loaded once, and fresh recognisers on its grammar."""
 
@@ -78,12 +87,8 @@ class Model:
         return Hearing(main, self.loaded.vocabulary, self.locale, self.settings, early), log
 
     def meaning(self, text: str) -> str | None:
-        parsed = parse_words(text, self.locale)
-        if isinstance(parsed, ParsedCommand):
-            return parsed.name
-        if isinstance(parsed, ParsedRating):
-            return str(parsed.value)
-        return None
+        """What the one word parser makes of ``text`` (for plain vosk results; coach's own are in ``Heard.meaning``)."""
+        return meaning_of(parse_words(text, self.locale))
 
     def plain(self, pcm: bytes, chunk: int = 4000) -> list[dict[str, Any]]:
         """A plain vosk call: a fresh recogniser, the whole audio, vosk's own endpoints, no VAD."""

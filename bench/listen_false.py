@@ -103,7 +103,7 @@ def main() -> int:
         print(f"{'audio':34} {'min':>5} {'decoded':>8} {'utter.':>6} {'sent':>5} {'FALSE':>5}   plain vosk: utter. FALSE")
         for name, pcm, cues in tests:
             heard, decoded, _ = coach_path(model, pcm, cues)
-            false = [f"{h.text} ({h.endpoint})" for h in heard if model.meaning(h.text)]
+            false = [f"{h.text} ({h.endpoint})" for h in heard if h.meaning is not None]
             plain = model.plain(pcm) if cues == [] else []
             plain_false = [r["text"] for r in plain if model.meaning(r["text"])]
             minutes = len(pcm) / BYTES_PER_SECOND / 60

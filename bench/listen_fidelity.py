@@ -28,6 +28,7 @@ import argparse
 import random
 import time
 
+import listen_common
 from listen_common import COACH_VOICES, PATIENT_VOICES, Model, ScriptedSource, add, dump, phrases, room, run_listener, speech
 from testaudio import silence
 
@@ -86,7 +87,7 @@ def main() -> int:
             )
             in_turn = [h for h, _ in heard if start <= h.end < end]
             path_texts = [h.text for h in in_turn]
-            path = [model.meaning(t) for t in path_texts]
+            path = [listen_common.meaning_of(h.meaning) for h in in_turn]
             # A plain call on exactly the audio the path gave the recogniser: does it hear the same?
             same_audio = [r["text"] for h in in_turn[:1] if h.raw in audio_of for r in model.plain(audio_of[h.raw])]
             reproduced = bool(in_turn) and same_audio == [h.raw for h in in_turn]

@@ -22,7 +22,9 @@ from gpiozero.pins.mock import MockFactory, MockPin
 
 from coach.controls import Controls, build_controls, devices
 from coach.controls.light import BREATHE, FAST_BLINK, FLASH, OFF, ON, SLOW_BLINK
+from coach.core.messages import CommandName
 from coach.errors import DeviceError
+from coach.run.clock import FakeClock
 from coach.run.inputs import Input
 from coach.spec.config import ControlSettings
 
@@ -585,5 +587,28 @@ def test_controls_auto_with_gpio_is_one_button(mock_factory: MockFactory) -> Non
     assert controls is not None and reason is None
     try:
         assert controls.devices.layout == "one-button" and list(controls.devices.buttons) == ["ok"]
+    finally:
+        controls.close()
+
+
+def test_controls_inputs_carry_the_session_time_of_the_gesture(mock_factory: MockFactory) -> None:
+    ticks, session = Ticks(), FakeClock(20.0)
+    controls, reason = build_controls(replace(SETTINGS, motion_pin=None), "en", clock=ticks, ticker=False)
+    assert controls is not None, reason
+    inbox: queue.Queue[Input] = queue.Queue()
+    try:
+        controls.start(inbox, session)
+        controls.show_state("exercise")
+        pin = mock_factory.pin(BUTTON)
+        pin.drive_low()
+        ticks.t += 0.1
+        pin.drive_high()  # a press, let go at 100.1 while the session clock reads 20.0
+        assert inbox.get_nowait() == Input("command", CommandName.NEXT, "button", 20.0)
+        ticks.t += 0.1
+        pin.drive_low()  # held from 100.2: the hold is reached at 101.2 ...
+        ticks.t += 2.5
+        controls.tick()  # ... but only seen at 102.7, 1.5 s later
+        assert inbox.get_nowait() == Input("command", CommandName.PAUSE, "button", 18.5)
+        pin.drive_high()
     finally:
         controls.close()

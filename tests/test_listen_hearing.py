@@ -12,8 +12,11 @@ import struct
 
 import pytest
 
+from coach.core.messages import CommandName
+from coach.core.words import Parsed, ParsedCommand, ParsedRating, parse_words
 from coach.spec.locale import Locale
 from coach.testing.voice import FakeRecognizer, silence, tone
+from coach.voice import hearing as hearing_module
 from coach.voice.grammar import Vocabulary, build_vocabulary
 from coach.voice.hearing import Heard, Hearing, HearingSettings
 from coach.voice.vad import FRAME_BYTES, FRAME_SECONDS, RATE, EnergyVad, Phase, VadSettings, level_db, voicing
@@ -147,6 +150,7 @@ def test_listen_hearing_a_quick_end_drops_a_guess_after_the_command(
     stream.play(silence(0.5) + tone(0.5) + silence(1.0))
     [heard] = stream.heard
     assert (heard.endpoint, heard.text, heard.raw) == ("quick", text, f"{decoded} {trailing}".strip())
+    assert heard.meaning == parse_words(text, en)  # the meaning goes with the text that is handed on
 
 
 def test_listen_hearing_an_unknown_tail_is_kept_when_the_utterance_ended_on_its_own(en: Locale) -> None:
@@ -256,6 +260,7 @@ def test_listen_early_drops_made_up_words_after_the_command(en: Locale) -> None:
     stream = Stream(hearing)
     stream.play(silence(0.5) + tone(0.5) + silence(1.0))
     assert [(h.endpoint, h.text, h.raw) for h in stream.heard] == [("early", "stop", "stop banana")]
+    assert stream.heard[0].meaning == ParsedCommand(CommandName.STOP)
 
 
 def test_listen_early_a_confident_unknown_word_after_the_command_is_not_dropped(en: Locale) -> None:
@@ -400,6 +405,28 @@ def test_listen_filter_absorbers_and_unk_mark_the_utterance(en: Locale) -> None:
     assert [h.text for h in stream.heard] == ["[unk] six", "[unk] stop", "[unk]"]
     assert [w.why for h in stream.heard for w in h.words] == ["absorber", "", "unk", "", "absorber"]
     assert [h.meaningful for h in stream.heard] == [True, True, False]
+    assert [h.meaning for h in stream.heard] == [None, None, None]  # the strict parser rejects every [unk]
+
+
+def test_listen_hearing_parses_each_utterance_once_and_hands_the_meaning_on(en: Locale, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def counted(text: str, locale: Locale) -> Parsed | None:
+        calls.append(text)
+        return parse_words(text, locale)
+
+    monkeypatch.setattr(hearing_module, "parse_words", counted)
+    hearing, recognizer = make(en)
+    recognizer.feed("my pain is six")
+    recognizer.feed("stop")
+    stream = Stream(hearing)
+    for _ in range(2):
+        stream.play(silence(0.5) + tone(0.4) + silence(1.0))
+    assert [(h.text, h.meaning) for h in stream.heard] == [
+        ("my pain is six", ParsedRating(6)),
+        ("stop", ParsedCommand(CommandName.STOP)),
+    ]
+    assert calls.count("my pain is six") == 1 and calls.count("stop") == 1
 
 
 def test_listen_filter_an_utterance_with_no_words_is_not_reported(en: Locale) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from coach.cli import run as run_cli
+from coach.core.messages import CommandName
 from coach.run.clock import FakeClock
 from coach.run.inputs import Feed, Input
 from coach.spec.config import load_settings
@@ -86,7 +87,7 @@ def test_listen_listener_missing_microphone_is_one_line_then_it_comes_back(en: L
         "coach: the microphone is back; voice input is on",
     ]
     assert all(s.opened == 1 and s.closed == 1 for s in missing)
-    assert drain(inbox) == [Input("heard", "pause", "voice")]
+    assert drain(inbox) == [Input("command", CommandName.PAUSE, "voice", words="pause")]  # parsed once, by Hearing
 
 
 def test_listen_listener_unplugged_mid_session_resumes_on_a_new_source(en: Locale) -> None:
@@ -171,7 +172,9 @@ def test_listen_listener_a_file_is_heard_whole(en: Locale) -> None:
     inbox: queue.Queue[Input] = queue.Queue()
     listener.start(inbox)
     assert listener.join(timeout=30)
-    assert [i.value for i in drain(inbox)] == texts and listener.dropped_bytes == 0
+    items = drain(inbox)
+    assert [i.words for i in items] == texts and listener.dropped_bytes == 0
+    assert [i.value for i in items] == [*texts[:7], 6, *texts[8:]] and items[7].kind == "rating"
 
 
 class Blocking:
@@ -307,7 +310,7 @@ def test_listen_listener_a_recogniser_that_raises_is_restarted_and_told_once(en:
     assert listener.join(timeout=10)
     assert reports == ["coach: voice input failed (kaldi: bad alloc); restarting it; the buttons and keyboard still work"]
     assert len(loads) == 2 and listener.failed == ""
-    assert drain(inbox) == [Input("heard", "pause", "voice")]
+    assert drain(inbox) == [Input("command", CommandName.PAUSE, "voice", words="pause")]  # parsed once, by Hearing
 
 
 @pytest.mark.parametrize(("early_final", "early_seconds"), [(True, 0.12), (False, None)])
@@ -326,3 +329,47 @@ def test_listen_the_early_final_setting_reaches_the_listener(
     args = argparse.Namespace(simulate=False, model=None)
     run_cli._hardware_inputs(args, load_settings(str(config)), load_locale("ko"), Feed(FakeClock()))
     assert [s.early_final_seconds for s in asked] == [early_seconds]
+
+
+def test_listen_listener_an_utterance_carries_the_session_time_its_last_word_ended(en: Locale) -> None:
+    capture = [50.0]
+
+    def no_model() -> Hearing:
+        raise ModelError("no model here")
+
+    listener = VoskListener(no_model, lambda: WavSource(b""), now=lambda: capture[0], report=lambda line: None)
+    heard = Heard("pause", "pause", (), start=49.0, end=49.6, at=49.9, endpoint="vad")
+    assert listener.at(heard) is None  # not started with a session clock: the feed stamps it on arrival
+    listener.start(queue.Queue(), FakeClock(10.0))
+    assert listener.at(heard) == pytest.approx(9.6)  # 0.4 s before now on the capture clock
+    capture[0] = 51.0
+    assert listener.at(heard) == pytest.approx(8.6)
+    listener.close()
+
+
+def test_listen_listener_puts_the_parsed_and_stamped_input_in_the_inbox(en: Locale) -> None:
+    clock, capture = FakeClock(100.0), [0.0]
+    pcm = SPEECH * 2
+
+    class Paced(WavSource):
+        """A file read as a microphone gives it: the capture clock moves with the audio."""
+
+        def read(self) -> bytes:
+            chunk = super().read()
+            capture[0] += len(chunk) / 32000
+            return chunk
+
+    delivered: list[tuple[Heard, float]] = []
+    listener = VoskListener(
+        lambda: hearing_with(en, "my pain is six", "hello"),
+        lambda: Paced(pcm),
+        now=lambda: capture[0],
+        on_heard=lambda h, t: delivered.append((h, t)),
+    )
+    inbox: queue.Queue[Input] = queue.Queue()
+    listener.start(inbox, clock)
+    assert listener.join(timeout=10)
+    [six] = drain(inbox)  # "hello" is no locale word: never sent
+    assert (six.kind, six.value, six.words, six.source) == ("rating", 6, "my pain is six", "voice")
+    heard, at = delivered[0]
+    assert 0.5 < heard.end < 2.0 and six.at == pytest.approx(100.0 - (at - heard.end))  # when its last word ended

@@ -19,7 +19,8 @@ from conftest import KO_CHECK, ROOT, simulate, write_routine
 from testaudio import COMMANDS, RATINGS, Speech, babble, missing_tools, noise_bursts, padded, silence, white_noise
 
 from coach.core.messages import Command, Rating
-from coach.run.inputs import Input, to_event
+from coach.core.words import parse_words
+from coach.run.inputs import Input, to_event, understood
 from coach.spec.locale import Locale, load_locale
 from coach.spec.routine import load_routine
 from coach.voice.capture import WavSource
@@ -69,9 +70,11 @@ def play(hearing: Hearing, pcm: bytes, start: float = 0.0) -> tuple[list[Heard],
 
 
 def meant(heard: list[Heard], locale: Locale) -> list[tuple[str, Any]]:
-    """What the utterances became through the one parser: ("rating", 4), ("command", "pause")."""
+    """What the utterances became through the one parser, as Hearing parsed them: ("rating", 4), ("command", "pause")."""
     out: list[tuple[str, Any]] = []
-    for event in (to_event(Input("heard", h.text, "voice"), 0.0, locale) for h in heard):
+    for h in heard:
+        assert h.meaning == parse_words(h.text, locale)  # the one parse, done by Hearing
+    for event in (to_event(understood(h.text, h.meaning, "voice"), 0.0, locale) for h in heard):
         if isinstance(event, Rating):
             out.append(("rating", event.value))
         elif isinstance(event, Command):
@@ -148,7 +151,8 @@ def test_listen_vosk_listener_threads_deliver_heard_inputs(loaded: Hearing, spee
     assert listener.join(timeout=60), "the listener did not finish the file"
     listener.close()
     items = [inbox.get_nowait() for _ in range(inbox.qsize())]
-    assert {i.kind for i in items} == {"heard"} and {i.source for i in items} == {"voice"}
+    assert [i.kind for i in items] == ["command", "rating", "command", "command"] and {i.source for i in items} == {"voice"}
+    assert all(i.words for i in items)  # the words heard are kept, for the event stream
     assert [to_event(i, 0.0, ko) for i in items] == [
         Command(0.0, "pause", "voice"),
         Rating(0.0, 4, "voice"),

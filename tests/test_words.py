@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from coach.core.messages import PERSON_COMMANDS, CommandName
 from coach.core.words import ParsedCommand, ParsedRating, parse_words
 from coach.errors import LocaleError
 from coach.spec.locale import Endings, Locale, _parse, load_locale, locales_dir
@@ -161,4 +162,24 @@ def test_words_a_wrong_endings_key_names_file_and_line(tmp_path: Path) -> None:
     bad.write_text(english + "endings:\n  suffix: [s]\n")
     line = len(english.splitlines()) + 2
     with pytest.raises(LocaleError, match=rf"^{re.escape(str(bad))}:{line}: unknown endings 'suffix'; known: number, "):
+        _parse(read_yaml(bad), "xx")
+
+
+def test_words_commands_come_out_as_the_one_enum(en: Locale, ko: Locale) -> None:
+    for locale in (en, ko):
+        assert set(locale.commands) == set(PERSON_COMMANDS)
+        for name, phrases in locale.commands.items():
+            parsed = parse_words(phrases[0], locale)
+            assert isinstance(parsed, ParsedCommand) and type(parsed.name) is CommandName and parsed.name is name
+    with pytest.raises(ValueError, match="'paws' is not a valid CommandName"):
+        ParsedCommand("paws")  # type: ignore[arg-type]
+
+
+def test_words_a_locale_with_an_unknown_command_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "xx.yaml"
+    english = (locales_dir() / "en.yaml").read_text()
+    lines = english.splitlines()
+    at = lines.index("commands:") + 1
+    bad.write_text("\n".join([*lines[: at + 1], "  paws: [paws]", *lines[at + 1 :]]) + "\n")
+    with pytest.raises(LocaleError, match=rf"^{re.escape(str(bad))}:{at + 2}: unknown command 'paws'; known: start, pause, "):
         _parse(read_yaml(bad), "xx")

@@ -85,7 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     journal = _journal(args, loaded)
     offer = resume_offer(journal, routine, RESUME_WITHIN)
     session = Session(compile_script(routine, locale), locale, session_settings(loaded, routine), resume=offer)
-    feed, clock, events, console = _inputs_and_outputs(args)
+    feed, clock, events, console = _inputs_and_outputs(args, locale)
     speaker = _speaker(args, loaded, routine.language, clock, session.phrases(), console)
     sources = _hardware_inputs(args, loaded, locale, feed)
     runner = Runner(session, clock, speaker, journal, events, locale, feed, listener=sources.listener, displays=sources.displays)
@@ -132,7 +132,7 @@ def _hardware_inputs(args: argparse.Namespace, loaded: LoadedSettings, locale: L
         settings=HearingSettings.configured(recognition),
     )
     if listener is not None:
-        listener.start(feed.inbox)
+        listener.start(feed.inbox, feed.clock)
         feed.live = True
         sources.running.append(listener)
         sources.listener = listener
@@ -140,7 +140,7 @@ def _hardware_inputs(args: argparse.Namespace, loaded: LoadedSettings, locale: L
     if why:
         print(f"coach: {why}", file=sys.stderr)
     if controls is not None:
-        controls.start(feed.inbox)
+        controls.start(feed.inbox, feed.clock)
         feed.live = True
         sources.running.append(controls)
         sources.displays.append(controls)
@@ -158,7 +158,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
         loaded = LoadedSettings(Settings(), None, {})
     routines = [load_named(name.strip(), loaded) for name in args.routines.split(",") if name.strip()]
     locale = load_locale(routines[0].language)
-    feed, clock, events, console = _inputs_and_outputs(args)
+    feed, clock, events, console = _inputs_and_outputs(args, locale)
     texts = _kiosk_phrases(routines, loaded)
     speaker = _speaker(args, loaded, locale.language, clock, texts, console, keep_trying=True)
     sources = _hardware_inputs(args, loaded, locale, feed)
@@ -198,7 +198,7 @@ def _kiosk_phrases(routines: list[Routine], loaded: LoadedSettings) -> set[str]:
     return texts
 
 
-def _inputs_and_outputs(args: argparse.Namespace) -> tuple[Feed, Clock, EventSink, IO[str]]:
+def _inputs_and_outputs(args: argparse.Namespace, locale: Locale) -> tuple[Feed, Clock, EventSink, IO[str]]:
     scripted = read_input_script(Path(args.input_script)) if args.input_script else []
     events = EventSink(open_events(args.events))
     console: IO[str] = sys.stderr if args.events == "-" else sys.stdout
@@ -207,7 +207,7 @@ def _inputs_and_outputs(args: argparse.Namespace) -> tuple[Feed, Clock, EventSin
     keyboard = not args.simulate and sys.stdin is not None and sys.stdin.isatty()
     if keyboard:
         print("coach: type a number 0-10 for your pain; p pause, r resume, n next, s stop, h help.", file=sys.stderr)
-        KeyboardInput(inbox).start()
+        KeyboardInput(inbox, locale, clock=clock).start()
     return Feed(clock, inbox, scripted, live=keyboard), clock, events, console
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from coach.core.words import ParsedCommand, ParsedRating, parse_words
+from coach.core.words import Parsed, ParsedCommand, ParsedRating, parse_words
 from coach.errors import CoachError
 from coach.spec.config import load_settings
 from coach.spec.locale import Locale, available_languages, load_locale
@@ -75,7 +75,7 @@ def cmd_hear(args: argparse.Namespace) -> int:
             "guard": hearing.vocabulary.guard(),
             "missing": missing,
         },
-        "utterances": [_utterance(h, locale) for h in hear_pcm(hearing, pcm)],
+        "utterances": [_utterance(h) for h in hear_pcm(hearing, pcm)],
         "plain": plain_decode(_fresh(hearing.recognizer), pcm, locale),
         "stats": vars(hearing.stats),
     }
@@ -138,7 +138,11 @@ def plain_decode(recognizer: Recognizer, pcm: bytes, locale: Locale) -> list[dic
 
 def became(text: str, locale: Locale) -> dict[str, Any] | None:
     """What the one word parser makes of ``text``."""
-    parsed = parse_words(text, locale)
+    return meant(parse_words(text, locale))
+
+
+def meant(parsed: Parsed | None) -> dict[str, Any] | None:
+    """A parse result, for the report."""
     if isinstance(parsed, ParsedCommand):
         return {"command": parsed.name}
     if isinstance(parsed, ParsedRating):
@@ -146,7 +150,7 @@ def became(text: str, locale: Locale) -> dict[str, Any] | None:
     return None
 
 
-def _utterance(heard: Heard, locale: Locale) -> dict[str, Any]:
+def _utterance(heard: Heard) -> dict[str, Any]:
     return {
         "start": round(heard.start, 3),
         "end": round(heard.end, 3),
@@ -156,7 +160,7 @@ def _utterance(heard: Heard, locale: Locale) -> dict[str, Any]:
         "heard": heard.text,
         "words": [vars(w) for w in heard.words],
         "sent": heard.meaningful,
-        "became": became(heard.text, locale),
+        "became": meant(heard.meaning),  # parsed once, by Hearing
     }
 
 

@@ -5,7 +5,9 @@ It is an :class:`~coach.run.ports.InputSource` (``start(inbox)``, ``close()``) a
 threads; everything a callback does is to note the edge under one lock and put
 :class:`~coach.run.inputs.Input` items into the inbox. It never calls the session or the speaker.
 
-Time: edges are stamped with ``clock()`` (``time.monotonic`` unless a test injects one), and one
+Time: edges are stamped with ``clock()`` (``time.monotonic`` unless a test injects one); every input
+goes into the inbox stamped with the session time of the gesture that made it (a press when it was
+let go, a hold when it was reached; see :func:`~coach.run.inputs.session_time`), and one
 small thread wakes at the earliest deadline of the button trackers and the layout (a hold, the end
 of a count) and calls :meth:`Controls.tick`. A test that injects a fake clock passes
 ``ticker=False`` and calls :meth:`Controls.tick` itself: holds and counts are then exact and
@@ -18,6 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +28,10 @@ from coach.controls.gestures import DOWN, STEP, UP, ButtonTracker, Gesture
 from coach.controls.layouts import Dial, Layout, OneButton
 from coach.controls.light import Light
 from coach.controls.phrases import Phrases
+from coach.core.messages import CommandName
 from coach.errors import CoachError, DeviceError
-from coach.run.inputs import Input
+from coach.run.clock import Clock
+from coach.run.inputs import Input, session_time
 from coach.spec.config import ControlSettings
 from coach.spec.locale import load_locale
 
@@ -63,6 +68,7 @@ class Controls:
         """Motion already asked to start this idle period."""
         self._cond = threading.Condition()
         self._inbox: queue.Queue[Input] | None = None
+        self._session_clock: Clock | None = None
         self._closed = False
         self._ticker = ticker
         self._observer = observer
@@ -71,14 +77,16 @@ class Controls:
 
     # --- InputSource ------------------------------------------------------------------------
 
-    def start(self, inbox: queue.Queue[Input]) -> None:
-        """Connect the callbacks and start putting inputs into ``inbox``; a second call does nothing."""
+    def start(self, inbox: queue.Queue[Input], clock: Clock | None = None) -> None:
+        """Connect the callbacks and start putting inputs into ``inbox``, stamped on the session
+        ``clock``; a second call does nothing."""
         with self._cond:
             if self._closed:
                 raise DeviceError("controls: start() after close()")
             if self._inbox is not None:
                 return
             self._inbox = inbox
+            self._session_clock = clock
         for name, button in self.devices.buttons.items():
             button.when_pressed = partial(self._edge, name, True)
             button.when_released = partial(self._edge, name, False)
@@ -116,7 +124,7 @@ class Controls:
             self.state = state
             if state != "idle":
                 self._woken = False
-            self._put(self.layout.set_state(state))
+            self._put(self.layout.set_state(state), self.clock())
             self._cond.notify_all()
         if self.light is not None and self._inbox is not None:
             self.light.show_state(state)
@@ -137,7 +145,7 @@ class Controls:
         for tracker in self.trackers.values():
             for gesture in tracker.tick(now):
                 self._gesture(gesture)
-        self._put(self.layout.tick(now))
+        self._put(self.layout.tick(now), now)
 
     def _deadline_locked(self) -> float | None:
         due = [t.deadline() for t in self.trackers.values()] + [self.layout.deadline()]
@@ -172,17 +180,21 @@ class Controls:
         with self._cond:
             if not self._closed and self.state == "idle" and not self._woken:
                 self._woken = True
-                self._put([Input("command", "start", "motion")])
+                self._put([Input("command", CommandName.START, "motion")], self.clock())
 
     def _gesture(self, gesture: Gesture) -> None:
         if self._observer is not None:
             self._observer(gesture)
-        self._put(self.layout.gesture(gesture))
+        self._put(self.layout.gesture(gesture), gesture.at)
 
-    def _put(self, items: list[Input]) -> None:
-        if self._inbox is not None:
-            for item in items:
-                self._inbox.put(item)
+    def _put(self, items: list[Input], when: float) -> None:
+        """Queue ``items``, stamped with the session time of ``when`` (on :attr:`clock`)."""
+        if self._inbox is None or not items:
+            return
+        session = self._session_clock
+        at = None if session is None else session_time(session, self.clock() - when)
+        for item in items:
+            self._inbox.put(replace(item, at=at))
 
 
 def build_controls(

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from coach.controls.gestures import DOWN, HOLD, HOLD_RELEASE, LONG_HOLD, OK, PRESS, STEP, UP, Gesture
 from coach.controls.phrases import Phrases
+from coach.core.messages import CommandName
 from coach.run.inputs import Input
 
 RATING_STATES = frozenset({"pain-check", "confirm", "menu"})
@@ -33,7 +34,13 @@ RATING_STATES = frozenset({"pain-check", "confirm", "menu"})
 PAUSABLE = frozenset({"intro", "exercise", "pain-check", "confirm"})
 UNPROMPTED = frozenset({"intro", "exercise", "paused"})
 """States where the session takes a rating nobody asked for."""
-PRESS_MEANS = {"idle": "start", "resume-offer": "yes", "paused": "resume", "intro": "next", "exercise": "next"}
+PRESS_MEANS = {
+    "idle": CommandName.START,
+    "resume-offer": CommandName.YES,
+    "paused": CommandName.RESUME,
+    "intro": CommandName.NEXT,
+    "exercise": CommandName.NEXT,
+}
 
 COUNT_GAP_SECONDS = 1.5
 """Quiet after the last press that ends a count (seconds): longer than the gap between deliberate
@@ -49,7 +56,7 @@ SOURCE = "button"
 """The source of every input from the physical controls (a button rating counts at once)."""
 
 
-def command(name: str) -> Input:
+def command(name: CommandName) -> Input:
     return Input("command", name, SOURCE)
 
 
@@ -63,13 +70,13 @@ def rating(value: int) -> Input:
 
 def main_button(kind: str, state: str) -> list[Input]:
     """The main button outside a rating dialogue, the same in every layout."""
-    name: str | None = None
+    name: CommandName | None = None
     if kind == PRESS:
         name = PRESS_MEANS.get(state)
     elif kind == HOLD:
-        name = "pause" if state in PAUSABLE else None
+        name = CommandName.PAUSE if state in PAUSABLE else None
     elif kind == LONG_HOLD:
-        name = "stop" if state not in ("summary", "ended") else None
+        name = CommandName.STOP if state not in ("summary", "ended") else None
     return [command(name)] if name else []
 
 
@@ -144,7 +151,7 @@ class OneButton(Layout):
         if g.kind == HOLD_RELEASE:
             return self._offer(0, g.at)
         if g.kind == LONG_HOLD:
-            return [command("stop")]
+            return [command(CommandName.STOP)]
         return []
 
     def _offer(self, value: int, at: float) -> list[Input]:
@@ -217,7 +224,7 @@ class Dial(Layout):
             self.reset()
             return [rating(value)]
         if self.state == "confirm":
-            return [command("yes")]
+            return [command(CommandName.YES)]
         if self.state == "pain-check":
             self.value, self.touched_at, self.told = 0, at, True
             return [announce(self.phrases.with_number(self.confirm_key, 0))]

@@ -8,9 +8,14 @@ itself never reads a clock.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from coach.core.records import Record
+from coach.spec.commands import PERSON_COMMANDS, CommandName
+
+__all__ = [
+    "CONFIRMED_SOURCES", "PERSON_COMMANDS", "REDIRECTING", "WAKE_COMMANDS", "Action", "Command", "CommandName", "End",
+    "Event", "Listen", "Rating", "Say", "StateChanged", "Tick",
+]  # fmt: skip
 
 # --- events in ------------------------------------------------------------------------------
 
@@ -22,29 +27,6 @@ class Tick:
     at: float
 
 
-class CommandName(StrEnum):
-    """Every command, the one list: the locale's words, the input script, the keyboard, the buttons
-    and the session all name commands with these (a typo is an error where it is written, not a
-    command silently ignored)."""
-
-    START = "start"
-    PAUSE = "pause"
-    RESUME = "resume"
-    NEXT = "next"
-    REPEAT = "repeat"
-    STOP = "stop"
-    HELP = "help"
-    YES = "yes"
-    NO = "no"
-    WAIT = "wait"
-    """Not said by a person: a control is part-way through an answer (counting presses); give them time."""
-    ABANDON = "abandon"
-    """Not said by a person: nobody has answered for a long time (a kiosk's "walked away")."""
-
-
-PERSON_COMMANDS: tuple[CommandName, ...] = tuple(c for c in CommandName if c not in (CommandName.WAIT, CommandName.ABANDON))
-"""The commands a person can give: by voice, keyboard, buttons or an input script."""
-
 REDIRECTING = frozenset({CommandName.PAUSE, CommandName.NEXT, CommandName.REPEAT, CommandName.STOP})
 """Commands after which nothing already queued for the speaker should still be heard."""
 
@@ -54,11 +36,17 @@ WAKE_COMMANDS = frozenset({CommandName.START, CommandName.NEXT, CommandName.YES,
 
 @dataclass(frozen=True)
 class Command:
-    """A control command (``start``, ``pause``, ``resume``, ``next``, ``repeat``, ``stop``, ``help``, ``yes``, ``no``)."""
+    """A control command: one of :class:`CommandName` (the enum lives in ``coach.spec.commands``, below
+    the core, so that the locale file can be checked against it; see there)."""
 
     at: float
-    name: str
+    name: CommandName
     source: str = "keyboard"
+
+    def __post_init__(self) -> None:
+        # A name given as text ("pause", from a test or a file) becomes the enum here, and a name that
+        # is no command fails here, where it was written, instead of being silently ignored later.
+        object.__setattr__(self, "name", CommandName(self.name))
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from coach.spec.commands import CommandName
 from coach.spec.locale import Locale
 
 
 @dataclass(frozen=True)
 class ParsedCommand:
-    name: str
+    name: CommandName
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", CommandName(self.name))  # "pause" from a test is the enum too
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,11 @@ Parsed = ParsedCommand | ParsedRating
 
 
 def parse_words(text: str, locale: Locale) -> Parsed | None:
-    """Turn ``text`` into a command or a 0-10 rating, or ``None`` when it means neither clearly."""
+    """Turn ``text`` into a command or a 0-10 rating, or ``None`` when it means neither clearly.
+
+    Called once per utterance, where the words arrive (the voice listener's thread, the keyboard's,
+    or the runner for an input script's ``heard`` line); the result travels with the words.
+    """
     cleaned = re.sub(r"[^\w\s']", " ", text.lower()).split()
     if not cleaned:
         return None
@@ -65,7 +73,7 @@ def parse_words(text: str, locale: Locale) -> Parsed | None:
     return None
 
 
-def _command(tokens: list[str], locale: Locale) -> str | None:
+def _command(tokens: list[str], locale: Locale) -> CommandName | None:
     """The command ``tokens`` say, allowing a polite ending after it ("다시요", "다시 요")."""
     polite = locale.endings.command
     forms = [tokens]

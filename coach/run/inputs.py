@@ -1,7 +1,12 @@
-"""Inputs: scripted (``--input-script``) and live (keyboard), all turned into session events.
+"""Inputs: scripted (``--input-script``) and live (keyboard, voice, buttons), all turned into session events.
 
-Live inputs arrive from their own threads through one queue of :class:`Input` items; the runner
-stamps them with the session time they arrived. Scripted inputs carry their own times.
+Live inputs arrive from their own threads through one queue of :class:`Input` items. Each is
+stamped where it happened, in its own thread, with the session time of that moment (see
+:func:`session_time`): a key when it was read, a button when it was pressed, an utterance when its
+audio ended. Scripted inputs carry their own times. Words are parsed once, where they arrive:
+the listener and the keyboard put the command or rating they mean on the inbox, with the words
+kept (``Input.words``) for the event stream; only an input script's ``heard`` line, written
+before any locale is known, is parsed when it is played.
 """
 
 from __future__ import annotations
@@ -13,41 +18,73 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from coach.core.messages import Command, Event, Rating
-from coach.core.words import ParsedCommand, ParsedRating, parse_words
+from coach.core.messages import PERSON_COMMANDS, Command, CommandName, Event, Rating
+from coach.core.words import Parsed, ParsedCommand, ParsedRating, parse_words
 from coach.errors import InputScriptError
-from coach.run.clock import Clock
+from coach.run.clock import Clock, MonotonicClock
 from coach.spec.locale import Locale
 
-SCRIPT_COMMANDS = ("start", "pause", "resume", "next", "repeat", "stop", "help", "yes", "no")
 MAX_SCRIPT_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Input:
-    """Something a person did: a command, a rating, or words heard (parsed later, in one place)."""
+    """Something a person did: a command, a rating, or words."""
 
     kind: str
-    """``command``, ``rating``, ``heard``; also ``announce`` (words a control wants said now, e.g.
-    "three, press again to confirm") and ``closed`` (this source will send nothing more)."""
+    """``command`` (``value`` is a :class:`CommandName`), ``rating`` (an int 0-10); ``heard`` (words
+    not parsed yet: an input script's), ``unrecognised`` (words parsed, meaning nothing clear); also
+    ``announce`` (words a control wants said now, e.g. "three, press again to confirm") and ``closed``
+    (this source will send nothing more)."""
     value: str | int
     source: str
     at: float | None = None
-    """Session time, for scripted inputs; live inputs are stamped on arrival."""
+    """Session time it happened (see the module docstring); ``None``: stamped when the runner takes it."""
+    words: str | None = None
+    """The words a command or rating was understood from (heard or typed), for the event stream."""
+
+    def __post_init__(self) -> None:
+        if self.kind == "command":  # "pause" becomes the enum; a name that is no command fails where it is written
+            object.__setattr__(self, "value", CommandName(str(self.value)))
+
+    def shown(self) -> tuple[str, str | int]:
+        """``(kind, value)`` for the event stream: words are shown as heard, whatever they meant."""
+        return ("heard", self.words) if self.words is not None else (self.kind, self.value)
+
+
+def understood(text: str, meaning: Parsed | None, source: str, at: float | None = None) -> Input:
+    """The input ``text`` makes, given what the word parser made of it (``meaning``)."""
+    if isinstance(meaning, ParsedCommand):
+        return Input("command", meaning.name, source, at, words=text)
+    if isinstance(meaning, ParsedRating):
+        return Input("rating", meaning.value, source, at, words=text)
+    return Input("unrecognised", text, source, at)
 
 
 def to_event(item: Input, at: float, locale: Locale) -> Event | None:
-    """The session event for ``item``, or ``None`` when heard words mean nothing clear."""
+    """The session event for ``item``, or ``None`` when its words mean nothing clear.
+
+    Only words nobody has parsed yet (``heard``: an input script's) go through the parser here;
+    everything else was parsed where it arrived.
+    """
+    if item.kind == "heard":
+        item = understood(str(item.value), parse_words(str(item.value), locale), item.source)
     if item.kind == "command":
-        return Command(at, str(item.value), item.source)
+        return Command(at, CommandName(str(item.value)), item.source)
     if item.kind == "rating":
         return Rating(at, int(item.value), item.source)
-    parsed = parse_words(str(item.value), locale)
-    if isinstance(parsed, ParsedCommand):
-        return Command(at, parsed.name, item.source)
-    if isinstance(parsed, ParsedRating):
-        return Rating(at, parsed.value, item.source)
     return None
+
+
+def session_time(clock: Clock, seconds_ago: float = 0.0) -> float:
+    """The session time of the moment ``seconds_ago`` real seconds before now (for stamping inputs).
+
+    A source measures how long ago something happened on its own clock (the microphone's capture
+    clock, the buttons' ``time.monotonic``); the session clock turns that age into session time,
+    scaled as the clock runs (``--speed``). Safe to call from any thread.
+    """
+    speed = clock.speed if isinstance(clock, MonotonicClock) else 1.0
+    return clock.now() - max(0.0, seconds_ago) * speed
 
 
 def read_input_script(path: Path) -> list[Input]:
@@ -95,24 +132,24 @@ def _parse_script_line(line: str) -> Input:
         if not rest:
             raise ValueError("'heard' needs the words that were heard")
         return Input("heard", " ".join(rest), "heard", at)
-    if command in SCRIPT_COMMANDS:
+    if command in PERSON_COMMANDS:
         if rest:
             raise ValueError(f"'{command}' takes no value")
-        return Input("command", command, "script", at)
-    known = ", ".join(SCRIPT_COMMANDS + ("rating N", "heard TEXT"))
+        return Input("command", CommandName(command), "script", at)
+    known = ", ".join((*PERSON_COMMANDS, "rating N", "heard TEXT"))
     raise ValueError(f"unknown command {command!r}; known: {known}")
 
 
-KEY_ALIASES = {
-    "p": "pause",
-    "r": "resume",
-    "n": "next",
-    "s": "stop",
-    "q": "stop",
-    "h": "help",
-    "?": "help",
-    "y": "yes",
-    "": "start",
+KEY_ALIASES: dict[str, CommandName] = {
+    "p": CommandName.PAUSE,
+    "r": CommandName.RESUME,
+    "n": CommandName.NEXT,
+    "s": CommandName.STOP,
+    "q": CommandName.STOP,
+    "h": CommandName.HELP,
+    "?": CommandName.HELP,
+    "y": CommandName.YES,
+    "": CommandName.START,
 }
 
 
@@ -120,12 +157,17 @@ class KeyboardInput:
     """Reads lines from a terminal in a background thread: a number is a rating, words are commands.
 
     Single letters are shortcuts (p pause, r resume, n next, s stop, h help, y yes); a bare Enter
-    starts or resumes. Anything else goes through the same word parser as voice.
+    starts or resumes. Anything else goes through the same word parser as voice, here, once.
+    Each line is stamped with the session time it was read (``clock``; none: when the runner takes it).
     """
 
-    def __init__(self, inbox: queue.Queue[Input], stream: IO[str] | None = None) -> None:
+    def __init__(
+        self, inbox: queue.Queue[Input], locale: Locale, stream: IO[str] | None = None, clock: Clock | None = None
+    ) -> None:
         self.inbox = inbox
+        self.locale = locale
         self.stream = stream or sys.stdin
+        self.clock = clock
         self._thread = threading.Thread(target=self._run, name="keyboard", daemon=True)
 
     def start(self) -> None:
@@ -133,14 +175,18 @@ class KeyboardInput:
 
     def _run(self) -> None:
         for raw in self.stream:
-            text = raw.strip().lower()
-            if text.isdigit():
-                self.inbox.put(Input("rating", int(text), "keyboard") if int(text) <= 10 else Input("heard", text, "keyboard"))
-            elif text in KEY_ALIASES:
-                self.inbox.put(Input("command", KEY_ALIASES[text], "keyboard"))
-            else:
-                self.inbox.put(Input("heard", text, "keyboard"))
+            self.inbox.put(self.read(raw))
         self.inbox.put(Input("closed", "", "keyboard"))
+
+    def read(self, raw: str) -> Input:
+        """The input one typed line makes."""
+        at = session_time(self.clock) if self.clock is not None else None
+        text = raw.strip().lower()
+        if text.isdigit() and int(text) <= 10:
+            return Input("rating", int(text), "keyboard", at)
+        if text in KEY_ALIASES:
+            return Input("command", KEY_ALIASES[text], "keyboard", at)
+        return understood(text, parse_words(text, self.locale), "keyboard", at)
 
 
 class Feed:
@@ -157,6 +203,8 @@ class Feed:
         self.scripted = sorted(scripted or [], key=lambda i: i.at or 0.0)
         self.live = live
         """True while something (a keyboard, buttons, a microphone) can still put inputs in the inbox."""
+        self._horizon = float("-inf")
+        """The latest session time already handed out (an input's, or a deadline reached)."""
 
     @property
     def exhausted(self) -> bool:
@@ -172,8 +220,9 @@ class Feed:
             now = self.clock.now()
             if self.scripted and (self.scripted[0].at or 0.0) <= now:
                 item = self.scripted.pop(0)
-                return item, item.at if item.at is not None else now
+                return item, self._handed(item.at if item.at is not None else now)
             if deadline is not None and deadline <= now:
+                self._horizon = max(self._horizon, deadline)
                 return None
             wake = min((t for t in (deadline, self.scripted[0].at if self.scripted else None) if t is not None), default=None)
             if wake is None and not self.live and self.inbox.empty():
@@ -184,4 +233,20 @@ class Feed:
             if arrived.kind == "closed":
                 self.live = False
                 continue
-            return arrived, self.clock.now()
+            return arrived, self._live_time(arrived)
+
+    def _live_time(self, item: Input) -> float:
+        """The session time of a live input: the moment it was stamped with where it happened.
+
+        Never later than now, and never before a time already handed out (an earlier input, or a
+        deadline the caller has since acted on): an utterance that ended just before a cue's
+        deadline but was recognised after it counts from the deadline, so the session never sees
+        time run backwards. Unstamped inputs (a source started without the clock) count from now.
+        """
+        now = self.clock.now()
+        at = now if item.at is None else min(item.at, now)
+        return self._handed(max(at, self._horizon))
+
+    def _handed(self, at: float) -> float:
+        self._horizon = max(self._horizon, at)
+        return at

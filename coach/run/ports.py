@@ -19,6 +19,7 @@ from typing import Protocol
 
 from coach.core.messages import Say
 from coach.core.records import Record
+from coach.run.clock import Clock
 from coach.run.inputs import Input
 
 # --- inputs ---------------------------------------------------------------------------------
@@ -27,7 +28,11 @@ from coach.run.inputs import Input
 class InputSource(Protocol):
     """Something a person uses to control the session: started with the runner's inbox."""
 
-    def start(self, inbox: queue.Queue[Input]) -> None: ...
+    def start(self, inbox: queue.Queue[Input], clock: Clock | None = None) -> None:
+        """Put inputs into ``inbox`` from now on, each stamped (``Input.at``) with the session time on
+        ``clock`` of the moment it happened, taken in the source's own thread (see
+        :func:`~coach.run.inputs.session_time`); without a clock the runner stamps them on arrival."""
+        ...
 
     def close(self) -> None: ...
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from coach.core.menu import AwaitQuiet, MenuAction, Note
-from coach.core.messages import Action, Command, End, Event, Listen, Say, StateChanged, Tick
+from coach.core.messages import REDIRECTING, Action, Command, CommandName, End, Event, Listen, Say, StateChanged, Tick
 from coach.core.records import Record
 from coach.errors import CoachError
 from coach.run.clock import Clock
@@ -25,9 +25,6 @@ from coach.run.eventlog import EventSink
 from coach.run.inputs import Feed, Input, to_event
 from coach.run.ports import Journal, Listener, NoListener, Speaker, StatusDisplay, speak_or_show
 from coach.spec.locale import Locale
-
-REDIRECTING = frozenset({"pause", "next", "repeat", "stop"})
-"""Commands after which nothing already queued for the speaker should still be heard."""
 
 
 class Machine(Protocol):
@@ -83,7 +80,7 @@ class Runner:
         self._last_input = self.clock.now()
         self._halted, self._quiet_at = False, None
         if autostart:
-            self._feed(Command(self.clock.now(), "start", "auto"))
+            self._feed(Command(self.clock.now(), CommandName.START, "auto"))
         while not self.session.ended and not self._halted:
             self._step()
         return self.status
@@ -108,7 +105,7 @@ class Runner:
         if deadline is None and self.abandon_after is not None:
             give_up = self._last_input + self.abandon_after
             if give_up <= now:
-                self._feed(Command(now, "abandon", "runner"))
+                self._feed(Command(now, CommandName.ABANDON, "runner"))
                 return
             wake = give_up
         waiting_for = wake  # a heartbeat is not something to wait for: with no input to come, stop
@@ -132,13 +129,14 @@ class Runner:
             return
         if item.kind == "announce":  # feedback from a control, e.g. "three, press again to confirm"
             self._perform(Say(str(item.value), at, "controls", "cue"))
-            self._feed(Command(at, "wait", item.source))  # someone is answering: do not time out on them
+            self._feed(Command(at, CommandName.WAIT, item.source))  # someone is answering: do not time out on them
             return
         event = to_event(item, at, self.locale)
         if event is None:
             self.events.emit("unrecognised", at, text=str(item.value), source=item.source)
             return
-        self.events.emit("input", at, kind=item.kind, value=item.value, source=item.source)
+        kind, value = item.shown()
+        self.events.emit("input", at, kind=kind, value=value, source=item.source)
         if isinstance(event, Command) and event.name in REDIRECTING:
             self.speaker.interrupt(at)
         self._feed(event)
@@ -157,7 +155,7 @@ class Runner:
             return
         self._abandoned = True
         self.events.emit("notice", now, text="no more input can arrive; stopping the session")
-        self._feed(Command(now, "stop", "runner"))
+        self._feed(Command(now, CommandName.STOP, "runner"))
 
     def _feed(self, event: Event) -> None:
         for action in self.session.handle(event):

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from coach.errors import LocaleError
+from coach.spec.commands import PERSON_COMMANDS, CommandName
 from coach.spec.yamlsrc import YNode, read_yaml
-
-COMMANDS = ("start", "pause", "resume", "next", "repeat", "stop", "help", "yes", "no")
 
 
 @dataclass(frozen=True)
@@ -51,8 +50,8 @@ class Locale:
     sides: dict[str, str]
     numbers: dict[int, tuple[str, ...]]
     """Rating value (0-10) to the words that mean it."""
-    commands: dict[str, tuple[str, ...]]
-    """Command name to the words or phrases that mean it."""
+    commands: dict[CommandName, tuple[str, ...]]
+    """Command name to the words or phrases that mean it (every one of ``PERSON_COMMANDS``, no other)."""
     fillers: tuple[str, ...]
     source: str
     lines: dict[str, int]
@@ -117,8 +116,8 @@ def _parse(root: YNode, language: str) -> Locale:
         return found
 
     numbers = {int(k): words(v) for k, v in section("numbers").items()}
-    commands = {k: words(v) for k, v in section("commands").items()}
-    missing = [c for c in COMMANDS if c not in commands] + [str(n) for n in range(11) if n not in numbers]
+    commands = {_command_name(k, v): words(v) for k, v in section("commands").items()}
+    missing = [str(c) for c in PERSON_COMMANDS if c not in commands] + [str(n) for n in range(11) if n not in numbers]
     if missing:
         raise LocaleError(f"{root.path}:1: words missing for: {', '.join(missing)}")
     fillers_node = root.value.get("fillers")
@@ -137,6 +136,13 @@ def _parse(root: YNode, language: str) -> Locale:
         endings=endings,
         console=console,
     )
+
+
+def _command_name(key: str, node: YNode) -> CommandName:
+    """``key`` as a command a person can give; any other key is a typo, reported where it is written."""
+    if key in PERSON_COMMANDS:
+        return CommandName(key)
+    raise LocaleError(f"{node.where}: unknown command {key!r}; known: {', '.join(PERSON_COMMANDS)}")
 
 
 def _console(node: YNode | None, where: str) -> dict[str, str] | None:

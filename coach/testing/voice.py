@@ -3,8 +3,8 @@
 - :class:`FakeRecognizer` stands in for vosk inside :class:`~coach.voice.hearing.Hearing`: the
   test says what the next utterance will be (``feed("seven")``) and sends any loud audio.
 - :class:`FakeListener` stands in for the whole :class:`~coach.voice.listener.VoskListener`:
-  ``hear("seven")`` puts the words in the inbox as the microphone would, and it keeps what the
-  runner told it (``expected``, ``spoken``).
+  ``hear("seven")`` puts the words in the inbox (given a locale, parsed and stamped as the real
+  listener does), and it keeps what the runner told it (``expected``, ``spoken``).
 - :func:`tone` and :func:`silence` make audio an energy VAD takes for speech and for quiet.
 """
 
@@ -16,7 +16,10 @@ import struct
 from collections import deque
 from typing import Any
 
-from coach.run.inputs import Input
+from coach.core.words import parse_words
+from coach.run.clock import Clock
+from coach.run.inputs import Input, session_time, understood
+from coach.spec.locale import Locale
 from coach.voice.vad import RATE
 
 
@@ -72,15 +75,19 @@ def _spread(words: list[str], conf: float, begin: float, end: float) -> list[dic
 class FakeListener:
     """A voice input without a microphone: the test decides what is heard."""
 
-    def __init__(self) -> None:
+    def __init__(self, locale: Locale | None = None) -> None:
+        self.locale = locale
+        """Given one, heard words are parsed here, as the real listener does; else the runner parses them."""
         self.inbox: queue.Queue[Input] | None = None
+        self.clock: Clock | None = None
         self.expected: list[str] = []
         self.spoken: list[float] = []
         self.delays: list[float] = []
         self.closed = False
 
-    def start(self, inbox: queue.Queue[Input]) -> None:
+    def start(self, inbox: queue.Queue[Input], clock: Clock | None = None) -> None:
         self.inbox = inbox
+        self.clock = clock
 
     def close(self) -> None:
         self.closed = True
@@ -95,7 +102,11 @@ class FakeListener:
     def hear(self, text: str) -> None:
         """Words as the recogniser would pass them on."""
         assert self.inbox is not None, "start() the listener first"
-        self.inbox.put(Input("heard", text, "voice"))
+        at = session_time(self.clock) if self.clock is not None else None
+        if self.locale is None:
+            self.inbox.put(Input("heard", text, "voice", at))
+        else:
+            self.inbox.put(understood(text, parse_words(text, self.locale), "voice", at))
 
 
 def tone(seconds: float, level: float = 0.3, hz: float = 220.0) -> bytes:

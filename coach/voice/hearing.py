@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from coach.core.words import ParsedCommand, parse_words
+from coach.core.words import Parsed, ParsedCommand, parse_words
 from coach.spec.locale import Locale
 from coach.spec.settings import RecognitionSettings
 from coach.voice.grammar import UNK, Vocabulary
@@ -103,6 +103,9 @@ class Heard:
     """Audio time of the frame that closed it: ``at - end`` is the endpointing delay."""
     endpoint: str
     """``vad``, ``quick``, ``early``, ``vosk``, ``gate``, ``too-long``, ``stream-end``."""
+    meaning: Parsed | None = None
+    """What the one word parser makes of ``text``: parsed once, here (the quick and early endpoints
+    need it), and handed on with the words, so nothing downstream parses them again."""
 
     @property
     def meaningful(self) -> bool:
@@ -234,7 +237,7 @@ class Hearing:
         heard = self._heard(self._padded_final(early), "early", t_end, early)
         if heard is not None:
             heard = self._without_made_up_tail(heard)
-        if heard is None or not isinstance(parse_words(heard.text, self.locale), ParsedCommand):
+        if heard is None or not isinstance(heard.meaning, ParsedCommand):
             return []
         self._main.drop()
         self.vad.reset()
@@ -340,9 +343,10 @@ class Hearing:
         if not words or len(words) == len(heard.words):
             return heard
         text = _parser_text(words)
-        if not isinstance(parse_words(text, self.locale), ParsedCommand):
+        meaning = parse_words(text, self.locale)
+        if not isinstance(meaning, ParsedCommand):
             return heard
-        return replace(heard, text=text)
+        return replace(heard, text=text, meaning=meaning)
 
     def _heard(self, result: dict[str, Any], endpoint: str, t_end: float, decoding: Decoding) -> Heard | None:
         assert self._start is not None
@@ -350,14 +354,16 @@ class Hearing:
         words = tuple(self._word(item, shift) for item in result.get("result", []))
         if not words:
             return None
+        text = _parser_text(words)
         return Heard(
-            text=_parser_text(words),
+            text=text,
             raw=str(result.get("text", "")),
             words=words,
             start=self._start,
             end=words[-1].end,
             at=t_end,
             endpoint=endpoint,
+            meaning=parse_words(text, self.locale),
         )
 
     def _word(self, item: dict[str, Any], shift: float) -> HeardWord:

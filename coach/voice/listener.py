@@ -11,8 +11,11 @@ expects). Two threads:
   microphone is back. The session goes on with buttons and keyboard meanwhile.
 - ``voice`` loads the model (a second or more; the session starts meanwhile), reports the locale
   words the model lacks, then feeds each chunk through ``Hearing`` and puts every utterance with
-  a confidently heard locale word into the inbox as ``Input("heard", text, "voice")``. What it
-  means is decided by the one word parser, in the runner, as for every other input.
+  a confidently heard locale word into the inbox: the command or rating the one word parser made
+  of it (``Hearing`` parsed it once, for its endpoints), with the words kept, or ``unrecognised``.
+
+Time: audio is stamped on the capture clock (``now``, ``time.monotonic``); an utterance goes into
+the inbox stamped with the session time at which its last word ended (see :meth:`VoskListener.at`).
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from coach.errors import CoachError
-from coach.run.inputs import Input
+from coach.run.clock import Clock
+from coach.run.inputs import Input, session_time, understood
 from coach.spec.locale import Locale
 from coach.voice.capture import BYTES_PER_SECOND, ArecordSource, AudioSource, MicrophoneError
 from coach.voice.grammar import build_vocabulary
@@ -80,6 +84,7 @@ class VoskListener:
         self.ready = threading.Event()
         """Set once the model is loaded and the microphone is being read (or voice input failed)."""
         self._inbox: queue.Queue[Input] | None = None
+        self._clock: Clock | None = None
         self._audio: queue.Queue[Any] = queue.Queue(maxsize=max(4, int(QUEUE_SECONDS * BYTES_PER_SECOND / FRAME_BYTES)))
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -89,10 +94,12 @@ class VoskListener:
 
     # --- InputSource --------------------------------------------------------------------------
 
-    def start(self, inbox: queue.Queue[Input]) -> None:
+    def start(self, inbox: queue.Queue[Input], clock: Clock | None = None) -> None:
+        """Load the model and listen, putting what is heard into ``inbox``, stamped on the session ``clock``."""
         if self._threads:
             return
         self._inbox = inbox
+        self._clock = clock
         worker = threading.Thread(target=self._voice, name="voice", daemon=True)
         self._threads.append(worker)
         worker.start()
@@ -196,10 +203,25 @@ class VoskListener:
 
     def _deliver(self, heard: list[Heard]) -> None:
         for utterance in heard:
+            delivered = self._now()
             if self.on_heard is not None:
-                self.on_heard(utterance, self._now())
+                self.on_heard(utterance, delivered)
             if utterance.meaningful and self._inbox is not None:
-                self._inbox.put(Input("heard", utterance.text, "voice"))
+                self._inbox.put(understood(utterance.text, utterance.meaning, "voice", self.at(utterance, delivered)))
+
+    def at(self, heard: Heard, now: float | None = None) -> float | None:
+        """The session time of ``heard``: when its last word ended (``None`` without a session clock);
+        ``now``: the capture clock's time now, if just read.
+
+        Why the end of the last word: that is when the person finished saying it, the moment they
+        mean ("pause" pauses there, a rating is given then). The endpointing delay after it (the
+        VAD's closing quiet, the recogniser catching up, the queue) is the machine's, not theirs,
+        and varies with the endpoint taken, so counting from it would shift every voice input by a
+        different few hundred milliseconds.
+        """
+        if self._clock is None:
+            return None
+        return session_time(self._clock, (self._now() if now is None else now) - heard.end)
 
     def _capture(self) -> None:
         failures = 0
