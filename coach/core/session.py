@@ -13,22 +13,13 @@ starts; its cues are due at ``block_start + offset`` and the next block starts e
 
 from __future__ import annotations
 
-from coach.core.messages import (
-    Action,
-    Command,
-    End,
-    Event,
-    Listen,
-    Rating,
-    Say,
-    StateChanged,
-    Tick,
-)
-from coach.core.pain_dialogue import Dialogue, PainDialogue
+from collections.abc import Callable
+
+from coach.core.messages import Action, Command, CommandName, End, Event, Listen, Rating, Say, StateChanged, Tick
+from coach.core.pain_dialogue import BackToBlock, EndSession, Enter, NextStep, PainDialogue, Reply, StopExercise
 from coach.core.records import (
     ExerciseResult,
     Paused,
-    RatingRecorded,
     Record,
     Repeated,
     Resumed,
@@ -44,8 +35,12 @@ from coach.spec.routine import RestBreak, estimate_speech_seconds
 __all__ = ["ACK_GAP", "RESUME_LEAD", "ResumeOffer", "Session", "SessionSettings", "State"]
 
 
-class Session(PainDialogue):
-    """One run of a script, from idle to end."""
+DIALOGUE = (State.PAIN_CHECK, State.CONFIRM)
+"""The states in which the pain dialogue is talking."""
+
+
+class Session:
+    """One run of a script, from idle to end; the pain ratings are its :class:`PainDialogue` (``pain``)."""
 
     def __init__(
         self, script: Script, locale: Locale, settings: SessionSettings | None = None, resume: ResumeOffer | None = None
@@ -63,18 +58,30 @@ class Session(PainDialogue):
         self.block: Block | None = None
         self.block_start = 0.0
         self.next_cue = 0
-        self.dialogue: Dialogue | None = None
+        self.pain = PainDialogue(self.locale, self.settings)
         self.return_to: State = State.IDLE
         """State to go back to after a pause or an unprompted rating."""
         self.paused_offset = 0.0
-        self.first_rating: int | None = None
-        self.ratings: dict[str, int | None] = {}
         self.exercise_status: dict[int, str] = {}
         self.end_status = ""
         self.now = 0.0
         self.agenda: list[Say] = []
         """Things to say at a later time that belong to no block (a prompt after "got it")."""
         self._out: list[Action] = []
+        self._commands: dict[CommandName, Callable[[float], None]] = {
+            CommandName.START: self._cmd_start,
+            CommandName.PAUSE: self._cmd_pause,
+            CommandName.RESUME: self._cmd_resume,
+            CommandName.NEXT: self._cmd_next,
+            CommandName.REPEAT: self._cmd_repeat,
+            CommandName.STOP: lambda at: self._stop(at, "stopped"),
+            CommandName.HELP: self._cmd_help,
+            CommandName.YES: self._cmd_yes,
+            CommandName.NO: self._cmd_no,
+            CommandName.WAIT: self._cmd_wait,
+            CommandName.ABANDON: lambda at: self._stop(at, "abandoned"),  # a kiosk's "walked away": end cleanly
+        }
+        """What each command does: one handler per :class:`CommandName` (a test checks none is missing)."""
 
     # --- the interface the runner uses ------------------------------------------------------
 
@@ -90,8 +97,8 @@ class Session(PainDialogue):
             if self.next_cue < len(self.block.cues):
                 return self._due(self.block.cues[self.next_cue])
             return self.block_start + self.block.duration
-        if self.state in (State.PAIN_CHECK, State.CONFIRM) and self.dialogue is not None:
-            return self.dialogue.deadline
+        if self.state in DIALOGUE and self.pain.current is not None:
+            return self.pain.current.deadline
         if self.state is State.RESUME_OFFER:
             return self.offer_deadline
         return None
@@ -105,7 +112,7 @@ class Session(PainDialogue):
         if isinstance(event, Tick):
             self._tick(event.at)
         elif isinstance(event, Command):
-            self._command(event)
+            self._commands[CommandName(event.name)](event.at)
         elif isinstance(event, Rating):
             self._rating(event.value, event.source, event.at)
         return self._out
@@ -153,8 +160,8 @@ class Session(PainDialogue):
             return
         if self.state in (State.INTRO, State.EXERCISE, State.SUMMARY):
             self._play_due_cues(at)
-        elif self.state in (State.PAIN_CHECK, State.CONFIRM):
-            self._dialogue_timeout(at)
+        elif self.state in DIALOGUE:
+            self._follow(self.pain.timeout())
         elif self.state is State.RESUME_OFFER:
             self._begin(at, resume=False)
 
@@ -198,7 +205,7 @@ class Session(PainDialogue):
             return
         step = self.script.steps[index]
         if isinstance(step, PainCheck):
-            self._ask(step.moment, step.exercise, at)
+            self._follow(self.pain.ask(step.moment, step.exercise, at))
         else:
             state = State.INTRO if step.exercise_index is None else State.EXERCISE
             self._start_block(step, at, state)
@@ -217,18 +224,19 @@ class Session(PainDialogue):
         done, total = self._tally()
         if status == "completed":
             texts.append(self.locale.say("summary_done", done=done, total=total))
-        before, after = self.ratings.get("before"), self.ratings.get("after")
+        ratings = self.pain.ratings
+        before, after, last = ratings.get("before"), ratings.get("after"), ratings.get("last")
         if before is not None and after is not None:
             texts.append(self.locale.say("summary_pain", before=before, after=after))
-        elif self._last_rating() is not None:
-            texts.append(self.locale.say("summary_pain_one", n=self._last_rating()))
+        elif last is not None:
+            texts.append(self.locale.say("summary_pain_one", n=last))
         texts.append(self.locale.say("goodbye"))
         cues, offset = [], 0.0
         for text in texts:
             cues.append(Cue(offset, text, "summary", INSTRUCTION))
             offset += estimate_speech_seconds(text) + 0.5
         summary = Block("summary", "summary", tuple(cues), offset, (Restart(0.0, None, None),))
-        self.dialogue = None
+        self.pain.drop()
         self._start_block(summary, at, State.SUMMARY)
 
     def _tally(self) -> tuple[int, int]:
@@ -250,12 +258,44 @@ class Session(PainDialogue):
         self.exercise_status[block.exercise_index] = status
         self._record(ExerciseResult(at, block.name, block.exercise_index, status, len(reps)))
 
-    # --- commands ---------------------------------------------------------------------------
+    # --- the pain dialogue ------------------------------------------------------------------
 
-    def _command(self, event: Command) -> None:
-        handler = getattr(self, f"_cmd_{event.name}", None)
-        if handler is not None:
-            handler(event.at)
+    def _rating(self, value: int, source: str, at: float) -> None:
+        if self.state in (State.IDLE, State.RESUME_OFFER, State.ENDED) or not 0 <= value <= 10:
+            return
+        if self.state not in DIALOGUE:  # nobody asked: the rating cuts the block (or the pause) where it is
+            paused = self.state is State.PAUSED
+            state, offset = (self.return_to, self.paused_offset) if paused else (self.state, at - self.block_start)
+            self.pain.cut_in(self._exercise_id(), at, state, offset, paused)
+        self._follow(self.pain.rating(value, source, at))
+
+    def _follow(self, reply: Reply) -> None:
+        """Do what the pain dialogue asked, in order; then, if it is over, what it decided."""
+        for action in reply.actions:
+            if isinstance(action, Say):
+                self._speak(action)
+            elif isinstance(action, Enter):
+                self._set_state(action.state, action.at)
+            else:
+                self._out.append(action)
+        match reply.then:
+            case NextStep(at):
+                self._start_step(self.step_index + 1, at)
+            case BackToBlock(at, state, offset, paused):
+                self.return_to, self.paused_offset = state, offset
+                if paused:
+                    self._set_state(State.PAUSED, at)
+                else:
+                    self._resume_block(at, announce=False)
+            case StopExercise(at, offset):
+                assert self.block is not None
+                self._exercise_result(self.block, "stopped-for-pain", self.block_start + offset)
+                self._start_step(self.step_index + 1, at)
+            case EndSession(at, cut_exercise):
+                # At the closing check nothing is left to stop: the session did complete.
+                self._finish("stopped-for-pain" if cut_exercise or self._exercises_later() else "completed", at)
+
+    # --- commands ---------------------------------------------------------------------------
 
     def _cmd_start(self, at: float) -> None:
         if self.state is State.IDLE and self.resume is not None:
@@ -291,7 +331,7 @@ class Session(PainDialogue):
         self._say(self.locale.say("resume_accepted", name=self._resume_title(offer)), at, "prompt", "cue")
         self.step_index = target - 1
         if any(isinstance(step, PainCheck) and step.moment == "before" for step in self.script.steps):
-            self._ask("before", None, at + ACK_GAP)  # pain may have changed since the session was cut
+            self._follow(self.pain.ask("before", None, at + ACK_GAP))  # pain may have changed since the session was cut
         else:
             self._start_step(target, at + ACK_GAP)
 
@@ -325,10 +365,9 @@ class Session(PainDialogue):
         if self.state is not State.PAUSED:
             return
         self._record(Resumed(at, self._exercise_id()))
-        dialogue = self.dialogue
-        if self.return_to in (State.PAIN_CHECK, State.CONFIRM) and dialogue is not None:
+        if self.return_to in DIALOGUE and self.pain.current is not None:
             self._say(self.locale.say("resumed"), at, "pause", "cue")
-            self._reopen(dialogue, at + 1.5)
+            self._follow(self.pain.reopen(at + 1.5))
         else:
             self._resume_block(at, announce=True)
 
@@ -345,14 +384,15 @@ class Session(PainDialogue):
         if self.state in (State.IDLE, State.RESUME_OFFER, State.SUMMARY):
             return
         state = self.return_to if self.state is State.PAUSED else self.state
-        if state in (State.PAIN_CHECK, State.CONFIRM) and self.dialogue is not None:
-            self._record(RatingRecorded(at, None, "skipped", "command", self.dialogue.moment, self.dialogue.exercise))
+        skipped = self.pain.skipped(at) if state in DIALOGUE else None
+        if skipped is not None:
+            self._record(skipped)
         block_state, offset = self._under_pause_and_rating(at)
         if block_state is State.EXERCISE and self.block is not None:
             self._exercise_result(self.block, "skipped", self.block_start + offset)
         self._drop_agenda()
         self._say(self.locale.say("skipped"), at, "skip", "cue", self._exercise_id())
-        self.dialogue = None
+        self.pain.drop()
         self._start_step(self.step_index + 1, at + ACK_GAP)
 
     def _cmd_repeat(self, at: float) -> None:
@@ -366,18 +406,12 @@ class Session(PainDialogue):
         self._drop_agenda()
         self._record(Repeated(at, step.name))
         self._say(self.locale.say("repeating", name=step.title), at, "repeat", "cue", step.name)
-        self.dialogue = None
+        self.pain.drop()
         self.step_index = max(index, 0)
         self._start_block(step, at + ACK_GAP, State.INTRO if step.exercise_index is None else State.EXERCISE)
 
-    def _cmd_stop(self, at: float) -> None:
-        self._stop(at, "stopped")
-
-    def _cmd_abandon(self, at: float) -> None:
-        """Nobody has answered for a long time (a kiosk's "walked away"): end cleanly."""
-        self._stop(at, "abandoned")
-
     def _stop(self, at: float, status: str) -> None:
+        """End now, with the summary: "stop", or ``abandon`` (nobody has answered for a long time)."""
         if self.state in (State.IDLE, State.RESUME_OFFER):
             self._set_state(State.ENDED, at)
             self._out.append(End(status, at))
@@ -398,27 +432,29 @@ class Session(PainDialogue):
             state, offset = self.return_to, self.paused_offset
         else:
             state, offset = self.state, at - self.block_start
-        dialogue = self.dialogue
-        if state in (State.PAIN_CHECK, State.CONFIRM) and dialogue is not None and dialogue.return_state is not None:
-            return dialogue.return_state, dialogue.return_offset
-        return state, offset
+        cut = self.pain.return_point() if state in DIALOGUE else None
+        return cut if cut is not None else (state, offset)
 
     def _cmd_help(self, at: float) -> None:
         if self.state is not State.ENDED:
             self._say(self.locale.say("help"), at, "help", INSTRUCTION, self._exercise_id())
 
     def _cmd_yes(self, at: float) -> None:
-        dialogue = self.dialogue
         if self.state is State.RESUME_OFFER:
             self._begin(at, resume=True)
-        elif self.state is State.CONFIRM and dialogue is not None and dialogue.candidate is not None:
-            self._accept(dialogue.candidate, dialogue.candidate_source, at, confirmed="yes")
+        elif self.state is State.CONFIRM:
+            self._follow(self.pain.yes(at))
 
     def _cmd_no(self, at: float) -> None:
         if self.state is State.RESUME_OFFER:
             self._begin(at, resume=False)
-        elif self.state is State.CONFIRM and self.dialogue is not None:
-            self._ask_again(self.dialogue, at)
+        elif self.state is State.CONFIRM:
+            self._follow(self.pain.no(at))
+
+    def _cmd_wait(self, at: float) -> None:
+        """Someone is part-way through answering (counting button presses): give them time."""
+        if self.state in DIALOGUE:
+            self.pain.wait(at)
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -427,10 +463,9 @@ class Session(PainDialogue):
             return self.block.name
         return None
 
-    def _exercises_left(self) -> bool:
-        """Whether any exercise is unfinished: the current one, or one still to come."""
-        later = any(isinstance(s, Block) and s.exercise_index is not None for s in self.script.steps[self.step_index + 1 :])
-        return later or (self.dialogue is not None and self.dialogue.return_state is State.EXERCISE)
+    def _exercises_later(self) -> bool:
+        """Whether an exercise is still to come after this step."""
+        return any(isinstance(s, Block) and s.exercise_index is not None for s in self.script.steps[self.step_index + 1 :])
 
     def abort(self, at: float, status: str) -> list[Action]:
         """End at once (Ctrl-C, a fatal fault): record the end and stop, with nothing more said."""
@@ -443,9 +478,6 @@ class Session(PainDialogue):
             self._out.append(End(status, at))
         return self._out
 
-    def _last_rating(self) -> int | None:
-        return self.ratings.get("last")
-
     def _say(
         self,
         text: str,
@@ -456,8 +488,11 @@ class Session(PainDialogue):
         rep: int | None = None,
         side: str | None = None,
     ) -> None:
-        say = Say(text, due, phase, kind, exercise, rep, side)
-        if due <= self.now:
+        self._speak(Say(text, due, phase, kind, exercise, rep, side))
+
+    def _speak(self, say: Say) -> None:
+        """Say it now if it is due, else keep it on the agenda for its time."""
+        if say.due <= self.now:
             self._out.append(say)
         else:
             self.agenda.append(say)
