@@ -198,6 +198,25 @@ class PainDialogue:
         """Forget the rating being asked for ("next", "repeat", the end)."""
         self.current = None
 
+    def summary(self) -> list[str]:
+        """What the closing summary says of pain: before and after, or the last rating, or nothing."""
+        before, after, last = self.ratings.get("before"), self.ratings.get("after"), self.ratings.get("last")
+        if before is not None and after is not None:
+            return [self.locale.say("summary_pain", before=before, after=after)]
+        return [self.locale.say("summary_pain_one", n=last)] if last is not None else []
+
+    def phrases(self) -> set[str]:
+        """Everything the dialogue may say, but a before-and-after summary (for a speech cache)."""
+        say, rules = self.locale.say, self.settings.rules
+        texts = {say(key) for key in ("pain_reask", "pain_no_answer", "rating_again")}
+        texts |= {say(f"pain_prompt_{moment}") for moment in ("before", "exercise", "after")}
+        for n in range(11):
+            texts |= {say("confirm_rating", n=n), say("rating_ack", n=n), say("summary_pain_one", n=n)}
+            texts.add(say("safety_stop_exercise", n=n, limit=rules.stop_exercise_above))
+            texts.add(say("safety_caution", n=n, limit=rules.stop_exercise_above))
+            texts.add(say("safety_end_high", n=n, limit=rules.end_session_at))
+        return texts
+
     # --- the conversation -------------------------------------------------------------------
 
     def _open(self) -> Dialogue:

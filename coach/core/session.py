@@ -17,20 +17,11 @@ from collections.abc import Callable
 
 from coach.core.messages import Action, Command, CommandName, End, Event, Listen, Rating, Say, StateChanged, Tick
 from coach.core.pain_dialogue import BackToBlock, EndSession, Enter, NextStep, PainDialogue, Reply, StopExercise
-from coach.core.records import (
-    ExerciseResult,
-    Paused,
-    Record,
-    Repeated,
-    Resumed,
-    SessionEnded,
-    SessionStarted,
-    Stopped,
-)
+from coach.core.records import ExerciseResult, Paused, Record, Repeated, Resumed, SessionEnded, SessionStarted, Stopped
 from coach.core.script import INSTRUCTION, Block, Cue, PainCheck, Restart, Script
-from coach.core.states import ACK_GAP, RESUME_LEAD, ResumeOffer, SessionSettings, State
+from coach.core.states import ACK_GAP, RESUME_LEAD, Progress, ResumeOffer, SessionSettings, State
 from coach.spec.locale import Locale
-from coach.spec.routine import RestBreak, estimate_speech_seconds
+from coach.spec.routine import estimate_speech_seconds
 
 __all__ = ["ACK_GAP", "RESUME_LEAD", "ResumeOffer", "Session", "SessionSettings", "State"]
 
@@ -48,11 +39,10 @@ class Session:
         self.script = script
         self.locale = locale
         self.settings = settings or SessionSettings()
-        self.resume = resume if resume is not None and self._resume_step(resume) is not None else None
+        self.resume = resume if resume is not None and resume.step(script) is not None else None
         """Offered at start; the person says yes, or no (or nothing) to start from the beginning."""
         self.offer_deadline = 0.0
-        self.first_exercise = 0
-        """Routine index this session started from (not 0 when it resumed a cut-off one)."""
+        self.progress = Progress(script.routine.exercises)
         self.state = State.IDLE
         self.step_index = -1
         self.block: Block | None = None
@@ -62,7 +52,6 @@ class Session:
         self.return_to: State = State.IDLE
         """State to go back to after a pause or an unprompted rating."""
         self.paused_offset = 0.0
-        self.exercise_status: dict[int, str] = {}
         self.end_status = ""
         self.now = 0.0
         self.agenda: list[Say] = []
@@ -127,26 +116,19 @@ class Session:
         Summaries that combine two ratings are left out: they are said once, at the end, and can
         be rendered then.
         """
-        say, rules = self.locale.say, self.settings.rules
+        say = self.locale.say
         texts = {cue.text for step in self.script.steps if isinstance(step, Block) for cue in step.cues}
-        fixed = ("pain_reask", "pain_no_answer", "rating_again", "paused", "resumed", "skipped", "stopped", "help", "goodbye")
-        texts |= {say(key) for key in fixed}
-        texts |= {say(f"pain_prompt_{moment}") for moment in ("before", "exercise", "after")}
-        for n in range(11):
-            texts |= {say("confirm_rating", n=n), say("rating_ack", n=n), say("summary_pain_one", n=n)}
-            texts.add(say("safety_stop_exercise", n=n, limit=rules.stop_exercise_above))
-            texts.add(say("safety_caution", n=n, limit=rules.stop_exercise_above))
-            texts.add(say("safety_end_high", n=n, limit=rules.end_session_at))
+        texts |= {say(key) for key in ("paused", "resumed", "skipped", "stopped", "help", "goodbye")} | self.pain.phrases()
         blocks = [s for s in self.script.steps if isinstance(s, Block)]
         texts |= {say("repeating", name=block.title) for block in blocks}
         offers = [self.resume] if self.resume is not None else []
         if every_resume:  # a kiosk renders at boot what any later person may be offered
             offers = [ResumeOffer(0, b.exercise_index) for b in self.script.exercise_blocks if b.exercise_index]
-        totals = {self._exercise_total(0)}
+        totals = {self.progress.total(0)}
         for offer in offers:
-            name = self._resume_title(offer)
+            name = offer.title(self.script)
             texts |= {say("resume_offer", name=name), say("resume_accepted", name=name), say("resume_declined")}
-            totals.add(self._exercise_total(offer.exercise_index))
+            totals.add(self.progress.total(offer.exercise_index))
         texts |= {say("summary_done", done=done, total=total) for total in totals for done in range(total + 1)}
         return texts
 
@@ -182,15 +164,13 @@ class Session:
         block = self.block
         assert block is not None
         exercise = block.name if block.exercise_index is not None else None
-        self._say(cue.text, self._due(cue), cue.phase, cue.kind, exercise, cue.rep, cue.side)
+        self._speak(Say(cue.text, self._due(cue), cue.phase, cue.kind, exercise, cue.rep, cue.side))
 
     def _block_finished(self, end: float) -> None:
         block = self.block
         assert block is not None
         if self.state is State.SUMMARY:
-            self._record(SessionEnded(end, self.end_status, *self._tally()))
-            self._set_state(State.ENDED, end)
-            self._out.append(End(self.end_status, end))
+            self._end(end, self.end_status)
             return
         if block.exercise_index is not None:
             self._exercise_result(block, "done", end)
@@ -221,16 +201,10 @@ class Session:
         """Say the summary, then end with ``status``."""
         self.end_status = status
         texts = list(lead or [])
-        done, total = self._tally()
+        done, total = self.progress.tally()
         if status == "completed":
             texts.append(self.locale.say("summary_done", done=done, total=total))
-        ratings = self.pain.ratings
-        before, after, last = ratings.get("before"), ratings.get("after"), ratings.get("last")
-        if before is not None and after is not None:
-            texts.append(self.locale.say("summary_pain", before=before, after=after))
-        elif last is not None:
-            texts.append(self.locale.say("summary_pain_one", n=last))
-        texts.append(self.locale.say("goodbye"))
+        texts += [*self.pain.summary(), self.locale.say("goodbye")]
         cues, offset = [], 0.0
         for text in texts:
             cues.append(Cue(offset, text, "summary", INSTRUCTION))
@@ -239,23 +213,10 @@ class Session:
         self.pain.drop()
         self._start_block(summary, at, State.SUMMARY)
 
-    def _tally(self) -> tuple[int, int]:
-        """Exercises done, and exercises this session set out to do (rest breaks are not counted)."""
-        done = sum(
-            1
-            for i, e in enumerate(self.script.routine.exercises)
-            if not isinstance(e, RestBreak) and self.exercise_status.get(i) == "done"
-        )
-        return done, self._exercise_total(self.first_exercise)
-
-    def _exercise_total(self, from_index: int) -> int:
-        """Exercises (not rest breaks) from routine index ``from_index`` on: what a summary counts."""
-        return sum(1 for e in self.script.routine.exercises[from_index:] if not isinstance(e, RestBreak))
-
     def _exercise_result(self, block: Block, status: str, at: float) -> None:
         assert block.exercise_index is not None
         reps = sorted({(p.side, p.rep) for p in block.restarts if p.rep is not None and p.offset < at - self.block_start})
-        self.exercise_status[block.exercise_index] = status
+        self.progress.status[block.exercise_index] = status
         self._record(ExerciseResult(at, block.name, block.exercise_index, status, len(reps)))
 
     # --- the pain dialogue ------------------------------------------------------------------
@@ -299,7 +260,7 @@ class Session:
 
     def _cmd_start(self, at: float) -> None:
         if self.state is State.IDLE and self.resume is not None:
-            text = self.locale.say("resume_offer", name=self._resume_title(self.resume))
+            text = self.locale.say("resume_offer", name=self.resume.title(self.script))
             self.offer_deadline = at + estimate_speech_seconds(text) + self.settings.answer_seconds
             self._say(text, at, "prompt", INSTRUCTION)
             self._set_state(State.RESUME_OFFER, at)
@@ -325,32 +286,15 @@ class Session:
             self._say(self.locale.say("resume_declined"), at, "prompt", "cue")
             self._start_step(0, at + ACK_GAP)
             return
-        target = self._resume_step(offer)
+        target = offer.step(self.script)
         assert target is not None
-        self.first_exercise = offer.exercise_index
-        self._say(self.locale.say("resume_accepted", name=self._resume_title(offer)), at, "prompt", "cue")
+        self.progress.first = offer.exercise_index
+        self._say(self.locale.say("resume_accepted", name=offer.title(self.script)), at, "prompt", "cue")
         self.step_index = target - 1
         if any(isinstance(step, PainCheck) and step.moment == "before" for step in self.script.steps):
             self._follow(self.pain.ask("before", None, at + ACK_GAP))  # pain may have changed since the session was cut
         else:
             self._start_step(target, at + ACK_GAP)
-
-    def _resume_step(self, offer: ResumeOffer) -> int | None:
-        """The step that runs exercise ``offer.exercise_index`` (None: no such exercise, or the first)."""
-        return next(
-            (
-                i
-                for i, step in enumerate(self.script.steps)
-                if isinstance(step, Block) and step.exercise_index == offer.exercise_index and step.exercise_index > 0
-            ),
-            None,
-        )
-
-    def _resume_title(self, offer: ResumeOffer) -> str:
-        index = self._resume_step(offer)
-        step = self.script.steps[index if index is not None else 0]
-        assert isinstance(step, Block)
-        return step.title
 
     def _cmd_pause(self, at: float) -> None:
         if self.state in (State.INTRO, State.EXERCISE, State.PAIN_CHECK, State.CONFIRM):
@@ -384,12 +328,9 @@ class Session:
         if self.state in (State.IDLE, State.RESUME_OFFER, State.SUMMARY):
             return
         state = self.return_to if self.state is State.PAUSED else self.state
-        skipped = self.pain.skipped(at) if state in DIALOGUE else None
-        if skipped is not None:
+        if state in DIALOGUE and (skipped := self.pain.skipped(at)) is not None:
             self._record(skipped)
-        block_state, offset = self._under_pause_and_rating(at)
-        if block_state is State.EXERCISE and self.block is not None:
-            self._exercise_result(self.block, "skipped", self.block_start + offset)
+        self._end_exercise(at, "skipped")
         self._drop_agenda()
         self._say(self.locale.say("skipped"), at, "skip", "cue", self._exercise_id())
         self.pain.drop()
@@ -413,27 +354,26 @@ class Session:
     def _stop(self, at: float, status: str) -> None:
         """End now, with the summary: "stop", or ``abandon`` (nobody has answered for a long time)."""
         if self.state in (State.IDLE, State.RESUME_OFFER):
-            self._set_state(State.ENDED, at)
-            self._out.append(End(status, at))
+            self._end(at, status)
             return
         if self.state is State.SUMMARY:
             return
-        block_state, offset = self._under_pause_and_rating(at)
-        if block_state is State.EXERCISE and self.block is not None:
-            self._exercise_result(self.block, "stopped", self.block_start + offset)
+        self._end_exercise(at, "stopped")
         self._drop_agenda()
         self._record(Stopped(at, self._exercise_id(), status))
         self._finish(status, at, [self.locale.say("stopped")])
 
-    def _under_pause_and_rating(self, at: float) -> tuple[State, float]:
-        """The block state, and the offset into the block, under a pause and an unprompted rating:
-        where an exercise really was when "next" or "stop" ends it."""
+    def _end_exercise(self, at: float, status: str) -> None:
+        """Record the result of an exercise that "next" or "stop" ends, if one is under way: under a
+        pause and an unprompted rating, where the exercise really was when they cut it."""
         if self.state is State.PAUSED:
             state, offset = self.return_to, self.paused_offset
         else:
             state, offset = self.state, at - self.block_start
         cut = self.pain.return_point() if state in DIALOGUE else None
-        return cut if cut is not None else (state, offset)
+        state, offset = cut if cut is not None else (state, offset)
+        if state is State.EXERCISE and self.block is not None:
+            self._exercise_result(self.block, status, self.block_start + offset)
 
     def _cmd_help(self, at: float) -> None:
         if self.state is not State.ENDED:
@@ -459,9 +399,8 @@ class Session:
     # --- helpers ----------------------------------------------------------------------------
 
     def _exercise_id(self) -> str | None:
-        if self.block is not None and self.block.exercise_index is not None:
-            return self.block.name
-        return None
+        block = self.block
+        return block.name if block is not None and block.exercise_index is not None else None
 
     def _exercises_later(self) -> bool:
         """Whether an exercise is still to come after this step."""
@@ -472,23 +411,17 @@ class Session:
         self._out = []
         if self.state is not State.ENDED:
             self.agenda = []
-            if self.state not in (State.IDLE, State.RESUME_OFFER):  # a session that never began has nothing to end
-                self._record(SessionEnded(at, status, *self._tally()))
-            self._set_state(State.ENDED, at)
-            self._out.append(End(status, at))
+            self._end(at, status)
         return self._out
 
-    def _say(
-        self,
-        text: str,
-        due: float,
-        phase: str,
-        kind: str,
-        exercise: str | None = None,
-        rep: int | None = None,
-        side: str | None = None,
-    ) -> None:
-        self._speak(Say(text, due, phase, kind, exercise, rep, side))
+    def _end(self, at: float, status: str) -> None:
+        if self.state not in (State.IDLE, State.RESUME_OFFER):  # a session that never began has nothing to end
+            self._record(SessionEnded(at, status, *self.progress.tally()))
+        self._set_state(State.ENDED, at)
+        self._out.append(End(status, at))
+
+    def _say(self, text: str, due: float, phase: str, kind: str, exercise: str | None = None) -> None:
+        self._speak(Say(text, due, phase, kind, exercise))
 
     def _speak(self, say: Say) -> None:
         """Say it now if it is due, else keep it on the agenda for its time."""
