@@ -9,6 +9,10 @@ acknowledged is ever lost.
 Timing: each block (the introduction, an exercise) is placed on the session timeline when it
 starts; its cues are due at ``block_start + offset`` and the next block starts exactly at
 ``block_start + duration``. A late tick never shifts later cues, so speaking time never drifts.
+
+Parts: the pain ratings are a :class:`~coach.core.pain_dialogue.PainDialogue` the session owns
+(``pain``): the session calls it, and does what it hands back (:meth:`Session._follow`). What a
+summary counts is :class:`~coach.core.states.Progress`; commands go through one table.
 """
 
 from __future__ import annotations
@@ -274,19 +278,17 @@ class Session:
 
     def _begin(self, at: float, resume: bool) -> None:
         """Record the session's start, then run it from the top or from where the last one was cut."""
-        routine, offer = self.script.routine, self.resume
+        routine, offer, self.resume = self.script.routine, self.resume, None
         offered = offer.previous_session if offer is not None else None
         resumed_from = offer.exercise_index if offer is not None and resume else None
         self._record(SessionStarted(at, routine.id, routine.title, routine.version, routine.language, offered, resumed_from))
-        if offer is None:
+        if offer is not None and not resume:
+            self._say(self.locale.say("resume_declined"), at, "prompt", "cue")
+            at += ACK_GAP
+        if offer is None or not resume:
             self._start_step(0, at)
             return
-        self.resume = None
-        if not resume:
-            self._say(self.locale.say("resume_declined"), at, "prompt", "cue")
-            self._start_step(0, at + ACK_GAP)
-            return
-        target = offer.step(self.script)
+        target = offer.step(self.script)  # go on from the exercise the cut-off session did not finish
         assert target is not None
         self.progress.first = offer.exercise_index
         self._say(self.locale.say("resume_accepted", name=offer.title(self.script)), at, "prompt", "cue")
