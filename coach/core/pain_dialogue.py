@@ -122,10 +122,7 @@ class PainDialogue:
         """Start a prompted check: "How is your pain now, from 0 to 10?"."""
         prompt = self.locale.say(f"pain_prompt_{moment}")
         self.current = Dialogue(moment, exercise, at + self._answer_window(prompt))
-        reply = Reply()
-        self._say(reply, prompt, at)
-        reply.actions += [Enter(State.PAIN_CHECK, at), Listen("rating")]
-        return reply
+        return Reply([self._say(prompt, at), Enter(State.PAIN_CHECK, at), Listen("rating")])
 
     def cut_in(self, exercise: str | None, at: float, state: State, offset: float, paused: bool) -> None:
         """A rating nobody asked for came during a block (or a pause): it cut ``state`` at ``offset``."""
@@ -143,17 +140,16 @@ class PainDialogue:
         dialogue = self._open()
         if dialogue.candidate is not None:
             return self._accept(dialogue.candidate, dialogue.candidate_source, dialogue.deadline, confirmed="auto")
-        reply = Reply()
         if dialogue.asked < 2:
             dialogue.asked += 1
             text = self.locale.say("pain_reask")
-            self._say(reply, text, dialogue.deadline)
+            reply = Reply([self._say(text, dialogue.deadline)])
             dialogue.deadline += self._answer_window(text)
             return reply
         when = dialogue.deadline
-        reply.actions.append(RatingRecorded(when, None, "no-answer", "none", dialogue.moment, dialogue.exercise))
         self.ratings.setdefault(dialogue.moment, None)
-        self._say(reply, self.locale.say("pain_no_answer"), when)
+        recorded = RatingRecorded(when, None, "no-answer", "none", dialogue.moment, dialogue.exercise)
+        reply = Reply([recorded, self._say(self.locale.say("pain_no_answer"), when)])
         reply.then = self._over(when + ACK_GAP)
         return reply
 
@@ -226,19 +222,16 @@ class PainDialogue:
     def _answer_window(self, prompt: str) -> float:
         return estimate_speech_seconds(prompt) + self.settings.answer_seconds
 
-    def _say(self, reply: Reply, text: str, at: float, phase: str = "prompt", kind: str = INSTRUCTION) -> None:
-        exercise = self.current.exercise if self.current is not None else None
-        reply.actions.append(Say(text, at, phase, kind, exercise))
+    def _say(self, text: str, at: float, phase: str = "prompt", kind: str = INSTRUCTION) -> Say:
+        """Something said in this dialogue (a prompt, unless told otherwise), about its exercise."""
+        return Say(text, at, phase, kind, self._open().exercise)
 
     def _confirm(self, dialogue: Dialogue, value: int, source: str, at: float) -> Reply:
         """Read a heard rating back: "I heard six, say yes" (silence accepts it)."""
         dialogue.candidate, dialogue.candidate_source = value, source
         text = self.locale.say("confirm_rating", n=value)
         dialogue.deadline = at + estimate_speech_seconds(text) + self.settings.auto_accept_seconds
-        reply = Reply()
-        self._say(reply, text, at)
-        reply.actions += [Enter(State.CONFIRM, at), Listen("confirm")]
-        return reply
+        return Reply([self._say(text, at), Enter(State.CONFIRM, at), Listen("confirm")])
 
     def _ask_again(self, dialogue: Dialogue, at: float) -> Reply:
         """ "Tell me the number again": the read-back was wrong, or a pause cut the question."""
@@ -246,16 +239,13 @@ class PainDialogue:
         text = self.locale.say("rating_again")
         dialogue.asked = 1
         dialogue.deadline = at + self._answer_window(text)
-        reply = Reply([Enter(State.PAIN_CHECK, at)])
-        self._say(reply, text, at)
-        reply.actions.append(Listen("rating"))
-        return reply
+        return Reply([Enter(State.PAIN_CHECK, at), self._say(text, at), Listen("rating")])
 
     def _accept(self, value: int, source: str, at: float, confirmed: str) -> Reply:
         """The rating counts: record it, say "got it", and let the safety rules decide what it does."""
         dialogue = self._open()
-        reply = Reply([RatingRecorded(at, value, "answered", source, dialogue.moment, dialogue.exercise, confirmed)])
-        self._say(reply, self.locale.say("rating_ack", n=value), at, kind="cue")
+        recorded = RatingRecorded(at, value, "answered", source, dialogue.moment, dialogue.exercise, confirmed)
+        reply = Reply([recorded, self._say(self.locale.say("rating_ack", n=value), at, kind="cue")])
         if dialogue.moment != "unprompted":
             self.ratings[dialogue.moment] = value
         self.ratings["last"] = value
@@ -267,8 +257,8 @@ class PainDialogue:
         resume_at = at + ACK_GAP
         if decision is not None:
             phrase = self.locale.say(decision.phrase, n=value, limit=decision.limit, first=decision.first)
-            reply.actions.append(SafetyFired(at, decision.rule, decision.action, decision.reason, value))
-            self._say(reply, phrase, resume_at, phase="safety")
+            fired = SafetyFired(at, decision.rule, decision.action, decision.reason, value)
+            reply.actions += [fired, self._say(phrase, resume_at, phase="safety")]
             resume_at += estimate_speech_seconds(phrase) + 1.0
             if decision.action == END_SESSION:
                 self.current = None
