@@ -13,9 +13,11 @@ from itertools import product
 import pytest
 from conftest import KO_CHECK, simulate, write_routine
 
-from coach.core.messages import Command, Rating, Say
+from coach.core.messages import Command, Listen, Rating, Say
+from coach.core.pain_dialogue import BackToBlock, EndSession, Enter, NextStep, PainDialogue, StopExercise
+from coach.core.records import RatingRecorded
 from coach.core.script import compile_script
-from coach.core.session import Session
+from coach.core.session import ACK_GAP, Session, SessionSettings, State
 from coach.core.words import ParsedCommand, ParsedRating, parse_words
 from coach.log.journal import MemoryJournal
 from coach.run.clock import FakeClock
@@ -221,3 +223,40 @@ def test_listen_dialogue_the_runner_tells_the_listener_what_it_needs(ko_routine:
     assert listener.spoken == [2.0] * len(speaker.spoken)  # the microphone is gated for every cue
     assert listener.expected[:2] == ["command", "rating"]  # the intro, then the pain check
     assert "command" in listener.expected[2:]
+
+
+# --- the dialogue on its own: what it hands the session ---------------------------------------
+
+
+def test_listen_dialogue_a_heard_rating_is_read_back_and_silence_accepts_it() -> None:
+    en = load_locale("en")
+    pain = PainDialogue(en, SessionSettings())
+    asked = pain.ask("before", None, 10.0)
+    assert asked.actions[1:] == [Enter(State.PAIN_CHECK, 10.0), Listen("rating")] and asked.then is None
+    read_back = pain.rating(2, "heard", 12.0)
+    assert read_back.actions[1:] == [Enter(State.CONFIRM, 12.0), Listen("confirm")] and read_back.then is None
+    assert pain.current is not None
+    deadline = pain.current.deadline
+    accepted = pain.timeout()
+    record = accepted.actions[0]
+    assert isinstance(record, RatingRecorded) and (record.value, record.confirmed, record.at) == (2, "auto", deadline)
+    assert accepted.then == NextStep(deadline + ACK_GAP)
+    assert pain.current is None and pain.ratings == {"before": 2, "last": 2}
+
+
+def test_listen_dialogue_an_unprompted_rating_goes_back_to_where_it_cut_in() -> None:
+    pain = PainDialogue(load_locale("en"), SessionSettings())
+    pain.cut_in("ql", 50.0, State.EXERCISE, 12.5, paused=False)
+    assert pain.return_point() == (State.EXERCISE, 12.5)
+    assert pain.rating(3, "keyboard", 50.0).then == BackToBlock(50.0 + ACK_GAP, State.EXERCISE, 12.5, paused=False)
+    assert pain.ratings == {"last": 3} and pain.return_point() is None
+
+
+def test_listen_dialogue_a_high_rating_stops_the_exercise_it_cut_or_ends_the_session() -> None:
+    pain = PainDialogue(load_locale("en"), SessionSettings())
+    pain.cut_in("ql", 50.0, State.EXERCISE, 12.5, paused=False)
+    stop = pain.rating(6, "keyboard", 50.0).then
+    assert isinstance(stop, StopExercise) and stop.offset == 12.5 and stop.at > 50.0 + ACK_GAP
+    pain.cut_in("ql", 80.0, State.EXERCISE, 3.0, paused=True)
+    end = pain.rating(9, "keyboard", 80.0).then
+    assert isinstance(end, EndSession) and end.cut_exercise

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import SMALL_PIR, cmd, heard, rating, simulate, write_routine
 
-from coach.core.messages import Command, Rating, Say, Tick
+from coach.core.messages import Command, CommandName, Rating, Say, Tick
 from coach.core.records import Record
 from coach.core.script import Block, compile_script
 from coach.core.session import ACK_GAP, RESUME_LEAD, Session, SessionSettings
@@ -367,3 +367,20 @@ def test_session_pause_in_the_introduction_resumes_the_sentence_it_cut(small_pir
     after = [e["text"] for e in run.says("intro") if e["t"] > third.offset + 10]
     assert after[0] == third.text
     assert not any(text.startswith("Welcome") for text in after)
+
+
+def test_session_every_command_name_has_a_handler(small_pir: Routine) -> None:
+    en = load_locale("en")
+    session = Session(compile_script(small_pir, en), en)
+    assert set(session._commands) == set(CommandName)  # an explicit table, not a method looked up by name
+    session.handle(Command(0.0, "start"))
+    for at, name in enumerate(CommandName, start=1):  # none is missing in a running session either
+        session.handle(Command(float(at), name))
+    assert session.state.value == "summary"  # "stop" led to the summary; "abandon" after it changes nothing
+
+
+def test_session_a_misspelt_command_is_an_error_not_silently_ignored(small_pir: Routine) -> None:
+    en = load_locale("en")
+    session = Session(compile_script(small_pir, en), en)
+    with pytest.raises(ValueError, match="pasue"):
+        session.handle(Command(0.0, "pasue"))

@@ -1,20 +1,24 @@
 """The pain dialogue: asking for a rating from 0 to 10, reading a heard one back, and what it leads to.
 
-It is part of the session's state machine (:class:`~coach.core.session.Session` inherits it), kept in
-its own module because it is the one part with a conversation of its own: a prompt, a re-ask,
-"I heard six, say yes", silence that accepts, a pause in the middle, and the safety rules that
-decide what a rating does to the rest of the session. It needs the session's timeline and
-bookkeeping, which it reaches through the attributes and methods declared below.
+The session owns one (``Session.pain``). It is kept apart because it is the one part with a
+conversation of its own: a prompt, a re-ask, "I heard six, say yes", silence that accepts, a pause
+in the middle, and the safety rules that decide what a rating does to the rest of the session.
+
+It knows nothing of the session's timeline. Every call returns a :class:`Reply`: the things to say,
+record and listen for, and the states to enter, in order; and, when the dialogue is over, an
+:data:`Outcome` (go on with the script, go back to the block the rating cut, stop this exercise, end
+the session) that the session acts on. The session decides *when* to call it (it alone reads its
+states); the dialogue decides what is said and what a rating means. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from coach.core.messages import CONFIRMED_SOURCES, Action, Listen
+from coach.core.messages import CONFIRMED_SOURCES, Listen, Say
 from coach.core.records import RatingRecorded, Record, SafetyFired
 from coach.core.safety import CAUTION, END_SESSION, STOP_EXERCISE, evaluate
-from coach.core.script import INSTRUCTION, Block
+from coach.core.script import INSTRUCTION
 from coach.core.states import ACK_GAP, SessionSettings, State
 from coach.spec.locale import Locale
 from coach.spec.routine import estimate_speech_seconds
@@ -30,6 +34,7 @@ class Dialogue:
     deadline: float
     asked: int = 1
     candidate: int | None = None
+    """A heard rating being read back ("I heard six, say yes"); ``None`` while asking."""
     candidate_source: str = ""
     was_paused: bool = False
     """An unprompted rating given while paused returns to the pause."""
@@ -40,127 +45,207 @@ class Dialogue:
     rating cut (the safety rule, stop, next, the return itself) reads it here."""
 
 
-class PainDialogue:
-    """The pain-rating half of the session (a mixin: :class:`~coach.core.session.Session` is the rest)."""
+# --- what the dialogue hands back ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Enter:
+    """Move the session to ``state`` (a prompt enters ``PAIN_CHECK``, a read-back ``CONFIRM``)."""
 
     state: State
-    locale: Locale
-    settings: SessionSettings
-    dialogue: Dialogue | None
-    block: Block | None
-    block_start: float
-    step_index: int
-    return_to: State
-    paused_offset: float
-    ratings: dict[str, int | None]
-    first_rating: int | None
-    _out: list[Action]
+    at: float
 
-    # --- provided by the session -------------------------------------------------------------
 
-    def _say(self, text: str, due: float, phase: str, kind: str, exercise: str | None = None) -> None:
-        raise NotImplementedError
+@dataclass(frozen=True)
+class NextStep:
+    """A prompted check is over: the script goes on with its next step at ``at``."""
 
-    def _record(self, record: Record) -> None:
-        raise NotImplementedError
+    at: float
 
-    def _set_state(self, state: State, at: float) -> None:
-        raise NotImplementedError
 
-    def _start_step(self, index: int, at: float) -> None:
-        raise NotImplementedError
+@dataclass(frozen=True)
+class BackToBlock:
+    """An unprompted rating is over: back to the block it cut, from where it cut it, or to the pause."""
 
-    def _resume_block(self, at: float, announce: bool) -> None:
-        raise NotImplementedError
+    at: float
+    state: State
+    offset: float
+    """Seconds into the block when the rating (or the pause before it) came."""
+    paused: bool
 
-    def _finish(self, status: str, at: float, lead: list[str] | None = None) -> None:
-        raise NotImplementedError
 
-    def _exercise_result(self, block: Block, status: str, at: float) -> None:
-        raise NotImplementedError
+@dataclass(frozen=True)
+class StopExercise:
+    """A safety rule stopped the exercise the rating cut, ``offset`` seconds in; the script goes on at ``at``."""
 
-    def _exercise_id(self) -> str | None:
-        raise NotImplementedError
+    at: float
+    offset: float
 
-    def _exercises_left(self) -> bool:
-        raise NotImplementedError
 
-    # --- the dialogue -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EndSession:
+    """A safety rule ends the session at ``at`` (the summary follows)."""
 
-    def _ask(self, moment: str, exercise: str | None, at: float) -> None:
+    at: float
+    cut_exercise: bool
+    """The rating cut an exercise: something was left unfinished, even at the closing check."""
+
+
+Outcome = NextStep | BackToBlock | StopExercise | EndSession
+"""What the session does once the dialogue is over."""
+
+
+@dataclass
+class Reply:
+    """What the dialogue asks of the session, in order; ``then`` is set when the dialogue is over."""
+
+    actions: list[Say | Record | Listen | Enter] = field(default_factory=list)
+    then: Outcome | None = None
+
+
+class PainDialogue:
+    """The pain ratings of one session: the one being asked for, and those already given."""
+
+    def __init__(self, locale: Locale, settings: SessionSettings) -> None:
+        self.locale = locale
+        self.settings = settings
+        self.current: Dialogue | None = None
+        """The rating being asked for or confirmed, if any (kept across a pause)."""
+        self.ratings: dict[str, int | None] = {}
+        """Rating by moment (``before``, ``exercise``, ``after``; ``None``: no answer), and the ``last`` one."""
+        self.first_rating: int | None = None
+        """The session's first rating: the rise rule measures from it."""
+
+    # --- what the session asks --------------------------------------------------------------
+
+    def ask(self, moment: str, exercise: str | None, at: float) -> Reply:
+        """Start a prompted check: "How is your pain now, from 0 to 10?"."""
         prompt = self.locale.say(f"pain_prompt_{moment}")
-        self.dialogue = Dialogue(moment, exercise, at + self._answer_window(prompt))
-        self._say(prompt, at, "prompt", INSTRUCTION, exercise)
-        self._set_state(State.PAIN_CHECK, at)
-        self._out.append(Listen("rating"))
+        self.current = Dialogue(moment, exercise, at + self._answer_window(prompt))
+        return Reply([self._say(prompt, at), Enter(State.PAIN_CHECK, at), Listen("rating")])
+
+    def cut_in(self, exercise: str | None, at: float, state: State, offset: float, paused: bool) -> None:
+        """A rating nobody asked for came during a block (or a pause): it cut ``state`` at ``offset``."""
+        self.current = Dialogue("unprompted", exercise, at, was_paused=paused, return_state=state, return_offset=offset)
+
+    def rating(self, value: int, source: str, at: float) -> Reply:
+        """A rating (0-10) for the current dialogue: a heard one is read back, any other counts at once."""
+        dialogue = self._open()
+        if source in CONFIRMED_SOURCES:
+            return self._confirm(dialogue, value, source, at)
+        return self._accept(value, source, at, confirmed="direct")
+
+    def timeout(self) -> Reply:
+        """The deadline passed: silence accepts a read-back, else ask once more, else go on without."""
+        dialogue = self._open()
+        if dialogue.candidate is not None:
+            return self._accept(dialogue.candidate, dialogue.candidate_source, dialogue.deadline, confirmed="auto")
+        if dialogue.asked < 2:
+            dialogue.asked += 1
+            text = self.locale.say("pain_reask")
+            reply = Reply([self._say(text, dialogue.deadline)])
+            dialogue.deadline += self._answer_window(text)
+            return reply
+        when = dialogue.deadline
+        self.ratings.setdefault(dialogue.moment, None)
+        recorded = RatingRecorded(when, None, "no-answer", "none", dialogue.moment, dialogue.exercise)
+        reply = Reply([recorded, self._say(self.locale.say("pain_no_answer"), when)])
+        reply.then = self._over(when + ACK_GAP)
+        return reply
+
+    def yes(self, at: float) -> Reply:
+        """The read-back was right."""
+        dialogue = self.current
+        if dialogue is None or dialogue.candidate is None:
+            return Reply()
+        return self._accept(dialogue.candidate, dialogue.candidate_source, at, confirmed="yes")
+
+    def no(self, at: float) -> Reply:
+        """The read-back was wrong: "tell me the number again"."""
+        return self._ask_again(self.current, at) if self.current is not None else Reply()
+
+    def wait(self, at: float) -> None:
+        """Someone is part-way through answering (counting button presses): give them time."""
+        if self.current is not None:
+            self.current.deadline = max(self.current.deadline, at + self.settings.answer_seconds)
+
+    def reopen(self, at: float) -> Reply:
+        """Ask again, after a pause, what the dialogue was waiting for."""
+        dialogue = self._open()
+        if dialogue.candidate is not None:
+            return self._confirm(dialogue, dialogue.candidate, dialogue.candidate_source, at)
+        if dialogue.moment == "unprompted":
+            return self._ask_again(dialogue, at)
+        return self.ask(dialogue.moment, dialogue.exercise, at)
+
+    def skipped(self, at: float) -> RatingRecorded | None:
+        """The record of a rating skipped by "next" (the session then drops the dialogue)."""
+        dialogue = self.current
+        return None if dialogue is None else RatingRecorded(at, None, "skipped", "command", dialogue.moment, dialogue.exercise)
+
+    def return_point(self) -> tuple[State, float] | None:
+        """Where the current unprompted rating cut in: the block state and the offset into the block."""
+        dialogue = self.current
+        if dialogue is None or dialogue.return_state is None:
+            return None
+        return dialogue.return_state, dialogue.return_offset
+
+    def drop(self) -> None:
+        """Forget the rating being asked for ("next", "repeat", the end)."""
+        self.current = None
+
+    def summary(self) -> list[str]:
+        """What the closing summary says of pain: before and after, or the last rating, or nothing."""
+        before, after, last = self.ratings.get("before"), self.ratings.get("after"), self.ratings.get("last")
+        if before is not None and after is not None:
+            return [self.locale.say("summary_pain", before=before, after=after)]
+        return [self.locale.say("summary_pain_one", n=last)] if last is not None else []
+
+    def phrases(self) -> set[str]:
+        """Everything the dialogue may say, but a before-and-after summary (for a speech cache)."""
+        say, rules = self.locale.say, self.settings.rules
+        texts = {say(key) for key in ("pain_reask", "pain_no_answer", "rating_again")}
+        texts |= {say(f"pain_prompt_{moment}") for moment in ("before", "exercise", "after")}
+        for n in range(11):
+            texts |= {say("confirm_rating", n=n), say("rating_ack", n=n), say("summary_pain_one", n=n)}
+            texts.add(say("safety_stop_exercise", n=n, limit=rules.stop_exercise_above))
+            texts.add(say("safety_caution", n=n, limit=rules.stop_exercise_above))
+            texts.add(say("safety_end_high", n=n, limit=rules.end_session_at))
+        return texts
+
+    # --- the conversation -------------------------------------------------------------------
+
+    def _open(self) -> Dialogue:
+        assert self.current is not None, "no pain rating is being asked for"
+        return self.current
 
     def _answer_window(self, prompt: str) -> float:
         return estimate_speech_seconds(prompt) + self.settings.answer_seconds
 
-    def _dialogue_timeout(self, at: float) -> None:
-        dialogue = self.dialogue
-        assert dialogue is not None
-        if self.state is State.CONFIRM and dialogue.candidate is not None:
-            self._accept(dialogue.candidate, dialogue.candidate_source, dialogue.deadline, confirmed="auto")
-        elif dialogue.asked < 2:
-            dialogue.asked += 1
-            text = self.locale.say("pain_reask")
-            self._say(text, dialogue.deadline, "prompt", INSTRUCTION, dialogue.exercise)
-            dialogue.deadline += self._answer_window(text)
-        else:
-            when = dialogue.deadline
-            self._record(RatingRecorded(when, None, "no-answer", "none", dialogue.moment, dialogue.exercise))
-            self.ratings.setdefault(dialogue.moment, None)
-            self._say(self.locale.say("pain_no_answer"), when, "prompt", INSTRUCTION, dialogue.exercise)
-            self._after_dialogue(when + ACK_GAP)
+    def _say(self, text: str, at: float, phase: str = "prompt", kind: str = INSTRUCTION) -> Say:
+        """Something said in this dialogue (a prompt, unless told otherwise), about its exercise."""
+        return Say(text, at, phase, kind, self._open().exercise)
 
-    def _rating(self, value: int, source: str, at: float) -> None:
-        if self.state in (State.IDLE, State.RESUME_OFFER, State.ENDED) or not 0 <= value <= 10:
-            return
-        if self.state not in (State.PAIN_CHECK, State.CONFIRM):
-            was_paused = self.state is State.PAUSED
-            if not was_paused:
-                self.return_to = self.state
-                self.paused_offset = at - self.block_start
-            self.dialogue = Dialogue(
-                "unprompted",
-                self._exercise_id(),
-                at,
-                was_paused=was_paused,
-                return_state=self.return_to,
-                return_offset=self.paused_offset,
-            )
-        dialogue = self.dialogue
-        assert dialogue is not None
-        if source in CONFIRMED_SOURCES:
-            self._confirm(dialogue, value, source, at)
-        else:
-            self._accept(value, source, at, confirmed="direct")
-
-    def _confirm(self, dialogue: Dialogue, value: int, source: str, at: float) -> None:
+    def _confirm(self, dialogue: Dialogue, value: int, source: str, at: float) -> Reply:
         """Read a heard rating back: "I heard six, say yes" (silence accepts it)."""
         dialogue.candidate, dialogue.candidate_source = value, source
         text = self.locale.say("confirm_rating", n=value)
         dialogue.deadline = at + estimate_speech_seconds(text) + self.settings.auto_accept_seconds
-        self._say(text, at, "prompt", INSTRUCTION, dialogue.exercise)
-        self._set_state(State.CONFIRM, at)
-        self._out.append(Listen("confirm"))
+        return Reply([self._say(text, at), Enter(State.CONFIRM, at), Listen("confirm")])
 
-    def _ask_again(self, dialogue: Dialogue, at: float) -> None:
+    def _ask_again(self, dialogue: Dialogue, at: float) -> Reply:
         """ "Tell me the number again": the read-back was wrong, or a pause cut the question."""
         dialogue.candidate = None
         text = self.locale.say("rating_again")
         dialogue.asked = 1
         dialogue.deadline = at + self._answer_window(text)
-        self._set_state(State.PAIN_CHECK, at)
-        self._say(text, at, "prompt", INSTRUCTION, dialogue.exercise)
-        self._out.append(Listen("rating"))
+        return Reply([Enter(State.PAIN_CHECK, at), self._say(text, at), Listen("rating")])
 
-    def _accept(self, value: int, source: str, at: float, confirmed: str) -> None:
-        dialogue = self.dialogue
-        assert dialogue is not None
-        self._record(RatingRecorded(at, value, "answered", source, dialogue.moment, dialogue.exercise, confirmed))
-        self._say(self.locale.say("rating_ack", n=value), at, "prompt", "cue", dialogue.exercise)
+    def _accept(self, value: int, source: str, at: float, confirmed: str) -> Reply:
+        """The rating counts: record it, say "got it", and let the safety rules decide what it does."""
+        dialogue = self._open()
+        recorded = RatingRecorded(at, value, "answered", source, dialogue.moment, dialogue.exercise, confirmed)
+        reply = Reply([recorded, self._say(self.locale.say("rating_ack", n=value), at, kind="cue")])
         if dialogue.moment != "unprompted":
             self.ratings[dialogue.moment] = value
         self.ratings["last"] = value
@@ -172,45 +257,25 @@ class PainDialogue:
         resume_at = at + ACK_GAP
         if decision is not None:
             phrase = self.locale.say(decision.phrase, n=value, limit=decision.limit, first=decision.first)
-            self._record(SafetyFired(at, decision.rule, decision.action, decision.reason, value))
-            self._say(phrase, resume_at, "safety", INSTRUCTION, dialogue.exercise)
+            fired = SafetyFired(at, decision.rule, decision.action, decision.reason, value)
+            reply.actions += [fired, self._say(phrase, resume_at, phase="safety")]
             resume_at += estimate_speech_seconds(phrase) + 1.0
             if decision.action == END_SESSION:
-                # At the closing check nothing is left to stop: the session did complete.
-                self._finish("stopped-for-pain" if self._exercises_left() else "completed", resume_at)
-                return
-            if decision.action == STOP_EXERCISE and self.block is not None:
-                self._exercise_result(self.block, "stopped-for-pain", self.block_start + dialogue.return_offset)
-                self.dialogue = None
-                self._start_step(self.step_index + 1, resume_at)
-                return
+                self.current = None
+                reply.then = EndSession(resume_at, cut_exercise=in_exercise)
+                return reply
+            if decision.action == STOP_EXERCISE:  # only ever in an exercise (``in_exercise``)
+                self.current = None
+                reply.then = StopExercise(resume_at, dialogue.return_offset)
+                return reply
             assert decision.action == CAUTION
-        self._after_dialogue(resume_at)
+        reply.then = self._over(resume_at)
+        return reply
 
-    def _after_dialogue(self, at: float) -> None:
-        dialogue = self.dialogue
-        self.dialogue = None
-        if dialogue is not None and dialogue.moment == "unprompted":
+    def _over(self, at: float) -> Outcome:
+        """The dialogue is done and nothing stopped: back to where an unprompted rating cut in, or on."""
+        dialogue, self.current = self._open(), None
+        if dialogue.moment == "unprompted":
             assert dialogue.return_state is not None
-            self.return_to, self.paused_offset = dialogue.return_state, dialogue.return_offset
-            if dialogue.was_paused:
-                self._set_state(State.PAUSED, at)
-            else:
-                self._resume_block(at, announce=False)
-        else:
-            self._start_step(self.step_index + 1, at)
-
-    def _reopen(self, dialogue: Dialogue, at: float) -> None:
-        """Ask again, after a pause, what the dialogue was waiting for."""
-        if dialogue.candidate is not None:
-            self._confirm(dialogue, dialogue.candidate, dialogue.candidate_source, at)
-        elif dialogue.moment == "unprompted":
-            self._ask_again(dialogue, at)
-        else:
-            self._ask(dialogue.moment, dialogue.exercise, at)
-
-    def _cmd_wait(self, at: float) -> None:
-        """Someone is part-way through answering (counting button presses): give them time."""
-        dialogue = self.dialogue
-        if self.state in (State.PAIN_CHECK, State.CONFIRM) and dialogue is not None:
-            dialogue.deadline = max(dialogue.deadline, at + self.settings.answer_seconds)
+            return BackToBlock(at, dialogue.return_state, dialogue.return_offset, dialogue.was_paused)
+        return NextStep(at)

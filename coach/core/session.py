@@ -9,43 +9,33 @@ acknowledged is ever lost.
 Timing: each block (the introduction, an exercise) is placed on the session timeline when it
 starts; its cues are due at ``block_start + offset`` and the next block starts exactly at
 ``block_start + duration``. A late tick never shifts later cues, so speaking time never drifts.
+
+Parts: the pain ratings are a :class:`~coach.core.pain_dialogue.PainDialogue` the session owns
+(``pain``): the session calls it, and does what it hands back (:meth:`Session._follow`). What a
+summary counts is :class:`~coach.core.states.Progress`; commands go through one table.
 """
 
 from __future__ import annotations
 
-from coach.core.messages import (
-    Action,
-    Command,
-    End,
-    Event,
-    Listen,
-    Rating,
-    Say,
-    StateChanged,
-    Tick,
-)
-from coach.core.pain_dialogue import Dialogue, PainDialogue
-from coach.core.records import (
-    ExerciseResult,
-    Paused,
-    RatingRecorded,
-    Record,
-    Repeated,
-    Resumed,
-    SessionEnded,
-    SessionStarted,
-    Stopped,
-)
+from collections.abc import Callable
+
+from coach.core.messages import Action, Command, CommandName, End, Event, Listen, Rating, Say, StateChanged, Tick
+from coach.core.pain_dialogue import BackToBlock, EndSession, Enter, NextStep, PainDialogue, Reply, StopExercise
+from coach.core.records import ExerciseResult, Paused, Record, Repeated, Resumed, SessionEnded, SessionStarted, Stopped
 from coach.core.script import INSTRUCTION, Block, Cue, PainCheck, Restart, Script
-from coach.core.states import ACK_GAP, RESUME_LEAD, ResumeOffer, SessionSettings, State
+from coach.core.states import ACK_GAP, RESUME_LEAD, Progress, ResumeOffer, SessionSettings, State
 from coach.spec.locale import Locale
-from coach.spec.routine import RestBreak, estimate_speech_seconds
+from coach.spec.routine import estimate_speech_seconds
 
 __all__ = ["ACK_GAP", "RESUME_LEAD", "ResumeOffer", "Session", "SessionSettings", "State"]
 
 
-class Session(PainDialogue):
-    """One run of a script, from idle to end."""
+DIALOGUE = (State.PAIN_CHECK, State.CONFIRM)
+"""The states in which the pain dialogue is talking."""
+
+
+class Session:
+    """One run of a script, from idle to end; the pain ratings are its :class:`PainDialogue` (``pain``)."""
 
     def __init__(
         self, script: Script, locale: Locale, settings: SessionSettings | None = None, resume: ResumeOffer | None = None
@@ -53,28 +43,38 @@ class Session(PainDialogue):
         self.script = script
         self.locale = locale
         self.settings = settings or SessionSettings()
-        self.resume = resume if resume is not None and self._resume_step(resume) is not None else None
+        self.resume = resume if resume is not None and resume.step(script) is not None else None
         """Offered at start; the person says yes, or no (or nothing) to start from the beginning."""
         self.offer_deadline = 0.0
-        self.first_exercise = 0
-        """Routine index this session started from (not 0 when it resumed a cut-off one)."""
+        self.progress = Progress(script.routine.exercises)
         self.state = State.IDLE
         self.step_index = -1
         self.block: Block | None = None
         self.block_start = 0.0
         self.next_cue = 0
-        self.dialogue: Dialogue | None = None
+        self.pain = PainDialogue(self.locale, self.settings)
         self.return_to: State = State.IDLE
         """State to go back to after a pause or an unprompted rating."""
         self.paused_offset = 0.0
-        self.first_rating: int | None = None
-        self.ratings: dict[str, int | None] = {}
-        self.exercise_status: dict[int, str] = {}
         self.end_status = ""
         self.now = 0.0
         self.agenda: list[Say] = []
         """Things to say at a later time that belong to no block (a prompt after "got it")."""
         self._out: list[Action] = []
+        self._commands: dict[CommandName, Callable[[float], None]] = {
+            CommandName.START: self._cmd_start,
+            CommandName.PAUSE: self._cmd_pause,
+            CommandName.RESUME: self._cmd_resume,
+            CommandName.NEXT: self._cmd_next,
+            CommandName.REPEAT: self._cmd_repeat,
+            CommandName.STOP: lambda at: self._stop(at, "stopped"),
+            CommandName.HELP: self._cmd_help,
+            CommandName.YES: self._cmd_yes,
+            CommandName.NO: self._cmd_no,
+            CommandName.WAIT: self._cmd_wait,
+            CommandName.ABANDON: lambda at: self._stop(at, "abandoned"),  # a kiosk's "walked away": end cleanly
+        }
+        """What each command does: one handler per :class:`CommandName` (a test checks none is missing)."""
 
     # --- the interface the runner uses ------------------------------------------------------
 
@@ -90,8 +90,8 @@ class Session(PainDialogue):
             if self.next_cue < len(self.block.cues):
                 return self._due(self.block.cues[self.next_cue])
             return self.block_start + self.block.duration
-        if self.state in (State.PAIN_CHECK, State.CONFIRM) and self.dialogue is not None:
-            return self.dialogue.deadline
+        if self.state in DIALOGUE and self.pain.current is not None:
+            return self.pain.current.deadline
         if self.state is State.RESUME_OFFER:
             return self.offer_deadline
         return None
@@ -105,7 +105,7 @@ class Session(PainDialogue):
         if isinstance(event, Tick):
             self._tick(event.at)
         elif isinstance(event, Command):
-            self._command(event)
+            self._commands[CommandName(event.name)](event.at)
         elif isinstance(event, Rating):
             self._rating(event.value, event.source, event.at)
         return self._out
@@ -120,26 +120,19 @@ class Session(PainDialogue):
         Summaries that combine two ratings are left out: they are said once, at the end, and can
         be rendered then.
         """
-        say, rules = self.locale.say, self.settings.rules
+        say = self.locale.say
         texts = {cue.text for step in self.script.steps if isinstance(step, Block) for cue in step.cues}
-        fixed = ("pain_reask", "pain_no_answer", "rating_again", "paused", "resumed", "skipped", "stopped", "help", "goodbye")
-        texts |= {say(key) for key in fixed}
-        texts |= {say(f"pain_prompt_{moment}") for moment in ("before", "exercise", "after")}
-        for n in range(11):
-            texts |= {say("confirm_rating", n=n), say("rating_ack", n=n), say("summary_pain_one", n=n)}
-            texts.add(say("safety_stop_exercise", n=n, limit=rules.stop_exercise_above))
-            texts.add(say("safety_caution", n=n, limit=rules.stop_exercise_above))
-            texts.add(say("safety_end_high", n=n, limit=rules.end_session_at))
+        texts |= {say(key) for key in ("paused", "resumed", "skipped", "stopped", "help", "goodbye")} | self.pain.phrases()
         blocks = [s for s in self.script.steps if isinstance(s, Block)]
         texts |= {say("repeating", name=block.title) for block in blocks}
         offers = [self.resume] if self.resume is not None else []
         if every_resume:  # a kiosk renders at boot what any later person may be offered
             offers = [ResumeOffer(0, b.exercise_index) for b in self.script.exercise_blocks if b.exercise_index]
-        totals = {self._exercise_total(0)}
+        totals = {self.progress.total(0)}
         for offer in offers:
-            name = self._resume_title(offer)
+            name = offer.title(self.script)
             texts |= {say("resume_offer", name=name), say("resume_accepted", name=name), say("resume_declined")}
-            totals.add(self._exercise_total(offer.exercise_index))
+            totals.add(self.progress.total(offer.exercise_index))
         texts |= {say("summary_done", done=done, total=total) for total in totals for done in range(total + 1)}
         return texts
 
@@ -153,8 +146,8 @@ class Session(PainDialogue):
             return
         if self.state in (State.INTRO, State.EXERCISE, State.SUMMARY):
             self._play_due_cues(at)
-        elif self.state in (State.PAIN_CHECK, State.CONFIRM):
-            self._dialogue_timeout(at)
+        elif self.state in DIALOGUE:
+            self._follow(self.pain.timeout())
         elif self.state is State.RESUME_OFFER:
             self._begin(at, resume=False)
 
@@ -175,15 +168,13 @@ class Session(PainDialogue):
         block = self.block
         assert block is not None
         exercise = block.name if block.exercise_index is not None else None
-        self._say(cue.text, self._due(cue), cue.phase, cue.kind, exercise, cue.rep, cue.side)
+        self._speak(Say(cue.text, self._due(cue), cue.phase, cue.kind, exercise, cue.rep, cue.side))
 
     def _block_finished(self, end: float) -> None:
         block = self.block
         assert block is not None
         if self.state is State.SUMMARY:
-            self._record(SessionEnded(end, self.end_status, *self._tally()))
-            self._set_state(State.ENDED, end)
-            self._out.append(End(self.end_status, end))
+            self._end(end, self.end_status)
             return
         if block.exercise_index is not None:
             self._exercise_result(block, "done", end)
@@ -198,7 +189,7 @@ class Session(PainDialogue):
             return
         step = self.script.steps[index]
         if isinstance(step, PainCheck):
-            self._ask(step.moment, step.exercise, at)
+            self._follow(self.pain.ask(step.moment, step.exercise, at))
         else:
             state = State.INTRO if step.exercise_index is None else State.EXERCISE
             self._start_block(step, at, state)
@@ -214,52 +205,66 @@ class Session(PainDialogue):
         """Say the summary, then end with ``status``."""
         self.end_status = status
         texts = list(lead or [])
-        done, total = self._tally()
+        done, total = self.progress.tally()
         if status == "completed":
             texts.append(self.locale.say("summary_done", done=done, total=total))
-        before, after = self.ratings.get("before"), self.ratings.get("after")
-        if before is not None and after is not None:
-            texts.append(self.locale.say("summary_pain", before=before, after=after))
-        elif self._last_rating() is not None:
-            texts.append(self.locale.say("summary_pain_one", n=self._last_rating()))
-        texts.append(self.locale.say("goodbye"))
+        texts += [*self.pain.summary(), self.locale.say("goodbye")]
         cues, offset = [], 0.0
         for text in texts:
             cues.append(Cue(offset, text, "summary", INSTRUCTION))
             offset += estimate_speech_seconds(text) + 0.5
         summary = Block("summary", "summary", tuple(cues), offset, (Restart(0.0, None, None),))
-        self.dialogue = None
+        self.pain.drop()
         self._start_block(summary, at, State.SUMMARY)
-
-    def _tally(self) -> tuple[int, int]:
-        """Exercises done, and exercises this session set out to do (rest breaks are not counted)."""
-        done = sum(
-            1
-            for i, e in enumerate(self.script.routine.exercises)
-            if not isinstance(e, RestBreak) and self.exercise_status.get(i) == "done"
-        )
-        return done, self._exercise_total(self.first_exercise)
-
-    def _exercise_total(self, from_index: int) -> int:
-        """Exercises (not rest breaks) from routine index ``from_index`` on: what a summary counts."""
-        return sum(1 for e in self.script.routine.exercises[from_index:] if not isinstance(e, RestBreak))
 
     def _exercise_result(self, block: Block, status: str, at: float) -> None:
         assert block.exercise_index is not None
         reps = sorted({(p.side, p.rep) for p in block.restarts if p.rep is not None and p.offset < at - self.block_start})
-        self.exercise_status[block.exercise_index] = status
+        self.progress.status[block.exercise_index] = status
         self._record(ExerciseResult(at, block.name, block.exercise_index, status, len(reps)))
+
+    # --- the pain dialogue ------------------------------------------------------------------
+
+    def _rating(self, value: int, source: str, at: float) -> None:
+        if self.state in (State.IDLE, State.RESUME_OFFER, State.ENDED) or not 0 <= value <= 10:
+            return
+        if self.state not in DIALOGUE:  # nobody asked: the rating cuts the block (or the pause) where it is
+            paused = self.state is State.PAUSED
+            state, offset = (self.return_to, self.paused_offset) if paused else (self.state, at - self.block_start)
+            self.pain.cut_in(self._exercise_id(), at, state, offset, paused)
+        self._follow(self.pain.rating(value, source, at))
+
+    def _follow(self, reply: Reply) -> None:
+        """Do what the pain dialogue asked, in order; then, if it is over, what it decided."""
+        for action in reply.actions:
+            if isinstance(action, Say):
+                self._speak(action)
+            elif isinstance(action, Enter):
+                self._set_state(action.state, action.at)
+            else:
+                self._out.append(action)
+        match reply.then:
+            case NextStep(at):
+                self._start_step(self.step_index + 1, at)
+            case BackToBlock(at, state, offset, paused):
+                self.return_to, self.paused_offset = state, offset
+                if paused:
+                    self._set_state(State.PAUSED, at)
+                else:
+                    self._resume_block(at, announce=False)
+            case StopExercise(at, offset):
+                assert self.block is not None
+                self._exercise_result(self.block, "stopped-for-pain", self.block_start + offset)
+                self._start_step(self.step_index + 1, at)
+            case EndSession(at, cut_exercise):
+                # At the closing check nothing is left to stop: the session did complete.
+                self._finish("stopped-for-pain" if cut_exercise or self._exercises_later() else "completed", at)
 
     # --- commands ---------------------------------------------------------------------------
 
-    def _command(self, event: Command) -> None:
-        handler = getattr(self, f"_cmd_{event.name}", None)
-        if handler is not None:
-            handler(event.at)
-
     def _cmd_start(self, at: float) -> None:
         if self.state is State.IDLE and self.resume is not None:
-            text = self.locale.say("resume_offer", name=self._resume_title(self.resume))
+            text = self.locale.say("resume_offer", name=self.resume.title(self.script))
             self.offer_deadline = at + estimate_speech_seconds(text) + self.settings.answer_seconds
             self._say(text, at, "prompt", INSTRUCTION)
             self._set_state(State.RESUME_OFFER, at)
@@ -273,44 +278,25 @@ class Session(PainDialogue):
 
     def _begin(self, at: float, resume: bool) -> None:
         """Record the session's start, then run it from the top or from where the last one was cut."""
-        routine, offer = self.script.routine, self.resume
+        routine, offer, self.resume = self.script.routine, self.resume, None
         offered = offer.previous_session if offer is not None else None
         resumed_from = offer.exercise_index if offer is not None and resume else None
         self._record(SessionStarted(at, routine.id, routine.title, routine.version, routine.language, offered, resumed_from))
-        if offer is None:
+        if offer is not None and not resume:
+            self._say(self.locale.say("resume_declined"), at, "prompt", "cue")
+            at += ACK_GAP
+        if offer is None or not resume:
             self._start_step(0, at)
             return
-        self.resume = None
-        if not resume:
-            self._say(self.locale.say("resume_declined"), at, "prompt", "cue")
-            self._start_step(0, at + ACK_GAP)
-            return
-        target = self._resume_step(offer)
+        target = offer.step(self.script)  # go on from the exercise the cut-off session did not finish
         assert target is not None
-        self.first_exercise = offer.exercise_index
-        self._say(self.locale.say("resume_accepted", name=self._resume_title(offer)), at, "prompt", "cue")
+        self.progress.first = offer.exercise_index
+        self._say(self.locale.say("resume_accepted", name=offer.title(self.script)), at, "prompt", "cue")
         self.step_index = target - 1
         if any(isinstance(step, PainCheck) and step.moment == "before" for step in self.script.steps):
-            self._ask("before", None, at + ACK_GAP)  # pain may have changed since the session was cut
+            self._follow(self.pain.ask("before", None, at + ACK_GAP))  # pain may have changed since the session was cut
         else:
             self._start_step(target, at + ACK_GAP)
-
-    def _resume_step(self, offer: ResumeOffer) -> int | None:
-        """The step that runs exercise ``offer.exercise_index`` (None: no such exercise, or the first)."""
-        return next(
-            (
-                i
-                for i, step in enumerate(self.script.steps)
-                if isinstance(step, Block) and step.exercise_index == offer.exercise_index and step.exercise_index > 0
-            ),
-            None,
-        )
-
-    def _resume_title(self, offer: ResumeOffer) -> str:
-        index = self._resume_step(offer)
-        step = self.script.steps[index if index is not None else 0]
-        assert isinstance(step, Block)
-        return step.title
 
     def _cmd_pause(self, at: float) -> None:
         if self.state in (State.INTRO, State.EXERCISE, State.PAIN_CHECK, State.CONFIRM):
@@ -325,10 +311,9 @@ class Session(PainDialogue):
         if self.state is not State.PAUSED:
             return
         self._record(Resumed(at, self._exercise_id()))
-        dialogue = self.dialogue
-        if self.return_to in (State.PAIN_CHECK, State.CONFIRM) and dialogue is not None:
+        if self.return_to in DIALOGUE and self.pain.current is not None:
             self._say(self.locale.say("resumed"), at, "pause", "cue")
-            self._reopen(dialogue, at + 1.5)
+            self._follow(self.pain.reopen(at + 1.5))
         else:
             self._resume_block(at, announce=True)
 
@@ -345,14 +330,12 @@ class Session(PainDialogue):
         if self.state in (State.IDLE, State.RESUME_OFFER, State.SUMMARY):
             return
         state = self.return_to if self.state is State.PAUSED else self.state
-        if state in (State.PAIN_CHECK, State.CONFIRM) and self.dialogue is not None:
-            self._record(RatingRecorded(at, None, "skipped", "command", self.dialogue.moment, self.dialogue.exercise))
-        block_state, offset = self._under_pause_and_rating(at)
-        if block_state is State.EXERCISE and self.block is not None:
-            self._exercise_result(self.block, "skipped", self.block_start + offset)
+        if state in DIALOGUE and (skipped := self.pain.skipped(at)) is not None:
+            self._record(skipped)
+        self._end_exercise(at, "skipped")
         self._drop_agenda()
         self._say(self.locale.say("skipped"), at, "skip", "cue", self._exercise_id())
-        self.dialogue = None
+        self.pain.drop()
         self._start_step(self.step_index + 1, at + ACK_GAP)
 
     def _cmd_repeat(self, at: float) -> None:
@@ -366,98 +349,85 @@ class Session(PainDialogue):
         self._drop_agenda()
         self._record(Repeated(at, step.name))
         self._say(self.locale.say("repeating", name=step.title), at, "repeat", "cue", step.name)
-        self.dialogue = None
+        self.pain.drop()
         self.step_index = max(index, 0)
         self._start_block(step, at + ACK_GAP, State.INTRO if step.exercise_index is None else State.EXERCISE)
 
-    def _cmd_stop(self, at: float) -> None:
-        self._stop(at, "stopped")
-
-    def _cmd_abandon(self, at: float) -> None:
-        """Nobody has answered for a long time (a kiosk's "walked away"): end cleanly."""
-        self._stop(at, "abandoned")
-
     def _stop(self, at: float, status: str) -> None:
+        """End now, with the summary: "stop", or ``abandon`` (nobody has answered for a long time)."""
         if self.state in (State.IDLE, State.RESUME_OFFER):
-            self._set_state(State.ENDED, at)
-            self._out.append(End(status, at))
+            self._end(at, status)
             return
         if self.state is State.SUMMARY:
             return
-        block_state, offset = self._under_pause_and_rating(at)
-        if block_state is State.EXERCISE and self.block is not None:
-            self._exercise_result(self.block, "stopped", self.block_start + offset)
+        self._end_exercise(at, "stopped")
         self._drop_agenda()
         self._record(Stopped(at, self._exercise_id(), status))
         self._finish(status, at, [self.locale.say("stopped")])
 
-    def _under_pause_and_rating(self, at: float) -> tuple[State, float]:
-        """The block state, and the offset into the block, under a pause and an unprompted rating:
-        where an exercise really was when "next" or "stop" ends it."""
+    def _end_exercise(self, at: float, status: str) -> None:
+        """Record the result of an exercise that "next" or "stop" ends, if one is under way: under a
+        pause and an unprompted rating, where the exercise really was when they cut it."""
         if self.state is State.PAUSED:
             state, offset = self.return_to, self.paused_offset
         else:
             state, offset = self.state, at - self.block_start
-        dialogue = self.dialogue
-        if state in (State.PAIN_CHECK, State.CONFIRM) and dialogue is not None and dialogue.return_state is not None:
-            return dialogue.return_state, dialogue.return_offset
-        return state, offset
+        cut = self.pain.return_point() if state in DIALOGUE else None
+        state, offset = cut if cut is not None else (state, offset)
+        if state is State.EXERCISE and self.block is not None:
+            self._exercise_result(self.block, status, self.block_start + offset)
 
     def _cmd_help(self, at: float) -> None:
         if self.state is not State.ENDED:
             self._say(self.locale.say("help"), at, "help", INSTRUCTION, self._exercise_id())
 
     def _cmd_yes(self, at: float) -> None:
-        dialogue = self.dialogue
         if self.state is State.RESUME_OFFER:
             self._begin(at, resume=True)
-        elif self.state is State.CONFIRM and dialogue is not None and dialogue.candidate is not None:
-            self._accept(dialogue.candidate, dialogue.candidate_source, at, confirmed="yes")
+        elif self.state is State.CONFIRM:
+            self._follow(self.pain.yes(at))
 
     def _cmd_no(self, at: float) -> None:
         if self.state is State.RESUME_OFFER:
             self._begin(at, resume=False)
-        elif self.state is State.CONFIRM and self.dialogue is not None:
-            self._ask_again(self.dialogue, at)
+        elif self.state is State.CONFIRM:
+            self._follow(self.pain.no(at))
+
+    def _cmd_wait(self, at: float) -> None:
+        """Someone is part-way through answering (counting button presses): give them time."""
+        if self.state in DIALOGUE:
+            self.pain.wait(at)
 
     # --- helpers ----------------------------------------------------------------------------
 
     def _exercise_id(self) -> str | None:
-        if self.block is not None and self.block.exercise_index is not None:
-            return self.block.name
-        return None
+        block = self.block
+        return block.name if block is not None and block.exercise_index is not None else None
 
-    def _exercises_left(self) -> bool:
-        """Whether any exercise is unfinished: the current one, or one still to come."""
-        later = any(isinstance(s, Block) and s.exercise_index is not None for s in self.script.steps[self.step_index + 1 :])
-        return later or (self.dialogue is not None and self.dialogue.return_state is State.EXERCISE)
+    def _exercises_later(self) -> bool:
+        """Whether an exercise is still to come after this step."""
+        return any(isinstance(s, Block) and s.exercise_index is not None for s in self.script.steps[self.step_index + 1 :])
 
     def abort(self, at: float, status: str) -> list[Action]:
         """End at once (Ctrl-C, a fatal fault): record the end and stop, with nothing more said."""
         self._out = []
         if self.state is not State.ENDED:
             self.agenda = []
-            if self.state not in (State.IDLE, State.RESUME_OFFER):  # a session that never began has nothing to end
-                self._record(SessionEnded(at, status, *self._tally()))
-            self._set_state(State.ENDED, at)
-            self._out.append(End(status, at))
+            self._end(at, status)
         return self._out
 
-    def _last_rating(self) -> int | None:
-        return self.ratings.get("last")
+    def _end(self, at: float, status: str) -> None:
+        if self.state not in (State.IDLE, State.RESUME_OFFER):  # a session that never began has nothing to end
+            self._record(SessionEnded(at, status, *self.progress.tally()))
+        self._set_state(State.ENDED, at)
+        self._out.append(End(status, at))
 
-    def _say(
-        self,
-        text: str,
-        due: float,
-        phase: str,
-        kind: str,
-        exercise: str | None = None,
-        rep: int | None = None,
-        side: str | None = None,
-    ) -> None:
-        say = Say(text, due, phase, kind, exercise, rep, side)
-        if due <= self.now:
+    def _say(self, text: str, due: float, phase: str, kind: str, exercise: str | None = None) -> None:
+        self._speak(Say(text, due, phase, kind, exercise))
+
+    def _speak(self, say: Say) -> None:
+        """Say it now if it is due, else keep it on the agenda for its time."""
+        if say.due <= self.now:
             self._out.append(say)
         else:
             self.agenda.append(say)
