@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gpiozero import Button, Device
+from gpiozero import Device, DigitalInputDevice
 from gpiozero.exc import BadPinFactory
 from gpiozero.pins.mock import MockFactory, MockPin
 
@@ -492,7 +492,7 @@ def test_controls_close_turns_the_led_off_and_is_idempotent(mock_factory: MockFa
     rig.controls.close()
     rig.controls.close()
     assert led.state == 0.0
-    Button(BUTTON).close()  # the pin was released
+    DigitalInputDevice(BUTTON).close()  # the pin was released (a device without a hold thread: closes at once)
     with pytest.raises(DeviceError):
         rig.controls.start(rig.inbox)
 
@@ -575,12 +575,12 @@ def test_controls_layout_none_gives_none_and_one_line(mock_factory: MockFactory)
 
 
 def test_controls_pin_in_use_gives_none_naming_part_and_pin(mock_factory: MockFactory) -> None:
-    busy = Button(UP_PIN)
+    busy = DigitalInputDevice(UP_PIN)
     try:
         controls, reason = build_controls(ControlSettings(layout="three-buttons"), "en")
         assert controls is None
         assert reason is not None and "BCM 27" in reason and "up button" in reason
-        Button(DOWN_PIN).close()  # the down button opened first was released again
+        DigitalInputDevice(DOWN_PIN).close()  # the down button opened first was released again
     finally:
         busy.close()
 
