@@ -69,6 +69,7 @@ def test_cli_each_extension_names_the_commands_it_adds() -> None:
         ([], cli.EXTENSIONS),
         (["--conf", "c.yaml", "run"], cli.EXTENSIONS),  # an abbreviation argparse takes: every command, to be safe
     ],
+    ids=["version", "built-in", "config=", "records", "voice", "help", "typo", "nothing", "abbreviated-option"],
 )
 def test_cli_a_command_loads_only_its_own_extension(argv: list[str], wanted: tuple[str, ...]) -> None:
     assert cli.extensions_for(argv) == wanted
