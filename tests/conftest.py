@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
+from coach.cli import main as cli
 from coach.core.script import compile_script
 from coach.core.session import ResumeOffer, Session, SessionSettings
 from coach.log.journal import MemoryJournal
@@ -43,6 +44,44 @@ class Simulated:
 
     def first_say(self, text_part: str) -> dict[str, Any]:
         return next(e for e in self.of("say") if text_part in e["text"])
+
+
+@dataclass
+class Ran:
+    """What a command did: its exit status and everything it wrote to file descriptors 1 and 2."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+CoachHere = Callable[..., Ran]
+"""``coach_here("validate", path, cwd=..., env={...})``: the ``coach`` command run in this process."""
+
+
+@pytest.fixture
+def coach_here(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], tmp_path_factory: pytest.TempPathFactory
+) -> CoachHere:
+    """The ``coach`` command without a new process (each costs a Python start and the imports):
+    ``cli.main`` with an empty config home, run in ``cwd``, its output captured at the file
+    descriptors so that what espeak-ng or ALSA print themselves is seen as a process would see it."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("no-config")))
+    monkeypatch.setenv("COACH_CONFIG", "")
+
+    def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> Ran:
+        monkeypatch.chdir(cwd)
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        capfd.readouterr()
+        try:
+            code = cli.main(list(args))
+        except SystemExit as exc:  # argparse: --help and usage errors
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        out, err = capfd.readouterr()
+        return Ran(code, out, err)
+
+    return run
 
 
 @pytest.fixture

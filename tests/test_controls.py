@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gpiozero import Button, Device
+from gpiozero import Device, DigitalInputDevice
 from gpiozero.exc import BadPinFactory
 from gpiozero.pins.mock import MockFactory, MockPin
 
 from coach.controls import Controls, build_controls, devices
+from coach.controls.layouts import OneButton
 from coach.controls.light import BREATHE, FAST_BLINK, FLASH, OFF, ON, SLOW_BLINK
 from coach.core.messages import CommandName
 from coach.errors import DeviceError
@@ -493,7 +494,7 @@ def test_controls_close_turns_the_led_off_and_is_idempotent(mock_factory: MockFa
     rig.controls.close()
     rig.controls.close()
     assert led.state == 0.0
-    Button(BUTTON).close()  # the pin was released
+    DigitalInputDevice(BUTTON).close()  # the pin was released (a device without a hold thread: closes at once)
     with pytest.raises(DeviceError):
         rig.controls.start(rig.inbox)
 
@@ -505,6 +506,10 @@ def test_controls_real_ticker_reports_hold_and_count_without_a_tick_call(mock_fa
     settings = replace(SETTINGS, hold_seconds=0.05, long_hold_seconds=0.06, motion_pin=None)
     controls, reason = build_controls(settings, "en")
     assert controls is not None, reason
+    # What is tested is that the thread wakes for each deadline, not how far apart they are (the
+    # fake-clock tests above pin those): a long hold 0.1 s after the hold, a count ended by 0.2 s of quiet.
+    assert isinstance(controls.layout, OneButton) and controls.trackers["ok"].long_hold >= 1.05
+    controls.trackers["ok"].long_hold, controls.layout.count_gap = 0.15, 0.2
     inbox: queue.Queue[Input] = queue.Queue()
     try:
         controls.start(inbox)
@@ -513,7 +518,7 @@ def test_controls_real_ticker_reports_hold_and_count_without_a_tick_call(mock_fa
         pin = mock_factory.pin(BUTTON)
         pin.drive_low()
         assert inbox.get(timeout=5.0) == Input("command", "pause", "button")
-        assert inbox.get(timeout=5.0) == Input("command", "stop", "button")  # the long hold, at least 1 s later
+        assert inbox.get(timeout=5.0) == Input("command", "stop", "button")  # the long hold
         pin.drive_high()
         controls.show_state("pain-check")
         assert inbox.get(timeout=5.0).kind == "announce"  # the hint
@@ -572,12 +577,12 @@ def test_controls_layout_none_gives_none_and_one_line(mock_factory: MockFactory)
 
 
 def test_controls_pin_in_use_gives_none_naming_part_and_pin(mock_factory: MockFactory) -> None:
-    busy = Button(UP_PIN)
+    busy = DigitalInputDevice(UP_PIN)
     try:
         controls, reason = build_controls(ControlSettings(layout="three-buttons"), "en")
         assert controls is None
         assert reason is not None and "BCM 27" in reason and "up button" in reason
-        Button(DOWN_PIN).close()  # the down button opened first was released again
+        DigitalInputDevice(DOWN_PIN).close()  # the down button opened first was released again
     finally:
         busy.close()
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import ROOT, CoachHere
 
 from coach.cli.doctor import CHECKS, Finding, print_findings, run_checks
 from coach.spec.config import LoadedSettings, Settings
@@ -53,10 +53,10 @@ def test_doctor_as_a_user_runs_it(tmp_path: Path) -> None:
     assert result.returncode == 1
 
 
-def test_doctor_with_a_broken_config_still_checks_the_rest(tmp_path: Path) -> None:
+def test_doctor_with_a_broken_config_still_checks_the_rest(tmp_path: Path, coach_here: CoachHere) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("voice:\n  rate: fast\n", encoding="utf-8")
-    result = doctor(config)
+    result = coach_here("--config", str(config), "doctor")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"MISSING  config           {config}:2: rate: must be a whole number, got 'fast'" in result.stdout
     assert "speech engine" in result.stdout

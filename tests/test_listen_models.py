@@ -73,7 +73,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             pass
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    # A short poll, so that shutdown() returns at once rather than after half a second.
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}", www
     httpd.shutdown()

@@ -1,24 +1,42 @@
-"""`coach validate` against a broad set of broken files: one clean line each, exit 2, no traceback."""
+"""`coach validate` against a broad set of broken files: one clean line each, exit 2, no traceback.
+
+In this process (``cli.main``, output captured at the file descriptors), and once as a real
+process, for the file that tries to run a command."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, ROUTINES
+from conftest import ROOT, ROUTINES, CoachHere, Ran
 
 GOOD = (ROUTINES / "quick-start.yaml").read_text(encoding="utf-8")
 
-
-def validate(*paths: Path | str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "coach", "validate", *map(str, paths)], capture_output=True, text=True, cwd=cwd, timeout=60
-    )
+Validate = Callable[..., Ran]
 
 
-def _one_clean_line(result: subprocess.CompletedProcess[str], path: Path, needle: str) -> str:
+@pytest.fixture
+def validate(coach_here: CoachHere) -> Validate:
+    """``validate(*paths)``: ``coach validate`` on them, with the phrase cache of the environment."""
+
+    def run(*paths: Path | str, cwd: Path = ROOT) -> Ran:
+        return coach_here("validate", *map(str, paths), cwd=cwd)
+
+    return run
+
+
+def validate_in_a_process(*paths: Path | str) -> Ran:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(ROOT / "no-such-config-home"), "COACH_CONFIG": ""}
+    command = [sys.executable, "-m", "coach", "validate", *map(str, paths)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    return Ran(done.returncode, done.stdout, done.stderr)
+
+
+def _one_clean_line(result: Ran, path: Path, needle: str) -> str:
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
@@ -28,7 +46,7 @@ def _one_clean_line(result: subprocess.CompletedProcess[str], path: Path, needle
     return lines[0]
 
 
-def test_validate_shipped_routines_are_valid() -> None:
+def test_validate_shipped_routines_are_valid(validate: Validate) -> None:
     paths = sorted(ROUTINES.glob("*.yaml"))
     assert len(paths) >= 4
     result = validate(*paths)
@@ -48,14 +66,14 @@ def test_validate_shipped_routines_are_valid() -> None:
         (b"just a sentence\n", "must be a mapping", 1),
     ],
 )
-def test_validate_unreadable_files(tmp_path: Path, content: bytes, needle: str, line: int) -> None:
+def test_validate_unreadable_files(tmp_path: Path, content: bytes, needle: str, line: int, validate: Validate) -> None:
     path = tmp_path / "broken.yaml"
     path.write_bytes(content)
     message = _one_clean_line(validate(path), path, needle)
     assert message.startswith(f"{path}:{line}:")
 
 
-def test_validate_missing_file_and_directory(tmp_path: Path) -> None:
+def test_validate_missing_file_and_directory(tmp_path: Path, validate: Validate) -> None:
     missing = tmp_path / "nope.yaml"
     _one_clean_line(validate(missing), missing, "no such file")
     folder = tmp_path / "dir.yaml"
@@ -63,13 +81,13 @@ def test_validate_missing_file_and_directory(tmp_path: Path) -> None:
     _one_clean_line(validate(folder), folder, "is a directory")
 
 
-def test_validate_huge_file(tmp_path: Path) -> None:
+def test_validate_huge_file(tmp_path: Path, validate: Validate) -> None:
     path = tmp_path / "huge.yaml"
     path.write_text(GOOD + "#" + "x" * (2 * 1024 * 1024) + "\n", encoding="utf-8")
     _one_clean_line(validate(path), path, "too large")
 
 
-def test_validate_alias_bomb(tmp_path: Path) -> None:
+def test_validate_alias_bomb(tmp_path: Path, validate: Validate) -> None:
     rows = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     rows += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
     path = tmp_path / "bomb.yaml"
@@ -77,7 +95,7 @@ def test_validate_alias_bomb(tmp_path: Path) -> None:
     _one_clean_line(validate(path), path, "too many values")
 
 
-def test_validate_python_tag_never_runs(tmp_path: Path) -> None:
+def test_validate_python_tag_never_runs(tmp_path: Path, validate: Validate) -> None:
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.yaml"
     path.write_text(f"id: !!python/object/apply:os.system ['touch {marker}']\ntitle: x\n", encoding="utf-8")
@@ -85,7 +103,7 @@ def test_validate_python_tag_never_runs(tmp_path: Path) -> None:
     assert not marker.exists()
     other = tmp_path / "evil2.yaml"
     other.write_text(f"!!python/object/new:subprocess.Popen [['touch', '{marker}']]\n", encoding="utf-8")
-    _one_clean_line(validate(other), other, "is not allowed")
+    _one_clean_line(validate_in_a_process(other), other, "is not allowed")  # a real process, as a user runs it
     assert not marker.exists()
 
 
@@ -109,7 +127,9 @@ def test_validate_python_tag_never_runs(tmp_path: Path) -> None:
         ("    sides: none\n", "    sides: middle\n", "sides: must be one of none, left, right, both"),
     ],
 )
-def test_validate_field_problems_name_file_line_and_field(tmp_path: Path, old: str, new: str, needle: str) -> None:
+def test_validate_field_problems_name_file_line_and_field(
+    tmp_path: Path, old: str, new: str, needle: str, validate: Validate
+) -> None:
     assert old in GOOD, old
     body = GOOD.replace(old, new, 1)
     path = tmp_path / "r.yaml"
@@ -124,7 +144,7 @@ def test_validate_field_problems_name_file_line_and_field(tmp_path: Path, old: s
         assert line == next(i for i, text in enumerate(body.splitlines(), 1) if not text.startswith("#"))
 
 
-def test_validate_reports_every_problem_one_line_each(tmp_path: Path) -> None:
+def test_validate_reports_every_problem_one_line_each(tmp_path: Path, validate: Validate) -> None:
     body = GOOD.replace("    repetitions: 2\n", "    repetitions: 99\n").replace(
         "    contract_seconds: 5\n", "    contract_secs: 5\n"
     )
@@ -136,7 +156,7 @@ def test_validate_reports_every_problem_one_line_each(tmp_path: Path) -> None:
     assert len(lines) == 2 and all(line.startswith(f"{path}:") for line in lines)
 
 
-def test_validate_mixed_good_and_bad_exits_2(tmp_path: Path) -> None:
+def test_validate_mixed_good_and_bad_exits_2(tmp_path: Path, validate: Validate) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\n", encoding="utf-8")
     result = validate(ROUTINES / "quick-start.yaml", bad)
@@ -145,7 +165,7 @@ def test_validate_mixed_good_and_bad_exits_2(tmp_path: Path) -> None:
     assert all(line.startswith(f"{bad}:") for line in result.stderr.strip().splitlines())
 
 
-def test_validate_unknown_routine_name() -> None:
+def test_validate_unknown_routine_name(validate: Validate) -> None:
     result = validate("quick-strat")
     assert result.returncode == 2
     assert "no routine named 'quick-strat' (did you mean 'quick-start'?)" in result.stderr

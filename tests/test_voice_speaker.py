@@ -51,9 +51,9 @@ def test_speaker_schedules_the_clip_for_its_due_time(tmp_path: Path) -> None:
     assert built.notice is None and isinstance(built.speaker, AudioSpeaker)
     speaker = built.speaker
     now = clock.now()
-    # Due a second ahead: far beyond the device's 50 ms, so even a loaded machine places it exactly.
-    utterance = speaker.speak(Say("Two.", now + 1.0, "contract", "count"), now)
-    assert utterance.started == now + 1.0
+    # Due 0.3 s ahead: six times the device's 50 ms, so even a loaded machine places it exactly.
+    utterance = speaker.speak(Say("Two.", now + 0.3, "contract", "count"), now)
+    assert utterance.started == now + 0.3
     assert 0.1 < utterance.seconds < 1.5
     speaker.close()
     assert max(output.written) > 1000  # the clip was played
@@ -144,7 +144,7 @@ def test_speaker_in_a_kiosk_waits_for_a_device_that_appears_later(tmp_path: Path
         assert built.notice == f"{missing}; showing text until the audio device appears."
         assert built.speaker.player.ready.wait(5)
         now = clock.now()
-        utterance = built.speaker.speak(Say("Two.", now + 1.0, "contract", "count"), now)
+        utterance = built.speaker.speak(Say("Two.", now + 0.3, "contract", "count"), now)
         assert utterance.seconds > 0  # audio again
         built.speaker.close()
     finally:

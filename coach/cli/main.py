@@ -10,18 +10,18 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from coach import __version__
-from coach.core.script import PainCheck, Script, compile_script
-from coach.core.session import Session
 from coach.errors import CoachError
-from coach.run.wiring import extra_dirs, load_named, session_settings
 from coach.spec.config import LoadedSettings, load_settings, settings_table
-from coach.spec.locale import available_languages, load_locale
-from coach.spec.routine import find_routine, load_routine, routine_paths
-from coach.voice.fit import slot_warnings
-from coach.voice.tts import PhraseCache, VoiceChoice
+
+if TYPE_CHECKING:
+    from coach.core.script import Script
+
+# The routine, script, session and speech modules are imported by the commands that use them, and
+# each extension only for its own commands: ``coach --version`` or ``coach doctor`` then starts in a
+# fraction of the time ``coach run`` needs (it matters on a Pi, and in every test that starts one).
 
 EXIT_BAD_INPUT = 2
 
@@ -36,10 +36,24 @@ EXTENSIONS: tuple[str, ...] = (
 """Modules that add subcommands: each has ``register(commands)`` taking the subparsers object
 and setting ``handler`` (a function from the parsed arguments to an exit status)."""
 
+EXTENSION_COMMANDS: dict[str, tuple[str, ...]] = {
+    "coach.cli.run": ("run", "kiosk"),
+    "coach.cli.say": ("say",),
+    "coach.cli.voice": ("hear", "model"),
+    "coach.cli.controls": ("hw-test",),
+    "coach.cli.records": ("history", "export", "report", "forget"),
+    "coach.cli.doctor": ("doctor",),
+}
+"""The commands each extension adds (a test checks them against ``register``), so that a command
+imports only its own module. An extension not listed here is always imported."""
+
+BUILT_IN_COMMANDS = ("plan", "validate", "list", "config")
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(extensions_for(words))
+    args = parser.parse_args(words)
     try:
         return int(args.handler(args))
     except CoachError as exc:
@@ -53,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extensions: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; ``extensions``: the modules whose commands to add (default: all)."""
     parser = argparse.ArgumentParser(
         prog="coach",
         description="A voice-guided exercise coach for low-back pain (PIR and rehabilitation). "
@@ -83,15 +98,43 @@ def build_parser() -> argparse.ArgumentParser:
         "config", help="print the effective settings", description="Print every setting, its value and where it came from."
     )
     config.set_defaults(handler=cmd_config)
-    for module_name in EXTENSIONS:
+    for module_name in EXTENSIONS if extensions is None else extensions:
         importlib.import_module(module_name).register(commands)
     return parser
+
+
+def extensions_for(argv: Sequence[str]) -> tuple[str, ...]:
+    """The extensions ``argv`` needs: the one whose command it names, none for a built-in command or
+    ``--version``, and all of them for anything else (help, a typo, no command), so that argparse
+    sees every command whenever it may list them."""
+    word = _command_word(argv)
+    if word in BUILT_IN_COMMANDS or word == "--version":
+        return tuple(m for m in EXTENSIONS if m not in EXTENSION_COMMANDS)
+    if not any(word in EXTENSION_COMMANDS.get(m, ()) for m in EXTENSIONS):
+        return EXTENSIONS
+    return tuple(m for m in EXTENSIONS if m not in EXTENSION_COMMANDS or word in EXTENSION_COMMANDS[m])
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command in ``argv`` (``run`` in ``--config c.yaml run x``), ``--version`` if that comes
+    first, or ``None`` when the line is not that plain (another option before the command)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("--config="):
+            return word if word == "--version" or not word.startswith("-") else None
+    return None
 
 
 # --- commands ---------------------------------------------------------------------------------
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    from coach.core.script import compile_script
+    from coach.run.wiring import load_named
+    from coach.spec.locale import load_locale
+
     loaded = load_settings(args.config)
     routine = load_named(args.routine, loaded)
     script = compile_script(routine, load_locale(routine.language))
@@ -103,6 +146,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def _check_slots(script: Script, loaded: LoadedSettings) -> None:
     """Render the session's phrases at the configured voice (this also warms the speech cache) and
     warn, on stderr, about every phrase longer than its slot."""
+    from coach.core.session import Session
+    from coach.run.wiring import session_settings
+    from coach.spec.locale import load_locale
+    from coach.voice.fit import slot_warnings
+    from coach.voice.tts import PhraseCache, VoiceChoice
+
     session = Session(script, load_locale(script.routine.language), session_settings(loaded, script.routine))
     voice = loaded.settings.voice
     cache = PhraseCache(VoiceChoice(script.routine.language, voice.voice, voice.rate, voice.volume))
@@ -121,6 +170,8 @@ def _check_slots(script: Script, loaded: LoadedSettings) -> None:
 
 
 def print_plan(script: Script, out: IO[str]) -> None:
+    from coach.core.script import PainCheck
+
     routine = script.routine
     out.write(f"{routine.title} ({routine.id}, {routine.source}, version {routine.version})\n")
     out.write("  time    phase      exercise             side   text\n")
@@ -140,6 +191,11 @@ def _mmss(seconds: float) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from coach.core.script import compile_script
+    from coach.run.wiring import extra_dirs
+    from coach.spec.locale import available_languages, load_locale
+    from coach.spec.routine import find_routine, load_routine
+
     loaded = load_settings(args.config)
     languages = available_languages()
     failed = False
@@ -158,6 +214,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from coach.core.script import compile_script
+    from coach.run.wiring import extra_dirs
+    from coach.spec.locale import available_languages, load_locale
+    from coach.spec.routine import load_routine, routine_paths
+
     loaded = load_settings(args.config)
     languages = available_languages()
     for name, path in sorted(routine_paths(extra_dirs(loaded)).items()):

@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from gpiozero import LED, PWMLED, Button, Device, MotionSensor, RotaryEncoder
+from gpiozero import LED, PWMLED, Device, DigitalInputDevice, MotionSensor, RotaryEncoder
 from gpiozero.exc import GPIOZeroError, PinFactoryFallback, PinPWMUnsupported
 
 from coach.controls.gestures import DOWN, OK, UP
@@ -40,13 +40,24 @@ _FAILURES = (GPIOZeroError, OSError, RuntimeError, ValueError)
 """What opening a device raises on a machine whose GPIO is missing, busy or not permitted."""
 
 
+class Switch(DigitalInputDevice):  # type: ignore[misc]
+    """A push button: gpiozero's ``Button`` without its hold thread.
+
+    Holds are timed in :mod:`coach.controls.gestures`, so ``Button``'s own hold thread would only
+    cost a thread per button and, on ``close()``, a wait of up to 0.1 s (a whole second if the
+    button is down) for that thread to notice."""
+
+    when_pressed = DigitalInputDevice.when_activated
+    when_released = DigitalInputDevice.when_deactivated
+
+
 @dataclass
 class Devices:
     """The opened devices; :meth:`close` releases every pin and may be called any number of times."""
 
     layout: str
     buttons: dict[str, Any] = field(default_factory=dict)
-    """Control name (``ok``, ``up``, ``down``) to a gpiozero ``Button``."""
+    """Control name (``ok``, ``up``, ``down``) to its :class:`Switch`."""
     parts: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Control name (and ``led``, ``motion``, ``encoder``, ``encoder_b``) to (part name, BCM pin)."""
     encoder: Any | None = None
@@ -122,7 +133,7 @@ def open_devices(settings: ControlSettings, layout: str, factory: Any) -> Device
             pin = getattr(settings, setting)
             devices.parts[control] = (part, pin)
             # Debouncing is done in coach.controls.gestures, the same on every factory.
-            devices.buttons[control] = _open(part, pin, lambda p: Button(p, pull_up=True, bounce_time=None, pin_factory=factory))
+            devices.buttons[control] = _open(part, pin, lambda p: Switch(p, pull_up=True, bounce_time=None, pin_factory=factory))
         if layout == "encoder":
             a, b = settings.encoder_a_pin, settings.encoder_b_pin
             devices.parts["encoder"] = ("rotary encoder A", a)

@@ -109,9 +109,22 @@ def _lacking(path: Path) -> str:
     return ", ".join(lacking)
 
 
+_LOADED: dict[tuple[Path, int], Any] = {}
+"""Models loaded in this process, by folder and the time its acoustic model was written."""
+
+
 def load_model(location: ModelLocation, language: str) -> Any:
-    """Load the vosk model at ``location`` (about a second for a small model)."""
+    """The vosk model at ``location``: loaded once per process (about a second for a small model,
+    several on a Pi), then shared, as recognisers can share a model; a model fetched again into the
+    same folder is loaded again."""
     check_model_dir(location.path, language)
+    key = (location.path.resolve(), (location.path / "am" / "final.mdl").stat().st_mtime_ns)
+    if key not in _LOADED:
+        _LOADED[key] = _load_model(location, language)
+    return _LOADED[key]
+
+
+def _load_model(location: ModelLocation, language: str) -> Any:
     try:
         import vosk
     except ImportError:
