@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, simulate
 
+from coach.controls.keyboard import KeyboardInput
 from coach.core.messages import PERSON_COMMANDS, Command, CommandName, Rating
 from coach.errors import InputScriptError
 from coach.run import inputs
 from coach.run.clock import FakeClock, MonotonicClock
-from coach.run.inputs import Feed, Input, KeyboardInput, read_input_script, session_time, to_event, understood
+from coach.run.inputs import Feed, Input, read_input_script, session_time, to_event, understood
 from coach.spec.locale import Locale
 from coach.spec.routine import load_routine
 

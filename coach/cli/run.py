@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from coach.controls import build_controls
+from coach.controls.keyboard import KeyboardInput
 from coach.core.script import compile_script
 from coach.core.session import Session
 from coach.errors import ConfigError
@@ -21,7 +22,7 @@ from coach.log.journal import MemoryJournal, resolve_state_dir
 from coach.log.store import open_journal
 from coach.run.clock import Clock, FakeClock, MonotonicClock
 from coach.run.eventlog import EventSink
-from coach.run.inputs import Feed, Input, KeyboardInput, read_input_script
+from coach.run.inputs import Feed, Input, read_input_script
 from coach.run.kiosk import Kiosk, KioskTimes
 from coach.run.ports import InputSource, Journal, Listener, NoListener, Speaker, StatusDisplay
 from coach.run.resume import RESUME_WITHIN, resume_offer
