@@ -12,18 +12,17 @@ from typing import Any
 
 from conftest import ROOT, ROUTINES, SMALL_PIR, cmd, rating, write_routine
 
-from coach.core.messages import Say
 from coach.core.session import SessionSettings
 from coach.log.journal import MemoryJournal
 from coach.run.clock import FakeClock
 from coach.run.eventlog import EventSink
 from coach.run.inputs import Feed, Input
 from coach.run.kiosk import Kiosk, KioskTimes
-from coach.run.ports import Journal, Utterance
+from coach.run.ports import Journal
 from coach.run.sdnotify import Notifier
 from coach.spec.locale import load_locale
 from coach.spec.routine import Routine, load_routine
-from coach.testing.speaker import FakeSpeaker
+from coach.testing.speaker import FakeSpeaker, TimedSpeaker
 
 
 class CountingNotifier(Notifier):
@@ -165,24 +164,6 @@ def test_kiosk_broken_config_uses_defaults_and_says_so(tmp_path: Path) -> None:
     assert (ROUTINES / "quick-start.yaml").exists()
 
 
-class TimedSpeaker(FakeSpeaker):
-    """Each phrase takes 2 s and starts after the one before it, ``lead`` after the call at the earliest."""
-
-    lead = 0.25
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.busy_until = 0.0
-
-    def speak(self, say: Say, now: float) -> Utterance:
-        self.spoken.append((now, say))
-        started = max(now + self.lead, self.busy_until)
-        self.busy_until = started + 2.0
-        return Utterance(started, 2.0)
-
-    def interrupt(self, now: float) -> None:
-        super().interrupt(now)
-        self.busy_until = now
 
 
 def test_kiosk_menu_answer_time_counts_from_the_end_of_its_speech(tmp_path: Path) -> None:

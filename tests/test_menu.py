@@ -19,11 +19,11 @@ from coach.log.journal import MemoryJournal
 from coach.run.clock import FakeClock
 from coach.run.eventlog import EventSink
 from coach.run.inputs import Feed, Input
-from coach.run.ports import NoListener, Utterance
+from coach.run.ports import NoListener
 from coach.run.runner import Runner
 from coach.spec.locale import Locale, load_locale
 from coach.spec.routine import Routine, load_routine
-from coach.testing.speaker import FakeSpeaker
+from coach.testing.speaker import FakeSpeaker, TimedSpeaker
 
 REASK = "Which one would you like? Say or press a number."
 NO_CHOICE = "No problem. I will be here when you are ready."
@@ -146,20 +146,6 @@ def test_menu_needs_a_routine(en: Locale) -> None:
 # --- driven by the runner --------------------------------------------------------------------
 
 
-class TimedSpeaker(FakeSpeaker):
-    """Each phrase takes 2 s and starts after the one before it, ``lead`` after the call at the earliest."""
-
-    lead = 0.25
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.busy_until = 0.0
-
-    def speak(self, say: Say, now: float) -> Utterance:
-        self.spoken.append((now, say))
-        started = max(now + self.lead, self.busy_until)
-        self.busy_until = started + 2.0
-        return Utterance(started, 2.0)
 
 
 class GateLog(NoListener):

@@ -32,3 +32,24 @@ class FakeSpeaker:
     @property
     def texts(self) -> list[str]:
         return [say.text for _, say in self.spoken]
+
+
+class TimedSpeaker(FakeSpeaker):
+    """A speaker whose speech takes time: each phrase lasts 2 s and starts after the one before it,
+    ``lead`` after the call at the earliest (what the audio speaker reports); an interrupt cuts it."""
+
+    lead = 0.25
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy_until = 0.0
+
+    def speak(self, say: Say, now: float) -> Utterance:
+        self.spoken.append((now, say))
+        started = max(now + self.lead, self.busy_until)
+        self.busy_until = started + 2.0
+        return Utterance(started, 2.0)
+
+    def interrupt(self, now: float) -> None:
+        super().interrupt(now)
+        self.busy_until = now
