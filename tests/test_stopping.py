@@ -96,7 +96,8 @@ def test_stopping_a_signal_mid_session_ends_it_as_stopped_and_says_stopping_to_s
     server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     server.bind(str(notify))
     server.settimeout(2)
-    kiosk, _, speaker, journals = kiosk_on(tmp_path, [cmd(1, "start"), cmd(2, "start"), stop_request("SIGTERM", 20.0)], str(notify))
+    inputs = [cmd(1, "start"), cmd(2, "start"), stop_request("SIGTERM", 20.0)]
+    kiosk, _, speaker, journals = kiosk_on(tmp_path, inputs, str(notify))
     kiosk.run()
     assert kiosk.stopped == "SIGTERM" and kiosk.sessions == ["stopped"]
     assert [r["status"] for r in journals[0].records if r["kind"] == "session_end"] == ["stopped"]
