@@ -211,3 +211,26 @@ def test_service_ctrl_c_in_a_terminal_kiosk_ends_the_session_as_stopped(tmp_path
     assert [e["status"] for e in ends] == ["stopped"]
     table = _history(tmp_path / "state", home)
     assert "stopped" in table and "open" not in table and "interrupted" not in table, table
+
+
+def test_service_ctrl_c_in_coach_run_records_stopped_and_exits_130(tmp_path: Path) -> None:
+    """The same choice for ``coach run``: Ctrl-C means stop, recorded as ``stopped``, not ``interrupted``."""
+    home = tmp_path / "home"
+    home.mkdir()
+    events = tmp_path / "events.jsonl"
+    command = [sys.executable, "-m", "coach", "run", "quick-start", "--no-voice", "--state-dir", str(tmp_path / "state")]
+    run = subprocess.Popen(
+        [*command, "--events", str(events)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=_env(home), cwd=ROOT,
+    )  # fmt: skip
+    try:
+        _wait_for(events, "session", run)
+        run.send_signal(signal.SIGINT)
+        _, err = run.communicate(timeout=20)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 130 and "Traceback" not in err, err
+    assert [json.loads(line)["status"] for line in events.read_text().splitlines() if '"end"' in line] == ["stopped"]
+    table = _history(tmp_path / "state", home)
+    assert "stopped" in table and "interrupted" not in table and "open" not in table, table

@@ -103,21 +103,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     sources = _hardware_inputs(args, loaded, locale, feed)
     runner = Runner(session, clock, speaker, journal, events, locale, feed, listener=sources.listener, displays=sources.displays)
     _start_clock(speaker, clock)
-    interrupted = False
-    try:
-        with StopRequests(feed.inbox):
+    with StopRequests(feed.inbox):  # also over the clean-up: a second Ctrl-C cannot cut the journal's close
+        try:
             runner.run()
-    except KeyboardInterrupt:  # only where no stop requests can be taken (not the main thread)
-        runner.abort("stopped")
-        interrupted = True
-    finally:
-        sources.close()
-        speaker.close()
-        _close_journal(journal)
-        events.close()
-    if runner.stopped is not None:
-        return exit_status(runner.stopped)
-    return 130 if interrupted else 0
+        finally:
+            sources.close()
+            speaker.close()
+            _close_journal(journal)
+            events.close()
+    return 0 if runner.stopped is None else exit_status(runner.stopped)
 
 
 @dataclass
@@ -232,15 +226,13 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     retrying.upkeep(clock.now())  # the first attempt: what is missing is said before the kiosk is ready
     kiosk.upkeep = retrying.upkeep
     _start_clock(speaker, clock)
-    try:
-        with StopRequests(feed.inbox):
+    with StopRequests(feed.inbox):  # also over the clean-up, which drains the speaker briefly
+        try:
             kiosk.run(args.max_sessions)
-    except KeyboardInterrupt:  # only where stop requests cannot be taken (not the main thread)
-        kiosk.stopped = "SIGINT"
-    finally:
-        retrying.close()
-        speaker.close()
-        events.close()
+        finally:
+            retrying.close()
+            speaker.close()
+            events.close()
     if kiosk.stopped is not None:
         print(f"coach: kiosk stopped ({kiosk.stopped})", file=sys.stderr)
     return 0
