@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import ROOT, CoachHere
 
 UNIT = ROOT / "systemd" / "coach.service"
 
@@ -109,16 +109,15 @@ def _wait_for(path: Path, kind: str, process: subprocess.Popen[str], seconds: fl
     raise AssertionError(f"no {kind!r} event in {seconds} s")
 
 
-def _history(state: Path, home: Path) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "coach", "history", "--state-dir", str(state)],
-        capture_output=True, text=True, env=_env(home), cwd=ROOT, timeout=60, check=False,
-    )  # fmt: skip
+def _history(coach_here: CoachHere, state: Path) -> str:
+    result = coach_here("history", "--state-dir", str(state))
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
-def test_service_a_real_kiosk_waits_with_no_input_and_sigterm_ends_a_session_as_stopped(tmp_path: Path) -> None:
+def test_service_a_real_kiosk_waits_for_input_and_sigterm_ends_its_session_as_stopped(
+    coach_here: CoachHere, tmp_path: Path
+) -> None:
     """Two kiosks as systemd starts them (stdin /dev/null): one with nobody coming stays up; one with a
     session in progress is sent SIGTERM, records the session as stopped and exits 0."""
     home = tmp_path / "home"
@@ -134,7 +133,7 @@ def test_service_a_real_kiosk_waits_with_no_input_and_sigterm_ends_a_session_as_
         _wait_for(idle_events, "state", idle)
         busy.send_signal(signal.SIGTERM)
         _, busy_err = busy.communicate(timeout=20)
-        time.sleep(0.5)
+        time.sleep(0.3)
         assert idle.poll() is None, "a kiosk with no input must keep waiting"
         idle.send_signal(signal.SIGTERM)
         _, idle_err = idle.communicate(timeout=20)
@@ -146,14 +145,14 @@ def test_service_a_real_kiosk_waits_with_no_input_and_sigterm_ends_a_session_as_
     assert "coach: kiosk stopped (SIGTERM)" in busy_err
     events = [json.loads(line) for line in busy_events.read_text().splitlines()]
     assert [e["status"] for e in events if e["type"] == "end"] == ["stopped"]
-    table = _history(tmp_path / "busy", home)
+    table = _history(coach_here, tmp_path / "busy")
     assert "stopped" in table and "open" not in table and "interrupted" not in table, table
     assert idle.returncode == 0, idle_err
     assert "coach: kiosk stopped (SIGTERM)" in idle_err
     assert "trying again every 5 s" in idle_err  # what is missing is said, and retried
 
 
-def test_service_ctrl_c_in_a_terminal_kiosk_ends_the_session_as_stopped(tmp_path: Path) -> None:
+def test_service_ctrl_c_in_a_terminal_kiosk_ends_the_session_as_stopped(coach_here: CoachHere, tmp_path: Path) -> None:
     """A person at the kiosk's terminal: Enter wakes it, 1 chooses, Ctrl-C (the terminal's SIGINT) stops it."""
     home = tmp_path / "home"
     home.mkdir()
@@ -191,11 +190,11 @@ def test_service_ctrl_c_in_a_terminal_kiosk_ends_the_session_as_stopped(tmp_path
         while not (events.exists() and '"state"' in events.read_text()) and time.monotonic() < deadline:
             read_for(0.05)
         os.write(fd, b"\n")  # Enter: wake
-        read_for(0.3)
+        read_for(0.1)
         os.write(fd, b"1\n")  # the first routine
         while '"session"' not in events.read_text() and time.monotonic() < deadline:
             read_for(0.05)
-        read_for(0.3)
+        read_for(0.1)
         os.write(fd, b"\x03")  # Ctrl-C
         while child.poll() is None and time.monotonic() < deadline:
             read_for(0.05)
@@ -209,11 +208,11 @@ def test_service_ctrl_c_in_a_terminal_kiosk_ends_the_session_as_stopped(tmp_path
     assert "coach: kiosk stopped (SIGINT)" in text and "Traceback" not in text
     ends = [json.loads(line) for line in events.read_text().splitlines() if '"end"' in line]
     assert [e["status"] for e in ends] == ["stopped"]
-    table = _history(tmp_path / "state", home)
+    table = _history(coach_here, tmp_path / "state")
     assert "stopped" in table and "open" not in table and "interrupted" not in table, table
 
 
-def test_service_ctrl_c_in_coach_run_records_stopped_and_exits_130(tmp_path: Path) -> None:
+def test_service_ctrl_c_in_coach_run_records_stopped_and_exits_130(coach_here: CoachHere, tmp_path: Path) -> None:
     """The same choice for ``coach run``: Ctrl-C means stop, recorded as ``stopped``, not ``interrupted``."""
     home = tmp_path / "home"
     home.mkdir()
@@ -232,5 +231,5 @@ def test_service_ctrl_c_in_coach_run_records_stopped_and_exits_130(tmp_path: Pat
             run.kill()
     assert run.returncode == 130 and "Traceback" not in err, err
     assert [json.loads(line)["status"] for line in events.read_text().splitlines() if '"end"' in line] == ["stopped"]
-    table = _history(tmp_path / "state", home)
+    table = _history(coach_here, tmp_path / "state")
     assert "stopped" in table and "interrupted" not in table and "open" not in table, table
