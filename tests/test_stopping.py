@@ -60,7 +60,7 @@ class Pinged(Notifier):
 
 def kiosk_on(
     tmp_path: Path, inputs: list[Input], address: str = "", routines: list[Routine] | None = None
-) -> tuple[Kiosk, list[dict[str, Any]], FakeSpeaker, list[MemoryJournal]]:
+) -> tuple[Kiosk, FakeSpeaker, list[MemoryJournal]]:
     clock = FakeClock()
     stream = io.StringIO()
     journals: list[MemoryJournal] = []
@@ -82,7 +82,7 @@ def kiosk_on(
         KioskTimes(menu_answer_seconds=10, abandon_seconds=60),
         Pinged(clock, address),
     )
-    return kiosk, [], speaker, journals
+    return kiosk, speaker, journals
 
 
 def events_of(kiosk: Kiosk) -> list[dict[str, Any]]:
@@ -97,7 +97,7 @@ def test_stopping_a_signal_mid_session_ends_it_as_stopped_and_says_stopping_to_s
     server.bind(str(notify))
     server.settimeout(2)
     inputs = [cmd(1, "start"), cmd(2, "start"), stop_request("SIGTERM", 20.0)]
-    kiosk, _, speaker, journals = kiosk_on(tmp_path, inputs, str(notify))
+    kiosk, speaker, journals = kiosk_on(tmp_path, inputs, str(notify))
     kiosk.run()
     assert kiosk.stopped == "SIGTERM" and kiosk.sessions == ["stopped"]
     assert [r["status"] for r in journals[0].records if r["kind"] == "session_end"] == ["stopped"]
@@ -118,7 +118,7 @@ def test_stopping_a_signal_mid_session_ends_it_as_stopped_and_says_stopping_to_s
 
 
 def test_stopping_a_signal_while_idle_ends_the_kiosk_with_nothing_recorded(tmp_path: Path) -> None:
-    kiosk, _, _, journals = kiosk_on(tmp_path, [stop_request("SIGHUP", 7200.0)])
+    kiosk, _, journals = kiosk_on(tmp_path, [stop_request("SIGHUP", 7200.0)])
     kiosk.run()
     assert kiosk.stopped == "SIGHUP" and kiosk.sessions == [] and journals == []
     pings = kiosk.notifier.pings  # type: ignore[attr-defined]
@@ -127,7 +127,7 @@ def test_stopping_a_signal_while_idle_ends_the_kiosk_with_nothing_recorded(tmp_p
 
 def test_stopping_a_live_kiosk_with_no_input_keeps_waiting_instead_of_returning(tmp_path: Path) -> None:
     """Nothing arrives for a day (systemd's stdin is /dev/null, no buttons, no model): the kiosk is still there."""
-    kiosk, _, _, _ = kiosk_on(tmp_path, [stop_request("SIGTERM", 86_400.0)])
+    kiosk, _, _ = kiosk_on(tmp_path, [stop_request("SIGTERM", 86_400.0)])
     kiosk.run()
     assert kiosk.stopped == "SIGTERM"
     assert kiosk.clock.now() == 86_400.0
@@ -176,7 +176,7 @@ class FakeInput:
 
 
 def test_stopping_the_kiosk_tries_missing_inputs_again_every_few_seconds_and_uses_them(tmp_path: Path) -> None:
-    kiosk, _, _, _ = kiosk_on(tmp_path, [stop_request("SIGTERM", 60.0)])
+    kiosk, _, _ = kiosk_on(tmp_path, [stop_request("SIGTERM", 60.0)])
     clock = kiosk.clock
     assert isinstance(clock, FakeClock)
     lines: list[str] = []
@@ -230,6 +230,6 @@ def test_stopping_a_part_that_raises_is_said_and_tried_again() -> None:
 
 def test_stopping_a_request_during_the_menu_ends_the_kiosk_before_any_session(tmp_path: Path) -> None:
     """A stop request that comes while the menu is being said ends the kiosk there: no session is begun."""
-    kiosk, _, _, journals = kiosk_on(tmp_path, [cmd(1, "start"), stop_request("SIGINT", 2.0), rating(3, 1)])
+    kiosk, _, journals = kiosk_on(tmp_path, [cmd(1, "start"), stop_request("SIGINT", 2.0), rating(3, 1)])
     kiosk.run()
     assert kiosk.stopped == "SIGINT" and kiosk.sessions == [] and journals == []
