@@ -166,8 +166,10 @@ def _input_parts(args: argparse.Namespace, loaded: LoadedSettings, locale: Local
                 settings=HearingSettings.configured(recognition),
                 report=held,
             )
-            held.through = listener is not None
-            return listener, (held.lines[-1] if held.lines else None) if listener is None else None
+            if listener is None:
+                return None, held.lines[-1] if held.lines else "coach: voice input is off"
+            held.through = True
+            return listener, None
 
         parts.append(Part("voice input", voice))
     if loaded.settings.controls.layout == "none":
@@ -209,7 +211,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     texts = _kiosk_phrases(routines, loaded)
     speaker = _speaker(args, loaded, locale.language, clock, texts, console, keep_trying=True)
     open_journal = _kiosk_journal(args, loaded)
-    open_journal().close()  # a log this coach cannot write is said now, not when the first person comes
+    _close_journal(open_journal())  # a log this coach cannot use is said now, not when the first person comes
     kiosk = Kiosk(
         routines,
         locale,
