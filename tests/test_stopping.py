@@ -208,7 +208,7 @@ def test_stopping_the_kiosk_tries_missing_inputs_again_every_few_seconds_and_use
     assert lines == [  # each said once, however often it is tried
         "coach: voice input is off: no model (trying again every 5 s)",
         "coach: controls: no GPIO on this machine (trying again every 5 s)",
-        "coach: buttons is working now",
+        "coach: buttons: working now",
     ]
     wake = next(e for e in events_of(kiosk) if e["type"] == "wake")
     assert wake == {"type": "wake", "t": 15.0, "source": "button"}  # the buttons, once up, woke the kiosk

@@ -92,7 +92,7 @@ class Retrying:
         self.missing.remove(part)
         part.attached(source)
         if part.told is not None:
-            self.report(f"coach: {part.name} is working now")
+            self.report(f"coach: {part.name}: working now")
 
     def close(self) -> None:
         for source in self.running:
