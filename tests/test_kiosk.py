@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import ROOT, ROUTINES, SMALL_PIR, cmd, rating, write_routine
+import pytest
+from conftest import ROOT, ROUTINES, SMALL_PIR, CoachHere, Ran, cmd, rating, write_routine
 
 from coach.core.session import SessionSettings
 from coach.log.journal import MemoryJournal
+from coach.log.store import SqliteJournal
 from coach.run.clock import FakeClock
 from coach.run.eventlog import EventSink
 from coach.run.inputs import Feed, Input
@@ -220,3 +223,75 @@ def test_kiosk_menu_button_presses_choose_without_announcements(tmp_path: Path) 
     assert not [e for e in menu if e["type"] in ("input", "unrecognised", "fault")]
     assert next(e for e in events if e["type"] == "menu") == {"type": "menu", "t": 4.0, "choice": 2, "routine": "other"}
     assert next(e for e in events if e["type"] == "wake") == {"type": "wake", "t": 1.0, "source": "button"}
+
+
+def _simulated_kiosk(coach_here: CoachHere, tmp_path: Path, *extra: str, config: str | bytes = "") -> Ran:
+    inputs = tmp_path / "in.txt"
+    inputs.write_text("1 start\n2 start\n5 stop\n", encoding="utf-8")
+    (tmp_path / "config.yaml").write_bytes(config if isinstance(config, bytes) else config.encode())
+    args = ["--config", str(tmp_path / "config.yaml"), "kiosk", "--simulate", "--input-script", str(inputs)]
+    return coach_here(*args, "--max-sessions", "1", "--events", "-", *extra)
+
+
+def test_kiosk_a_broken_routine_is_named_and_the_menu_offers_the_others(coach_here: CoachHere, tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "quick-start.yaml").write_text("id: quick-start\ntitle: [unclosed\n", encoding="utf-8")  # shadows the shipped one
+    result = _simulated_kiosk(
+        coach_here, tmp_path, "--routines", "quick-start,sciatica-gentle", config=f"routines_dir: {mine}\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"{mine / 'quick-start.yaml'}:3: YAML syntax error" in result.stderr
+    assert "routine 'quick-start' is broken (above); the menu offers the others." in result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert next(e for e in events if e["type"] == "menu")["routine"] == "sciatica-gentle"
+    assert [e["status"] for e in events if e["type"] == "end"] == ["stopped"]
+
+
+def test_kiosk_with_every_routine_broken_offers_the_built_in_ones(coach_here: CoachHere, tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "broken.yaml").write_text("id: broken\n", encoding="utf-8")
+    result = _simulated_kiosk(coach_here, tmp_path, "--routines", "broken,no-such-routine", config=f"routines_dir: {mine}\n")
+    assert result.returncode == 0, result.stderr
+    assert "no routine on the menu could be loaded; offering the built-in ones." in result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert next(e for e in events if e["type"] == "menu")["routine"] == "quick-start"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        "voice:\n  rate: fast\n",  # a bad value
+        "voice: [\n",  # YAML syntax
+        "nonsense: 1\n",  # an unknown key
+        "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+        "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n",  # an alias bomb
+        b"\xff\xfe\x00bad",  # not text
+    ],
+)
+def test_kiosk_any_config_error_runs_on_defaults(coach_here: CoachHere, tmp_path: Path, config: str | bytes) -> None:
+    result = _simulated_kiosk(coach_here, tmp_path, config=config)
+    assert result.returncode == 0, result.stderr
+    assert "running with built-in defaults" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_kiosk_a_log_written_by_a_newer_coach_is_left_alone_and_the_kiosk_runs_without_logging(
+    coach_here: CoachHere, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    SqliteJournal(state).close()
+    conn = sqlite3.connect(state / "coach.db")
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    before = (state / "coach.db").read_bytes()
+    inputs = tmp_path / "in.txt"
+    inputs.write_text("1 start\n2 start\n5 stop\n400 start\n402 start\n405 stop\n", encoding="utf-8")
+    result = coach_here("kiosk", "--simulate", "--input-script", str(inputs), "--state-dir", str(state), "--events", "-")
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "newer coach" in line]
+    assert len(said) == 1 and said[0].endswith("the kiosk runs without logging."), result.stderr  # said once, not per session
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["status"] for e in events if e["type"] == "end"] == ["stopped", "stopped"]
+    assert (state / "coach.db").read_bytes() == before

@@ -83,3 +83,13 @@ def test_sdnotify_the_kiosk_pings_the_watchdog_while_idle_and_in_the_menu(tmp_pa
     gaps = [later - earlier for earlier, later in zip([0.0, *notifier.at], notifier.at)]
     assert notifier.at[0] == 0.0 and max(gaps) <= 5.0
     assert any(100 < t < 130 for t in notifier.at)  # in the menu too
+
+
+def test_sdnotify_says_stopping(tmp_path: Path) -> None:
+    path = tmp_path / "notify"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(str(path))
+    server.settimeout(2)
+    Notifier(address=str(path)).stopping("stopping (SIGTERM)")
+    assert server.recv(100) == b"STOPPING=1\nSTATUS=stopping (SIGTERM)"
+    server.close()

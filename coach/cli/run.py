@@ -1,7 +1,16 @@
 """``coach run`` and ``coach kiosk``: choose the adapters that work here, then run.
 
 Every piece of hardware is optional: what is missing is said once, in one line, and the session
-goes on with what works (no audio: console text; no GPIO: keyboard).
+goes on with what works (no audio: console text; no GPIO: keyboard). The kiosk goes further: it
+tries what is missing again every few seconds (:mod:`coach.run.retry`), and it never exits for want
+of input, nor for a broken routine, config or log; only a stop request ends it (exit 0).
+
+Stop requests (SIGTERM, Ctrl-C, SIGHUP) end a session in progress as ``stopped`` in both commands,
+recorded like any other end (:mod:`coach.run.stopping`): a person who presses Ctrl-C means "stop",
+and ``coach history`` shows what they did, never ``open`` or ``interrupted`` (which is kept for a
+session cut off by a crash or a power cut, and offered to be resumed). ``coach run`` then exits as
+the shell expects of a command a signal ended (130 for Ctrl-C); the kiosk, a service stopped on
+request, exits 0.
 """
 
 from __future__ import annotations
@@ -9,15 +18,16 @@ from __future__ import annotations
 import argparse
 import queue
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from coach.controls import build_controls
+from coach.controls import Controls, build_controls
 from coach.controls.keyboard import KeyboardInput
 from coach.core.script import compile_script
 from coach.core.session import Session
-from coach.errors import ConfigError
+from coach.errors import CoachError
 from coach.log.journal import MemoryJournal, resolve_state_dir
 from coach.log.store import open_journal
 from coach.run.clock import Clock, FakeClock, MonotonicClock
@@ -26,15 +36,17 @@ from coach.run.inputs import Feed, Input, read_input_script
 from coach.run.kiosk import Kiosk, KioskTimes
 from coach.run.ports import InputSource, Journal, Listener, NoListener, Speaker, StatusDisplay
 from coach.run.resume import RESUME_WITHIN, resume_offer
+from coach.run.retry import Part, Retrying
 from coach.run.runner import Runner
 from coach.run.sdnotify import Notifier
+from coach.run.stopping import StopRequests, exit_status
 from coach.run.wiring import load_named, open_events, session_settings
 from coach.spec.config import LoadedSettings, Settings, load_settings
-from coach.spec.locale import Locale, load_locale
-from coach.spec.routine import Routine
+from coach.spec.locale import Locale, available_languages, load_locale
+from coach.spec.routine import Routine, find_routine, load_routine
 from coach.voice.audio import AudioSpeaker, build_speaker
 from coach.voice.hearing import HearingSettings
-from coach.voice.listener import build_listener
+from coach.voice.listener import VoskListener, build_listener, report_line
 from coach.voice.speaker import ConsoleSpeaker, console_hints
 from coach.voice.tts import VoiceChoice
 
@@ -91,17 +103,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     sources = _hardware_inputs(args, loaded, locale, feed)
     runner = Runner(session, clock, speaker, journal, events, locale, feed, listener=sources.listener, displays=sources.displays)
     _start_clock(speaker, clock)
-    try:
-        status = runner.run()
-    except KeyboardInterrupt:
-        runner.abort("interrupted")
-        status = "interrupted"
-    finally:
-        sources.close()
-        speaker.close()
-        _close_journal(journal)
-        events.close()
-    return 0 if status != "interrupted" else 130
+    with StopRequests(feed.inbox):  # also over the clean-up: a second Ctrl-C cannot cut the journal's close
+        try:
+            runner.run()
+        finally:
+            sources.close()
+            speaker.close()
+            _close_journal(journal)
+            events.close()
+    return 0 if runner.stopped is None else exit_status(runner.stopped)
 
 
 @dataclass
@@ -123,71 +133,172 @@ def _hardware_inputs(args: argparse.Namespace, loaded: LoadedSettings, locale: L
     sources = _Sources()
     if args.simulate:
         return sources
-    recognition = loaded.settings.recognition
-    listener = build_listener(
-        locale,
-        enabled=recognition.enabled,
-        model_path=recognition.model_path,
-        model_override=args.model,
-        input_device=loaded.settings.audio.input_device,
-        settings=HearingSettings.configured(recognition),
-    )
-    if listener is not None:
-        listener.start(feed.inbox, feed.clock)
+    for part in _input_parts(args, loaded, locale):
+        source, why = part.build()
+        if why:
+            print(why, file=sys.stderr)
+        if source is None:
+            continue
+        source.start(feed.inbox, feed.clock)
         feed.live = True
-        sources.running.append(listener)
-        sources.listener = listener
-    controls, why = build_controls(loaded.settings.controls, locale.language)
-    if why:
-        print(f"coach: {why}", file=sys.stderr)
-    if controls is not None:
-        controls.start(feed.inbox, feed.clock)
-        feed.live = True
-        sources.running.append(controls)
-        sources.displays.append(controls)
+        sources.running.append(source)
+        if isinstance(source, VoskListener):
+            sources.listener = source
+        if isinstance(source, Controls):
+            sources.displays.append(source)
     return sources
 
 
+def _input_parts(args: argparse.Namespace, loaded: LoadedSettings, locale: Locale) -> list[Part]:
+    """How to make each input that is switched on (voice, controls); a part switched off is said once here."""
+    parts: list[Part] = []
+    recognition = loaded.settings.recognition
+    if recognition.enabled:
+
+        def voice() -> tuple[InputSource | None, str | None]:
+            held = _Held()
+            listener = build_listener(
+                locale,
+                enabled=True,
+                model_path=recognition.model_path,
+                model_override=args.model,
+                input_device=loaded.settings.audio.input_device,
+                settings=HearingSettings.configured(recognition),
+                report=held,
+            )
+            if listener is None:
+                return None, held.lines[-1] if held.lines else "coach: voice input is off"
+            held.through = True
+            return listener, None
+
+        parts.append(Part("voice input", voice))
+    if loaded.settings.controls.layout == "none":
+        _, why = build_controls(loaded.settings.controls, locale.language)
+        print(f"coach: {why}", file=sys.stderr)
+    else:
+
+        def controls() -> tuple[InputSource | None, str | None]:
+            built, why = build_controls(loaded.settings.controls, locale.language)
+            return built, None if built is not None else f"coach: {why}"
+
+        parts.append(Part("buttons", controls))
+    return parts
+
+
+class _Held:
+    """A part's reporter: lines said while it is being made are why it could not be (said once, by the
+    caller); once it works (``through``), what it reports later goes straight to stderr."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.through = False
+
+    def __call__(self, line: str) -> None:
+        if self.through:
+            report_line(line)
+        else:
+            self.lines.append(line)
+
+
 def cmd_kiosk(args: argparse.Namespace) -> int:
-    try:
-        loaded = load_settings(args.config)
-    except ConfigError as exc:
-        # A kiosk must come up whatever happened to its config: say what is wrong, use defaults.
-        for line in exc.problems:
-            print(line, file=sys.stderr)
-        print("coach: the config has errors (above); running with built-in defaults.", file=sys.stderr)
-        loaded = LoadedSettings(Settings(), None, {})
-    routines = [load_named(name.strip(), loaded) for name in args.routines.split(",") if name.strip()]
+    """The service: it comes up whatever is wrong or missing, says what, and serves with the rest."""
+    loaded = _kiosk_settings(args.config)
+    routines = _kiosk_routines(args.routines, loaded)
     locale = load_locale(routines[0].language)
     feed, clock, events, console = _inputs_and_outputs(args, locale)
+    if not args.simulate:
+        feed.live = True  # real time: a stop request or a device can always come; never "nobody is coming"
     texts = _kiosk_phrases(routines, loaded)
     speaker = _speaker(args, loaded, locale.language, clock, texts, console, keep_trying=True)
-    sources = _hardware_inputs(args, loaded, locale, feed)
+    open_journal = _kiosk_journal(args, loaded)
+    _close_journal(open_journal())  # a log this coach cannot use is said now, not when the first person comes
     kiosk = Kiosk(
         routines,
         locale,
         clock,
         speaker,
         feed,
-        lambda: _journal(args, loaded),
+        open_journal,
         events,
         lambda routine: session_settings(loaded, routine),
         KioskTimes(),
         Notifier(),
-        listener=sources.listener,
-        displays=sources.displays,
     )
+    retrying = Retrying([] if args.simulate else _kiosk_parts(args, loaded, locale, kiosk), feed.inbox, clock)
+    retrying.upkeep(clock.now())  # the first attempt: what is missing is said before the kiosk is ready
+    kiosk.upkeep = retrying.upkeep
     _start_clock(speaker, clock)
-    try:
-        kiosk.run(args.max_sessions)
-    except KeyboardInterrupt:
-        print("\ncoach: kiosk stopped", file=sys.stderr)
-        return 130
-    finally:
-        sources.close()
-        speaker.close()
-        events.close()
+    with StopRequests(feed.inbox):  # also over the clean-up, which drains the speaker briefly
+        try:
+            kiosk.run(args.max_sessions)
+        finally:
+            retrying.close()
+            speaker.close()
+            events.close()
+    if kiosk.stopped is not None:
+        print(f"coach: kiosk stopped ({kiosk.stopped})", file=sys.stderr)
     return 0
+
+
+def _kiosk_parts(args: argparse.Namespace, loaded: LoadedSettings, locale: Locale, kiosk: Kiosk) -> list[Part]:
+    """The inputs the kiosk keeps trying: each, once it works, is given to the kiosk."""
+
+    def attached(source: InputSource) -> None:
+        if isinstance(source, VoskListener):
+            kiosk.attach_listener(source)
+        if isinstance(source, Controls):
+            kiosk.attach_display(source)
+
+    parts = _input_parts(args, loaded, locale)
+    for part in parts:
+        part.attached = attached
+    return parts
+
+
+def _kiosk_settings(config: str | None) -> LoadedSettings:
+    """A kiosk must come up whatever happened to its config: say what is wrong, use defaults."""
+    try:
+        return load_settings(config)
+    except CoachError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        print("coach: the config has errors (above); running with built-in defaults.", file=sys.stderr)
+        return LoadedSettings(Settings(), None, {})
+
+
+def _kiosk_routines(names: str, loaded: LoadedSettings) -> list[Routine]:
+    """The menu's routines; a broken one is named and left out, so one bad file never stops the kiosk."""
+    wanted = [name.strip() for name in names.split(",") if name.strip()] or list(KIOSK_DEFAULT_ROUTINES)
+    routines: list[Routine] = []
+    for name in wanted:
+        try:
+            routines.append(load_named(name, loaded))
+        except CoachError as exc:
+            for line in exc.problems:
+                print(line, file=sys.stderr)
+            print(f"coach: kiosk: routine {name!r} is broken (above); the menu offers the others.", file=sys.stderr)
+    if routines:
+        return routines
+    print("coach: kiosk: no routine on the menu could be loaded; offering the built-in ones.", file=sys.stderr)
+    shipped = [find_routine(name) for name in KIOSK_DEFAULT_ROUTINES]
+    return [load_routine(path, available_languages()) for path in shipped]
+
+
+def _kiosk_journal(args: argparse.Namespace, loaded: LoadedSettings) -> Callable[[], Journal]:
+    """Each session's journal; when the log cannot be used (written by a newer coach), the kiosk says so
+    once and runs without logging rather than exiting into a restart loop."""
+    told: list[str] = []
+
+    def open_one() -> Journal:
+        try:
+            return _journal(args, loaded)
+        except (CoachError, OSError) as exc:
+            if not told:
+                told.append(str(exc))
+                print(f"coach: {exc}; the kiosk runs without logging.", file=sys.stderr)
+            return MemoryJournal()
+
+    return open_one
 
 
 def _kiosk_phrases(routines: list[Routine], loaded: LoadedSettings) -> set[str]:

@@ -10,6 +10,12 @@ unanswered goes back to idle.
 Waiting, speaking and showing all happen in the one :class:`~coach.run.runner.Runner`: the idle wait
 and the menu are a pure machine (:class:`~coach.core.menu.Menu`, one round each time), the session a
 :class:`~coach.core.session.Session`. This module only goes from one to the next.
+
+A kiosk in real time never ends for want of input (its feed is always live; the inputs it lacks are
+tried again by ``upkeep``, see :mod:`coach.run.retry`): it ends on a stop request (SIGTERM, Ctrl-C,
+SIGHUP; see :mod:`coach.run.stopping`), which ends a session in progress as ``stopped`` and tells
+systemd ``STOPPING=1``. Only a simulation, whose input script is all that can ever arrive, returns
+when the script is over.
 """
 
 from __future__ import annotations
@@ -58,26 +64,53 @@ class Kiosk:
     notifier: Notifier = field(default_factory=Notifier)
     listener: Listener = field(default_factory=NoListener)
     displays: list[StatusDisplay] = field(default_factory=list)
+    upkeep: Callable[[float], float | None] | None = None
+    """Given a turn while idle or in the menu (see :attr:`Runner.upkeep`): trying missing inputs again.
+    Not during a session: someone using it already has an input, and a session is never slowed."""
     sessions: list[str] = field(default_factory=list)
     """End status of every session run, in order."""
+    stopped: str | None = None
+    """The stop request (a signal's name) that ended the kiosk, if one did."""
+    _menus: Runner | None = None
 
     def run(self, max_sessions: int | None = None) -> None:
-        """Serve people until the inputs close (or ``max_sessions`` have run)."""
+        """Serve people until a stop request (or ``max_sessions`` have run, or a simulation's inputs are over)."""
         self.notifier.ready("waiting for a person")
-        menus: Runner | None = None  # one for the kiosk's life: a speaker fault is told once, speech ends carry over
         while max_sessions is None or len(self.sessions) < max_sessions:
             self.notifier.status("waiting for a person")
             menu = Menu(self.routines, self.locale, self.clock.now(), self.times.menu_answer_seconds, self.speaker.lead)
-            if menus is None:
-                menus = self._runner(menu, _NoJournal(), narrate=False)
+            if self._menus is None:  # one for the kiosk's life: a speaker fault is told once, speech ends carry over
+                self._menus = self._runner(menu, _NoJournal(), narrate=False, upkeep=self.upkeep)
+            menus = self._menus
             menus.session = menu
             menus.run(autostart=False)
-            if not menu.ended:  # no input can ever arrive: nobody is coming
+            if menus.stopped is not None:
+                self._stop(menus.stopped)
+                return
+            if not menu.ended:  # a simulation whose inputs are over: nobody is coming
                 return
             if menu.chosen is not None:
-                self._run_session(menu.chosen)
+                stopped = self._run_session(menu.chosen)
+                if stopped is not None:
+                    self._stop(stopped)
+                    return
 
-    def _run_session(self, routine: Routine) -> None:
+    def attach_listener(self, listener: Listener) -> None:
+        """Voice input that came up after the kiosk started: the menu and every later session hear it."""
+        self.listener = listener
+        if self._menus is not None:
+            self._menus.listener = listener
+
+    def attach_display(self, display: StatusDisplay) -> None:
+        """A status light that came up later (the runners share :attr:`displays`)."""
+        self.displays.append(display)
+
+    def _stop(self, name: str) -> None:
+        self.stopped = name
+        self.notifier.stopping(f"stopping ({name})")
+
+    def _run_session(self, routine: Routine) -> str | None:
+        """Run one person's session; the stop request that ended it, if one did."""
         self.notifier.status(f"session: {routine.id}")
         journal = self.open_journal()
         offer = resume_offer(journal, routine, KIOSK_RESUME_WITHIN)
@@ -89,9 +122,18 @@ class Kiosk:
             journal.close()
             for notice in journal.take_notices():
                 print(f"coach: {notice}", file=sys.stderr)
-            self.speaker.interrupt(self.clock.now())
+            if runner.stopped is None:  # a stop request lets the last words drain briefly instead
+                self.speaker.interrupt(self.clock.now())
+        return runner.stopped
 
-    def _runner(self, machine: Machine, journal: Journal, narrate: bool = True, abandon_after: float | None = None) -> Runner:
+    def _runner(
+        self,
+        machine: Machine,
+        journal: Journal,
+        narrate: bool = True,
+        abandon_after: float | None = None,
+        upkeep: Callable[[float], float | None] | None = None,
+    ) -> Runner:
         return Runner(
             machine,
             self.clock,
@@ -106,6 +148,7 @@ class Kiosk:
             heartbeat_every=self.notifier.ping_every or 5.0,
             abandon_after=abandon_after,
             narrate=narrate,
+            upkeep=upkeep,
         )
 
 

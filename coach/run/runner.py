@@ -24,7 +24,12 @@ from coach.run.clock import Clock
 from coach.run.eventlog import EventSink
 from coach.run.inputs import Feed, Input, to_event
 from coach.run.ports import Journal, Listener, NoListener, Speaker, StatusDisplay, speak_or_show
+from coach.run.stopping import STOP_KIND
 from coach.spec.locale import Locale
+
+STOP_DRAIN_SECONDS = 1.0
+"""On a stop request, what is being said may go on this long, then it is cut (seconds): the sentence
+is not chopped mid-word, and the process still exits well within systemd's ``TimeoutStopSec``."""
 
 
 class Machine(Protocol):
@@ -59,6 +64,9 @@ class Runner:
     heartbeat: Callable[[], None] | None = None
     """Called at least every ``heartbeat_every`` seconds of real waiting (the systemd watchdog)."""
     heartbeat_every: float = 5.0
+    upkeep: Callable[[float], float | None] | None = None
+    """Given a turn at every step with the session time; returns when it next wants one (the kiosk
+    trying missing inputs again). Like the heartbeat, it is not something to wait for."""
     abandon_after: float | None = None
     """End a session left paused this long with no input (seconds; a kiosk's "walked away")."""
     narrate: bool = True
@@ -66,6 +74,8 @@ class Runner:
     commands cut speech short, faults are events, and running out of inputs stops it with a notice. The
     kiosk's idle and menu (False) only listen for an answer, and end quietly when no input can come."""
     status: str = ""
+    stopped: str | None = None
+    """The stop request (a signal's name) that ended the run, if one did."""
     _abandoned: bool = False
     _halted: bool = False
     """Nothing can move the machine on and it cannot be stopped: the loop ends here."""
@@ -111,8 +121,15 @@ class Runner:
         waiting_for = wake  # a heartbeat is not something to wait for: with no input to come, stop
         if self.heartbeat is not None:
             wake = min(wake, now + self.heartbeat_every) if wake is not None else now + self.heartbeat_every
+        if self.upkeep is not None:
+            due = self.upkeep(now)
+            if due is not None:
+                due = max(due, now + 0.01)  # a turn is never due at once again: no spinning
+                wake = due if wake is None else min(wake, due)
         arrived = self.feed.next(wake)
-        if arrived is not None:
+        if arrived is not None and arrived[0].kind == STOP_KIND:
+            self._stop(str(arrived[0].value), arrived[1])
+        elif arrived is not None:
             self._last_input = arrived[1]
             self._feed_input(*arrived)
         elif waiting_for is None and self.feed.exhausted:
@@ -140,6 +157,15 @@ class Runner:
         if isinstance(event, Command) and event.name in REDIRECTING:
             self.speaker.interrupt(at)
         self._feed(event)
+
+    def _stop(self, name: str, at: float) -> None:
+        """A stop request (SIGTERM, Ctrl-C, SIGHUP; see :mod:`coach.run.stopping`), taken between steps:
+        the session ends as ``stopped``, with its end recorded; a kiosk menu just ends."""
+        self.stopped = name
+        self.events.emit("notice", at, text=f"{name}: stopping")
+        self.speaker.interrupt(at + STOP_DRAIN_SECONDS)
+        self.abort("stopped")
+        self._halted = True
 
     def abort(self, status: str) -> None:
         """End the session at once (Ctrl-C): the end is recorded, nothing more is said."""

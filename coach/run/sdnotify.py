@@ -1,7 +1,8 @@
 """systemd's notify protocol (``sd_notify``) without a dependency: one datagram on a UNIX socket.
 
-Under ``Type=notify`` the service says READY once it can take a person, and pings the watchdog
-from the runner's loop, so a hung loop is killed and restarted by systemd. Outside systemd
+Under ``Type=notify`` the service says READY once it can take a person, pings the watchdog
+from the runner's loop, so a hung loop is killed and restarted by systemd, and says STOPPING
+when a stop request ends it. Outside systemd
 (``$NOTIFY_SOCKET`` unset) every call does nothing.
 """
 
@@ -38,6 +39,10 @@ class Notifier:
 
     def ready(self, status: str = "") -> None:
         self.send("READY=1" + (f"\nSTATUS={status}" if status else ""))
+
+    def stopping(self, status: str = "") -> None:
+        """Tell systemd the service is shutting down (on a stop request), before the last clean-up."""
+        self.send("STOPPING=1" + (f"\nSTATUS={status}" if status else ""))
 
     def status(self, status: str) -> None:
         self.send(f"STATUS={status}")
