@@ -111,7 +111,7 @@ def _number_words(locale: Locale) -> list[str]:
 
 
 def _number(token: str, locale: Locale) -> int | None:
-    if token.isdigit() and int(token) <= 10:
+    if token.isascii() and token.isdigit() and int(token) <= 10:  # "³".isdigit() is True, but int("³") fails
         return int(token)
     for value, words in locale.numbers.items():
         if token in words:

@@ -25,10 +25,11 @@ _BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A
 """Characters that reorder how text is drawn ("Trojan Source"): never wanted in a routine's text."""
 
 
-def read_capped(path: Path | str, limit: int, what: str = "file") -> bytes:
+def read_capped(path: Path | str, limit: int, what: str = "a text file") -> bytes:
     """The bytes of the regular file ``path`` (at most ``limit``); :class:`InputFileError` otherwise.
 
-    Messages are ``path:0: ...`` (the file as a whole, no line yet).
+    ``what`` names what was expected, with its article ("a YAML file"). Messages are ``path:0: ...``
+    (the file as a whole, no line yet).
     """
     shown = printable(str(path))
     try:
@@ -42,9 +43,9 @@ def read_capped(path: Path | str, limit: int, what: str = "file") -> bytes:
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
-            raise InputFileError(f"{shown}:0: is a directory, not a {what}")
+            raise InputFileError(f"{shown}:0: is a directory, not {what}")
         if not stat.S_ISREG(mode):
-            raise InputFileError(f"{shown}:0: is not a regular file ({_kind(mode)}); give a {what}")
+            raise InputFileError(f"{shown}:0: is not a regular file ({_kind(mode)}); give {what}")
         chunks: list[bytes] = []
         size = 0
         while size <= limit:

@@ -92,7 +92,7 @@ def read_yaml_source(path: Path | str, *, allow_empty: bool = False) -> tuple[YN
     """Like :func:`read_yaml`, with the bytes that were parsed (to hash them: the file is read once)."""
     path = Path(path)
     shown = printable(str(path))
-    data = read_capped(path, MAX_FILE_BYTES, "YAML file")
+    data = read_capped(path, MAX_FILE_BYTES, "a YAML file")
     text = _decode(data, shown)
     if not text.strip() or _only_comments(text):
         if allow_empty:
