@@ -2,22 +2,20 @@
 
 A routine, a config or an input script is named by a person, who may name a FIFO (``open`` would
 wait forever for a writer), ``/dev/zero`` or ``/dev/urandom`` (``st_size`` is 0, and reading never
-ends), a directory or a terminal. :func:`read_capped` opens without blocking, checks on the open
-descriptor that it is a regular file, and reads at most ``limit + 1`` bytes whatever ``st_size``
-says, so nothing hangs and nothing fills the memory. :func:`printable` escapes what must never
+ends), a directory or a terminal. :func:`read_capped` refuses anything but a regular file before
+opening it, and reads at most ``limit + 1`` bytes whatever ``st_size`` says, so nothing hangs and
+nothing fills the memory. :func:`printable` escapes what must never
 reach a terminal (escape sequences, other control and format characters), also in error messages.
 """
 
 from __future__ import annotations
 
-import os
 import stat
 import unicodedata
 from pathlib import Path
 
 from coach.errors import InputFileError
 
-_CHUNK = 64 * 1024
 _INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me"}
 _FILLERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800", "\u180e"}
 """Letters and symbols that draw as nothing (Hangul fillers, the blank Braille pattern)."""
@@ -30,37 +28,31 @@ def read_capped(path: Path | str, limit: int, what: str = "a text file") -> byte
 
     ``what`` names what was expected, with its article ("a YAML file"). Messages are ``path:0: ...``
     (the file as a whole, no line yet).
+
+    The type is checked before opening, on the path: the core imports this package, and the core may
+    not import ``os`` (for ``O_NONBLOCK`` and ``fstat``). What is left is a path swapped for a FIFO
+    between the check and the open, by someone who can already write the folder; the capped read
+    still bounds everything else (a regular file swapped for ``/dev/zero``).
     """
+    path = Path(path)
     shown = printable(str(path))
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise InputFileError(f"{shown}:0: is a directory, not {what}")
+        if not stat.S_ISREG(mode):
+            raise InputFileError(f"{shown}:0: is not a regular file ({_kind(mode)}); give {what}")
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)  # never st_size: a device or a growing file says nothing true
     except FileNotFoundError:
         raise InputFileError(f"{shown}:0: no such file") from None
     except PermissionError:
         raise InputFileError(f"{shown}:0: permission denied") from None
     except OSError as exc:
         raise InputFileError(f"{shown}:0: cannot read: {exc.strerror or exc}") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise InputFileError(f"{shown}:0: is a directory, not {what}")
-        if not stat.S_ISREG(mode):
-            raise InputFileError(f"{shown}:0: is not a regular file ({_kind(mode)}); give {what}")
-        chunks: list[bytes] = []
-        size = 0
-        while size <= limit:
-            chunk = os.read(fd, min(_CHUNK, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
-            raise InputFileError(f"{shown}:0: file is too large (more than {limit} bytes, the limit)")
-        return b"".join(chunks)
-    except OSError as exc:
-        raise InputFileError(f"{shown}:0: cannot read: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
+    if len(data) > limit:
+        raise InputFileError(f"{shown}:0: file is too large (more than {limit} bytes, the limit)")
+    return data
 
 
 def _kind(mode: int) -> str:

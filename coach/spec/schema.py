@@ -112,7 +112,7 @@ def check_value(node: YNode, spec: Field, problems: Problems, name: str) -> Any:
             if len(value) > spec.max_length:
                 problems.add(node, name, f"is too long ({len(value)} characters; at most {spec.max_length})")
             elif bad is not None:
-                problems.add(node, name, f"holds the character {ascii(bad)} (a control or text-direction character), which text must not hold")
+                problems.add(node, name, f"holds {ascii(bad)}, a control or text-direction character text must not hold")
             else:
                 return " ".join(value.split())
         elif isinstance(value, str) and value.strip():

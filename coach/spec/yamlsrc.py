@@ -198,7 +198,8 @@ class _Converter:
             if not isinstance(key, str):
                 key = str(key).lower() if isinstance(key, bool) else str(key)
             if key in key_lines:
-                raise InputFileError(f"{self.shown}:{key_line}: {_shown_scalar(key)} is given twice (first on line {key_lines[key]})")
+                first = key_lines[key]
+                raise InputFileError(f"{self.shown}:{key_line}: {_shown_scalar(key)} is given twice (first on line {first})")
             key_lines[key] = key_line
             result[key] = self.convert(value_node, depth + 1)
         return result
