@@ -122,7 +122,7 @@ class KeyboardInput:
         """The input one typed line makes."""
         at = session_time(self.clock) if self.clock is not None else None
         text = raw.strip().lower()
-        if text.isascii() and text.isdigit() and int(text) <= 10:  # "³".isdigit() is True, but int("³") fails
+        if text.isdecimal() and len(text.lstrip("0")) <= 2 and int(text) <= 10:  # "³".isdigit(), but int("³") fails
             return Input("rating", int(text), "keyboard", at)
         if text in KEY_ALIASES:
             return Input("command", KEY_ALIASES[text], "keyboard", at)

@@ -124,7 +124,7 @@ def _parse_script_line(line: str) -> Input:
         raise ValueError("missing the command after the seconds")
     command, rest = parts[1].lower(), parts[2:]
     if command == "rating":
-        if len(rest) != 1 or not (rest[0].isascii() and rest[0].isdigit()) or int(rest[0]) > 10:  # "³".isdigit()
+        if len(rest) != 1 or not (rest[0].isdecimal() and len(rest[0].lstrip("0")) <= 2) or int(rest[0]) > 10:  # not "³"
             raise ValueError("'rating' needs one whole number from 0 to 10")
         return Input("rating", int(rest[0]), "script", at)
     if command == "heard":
