@@ -157,6 +157,18 @@ def test_hostile_text_control_and_invisible_characters(
     _one_line(coach_here("validate", str(path)), f"{path}:{line}:", needle)
 
 
+@pytest.mark.parametrize(
+    ("content", "line", "needle"), [(b"id: x\ntitle: a\x1bb\n", 2, r"'\x1b'"), (b"id: x\n\n# \xc2\x9b\n", 3, r"'\x9b'")]
+)
+def test_hostile_raw_control_characters_one_line(
+    tmp_path: Path, coach_here: CoachHere, content: bytes, line: int, needle: str
+) -> None:
+    path = tmp_path / "raw.yaml"
+    path.write_bytes(content)
+    message = f"the character {needle} (a control character) is not allowed"
+    _one_line(coach_here("validate", str(path)), f"{path}:{line}:", message)
+
+
 def test_hostile_a_file_name_with_an_escape_is_shown_escaped(tmp_path: Path, coach_here: CoachHere) -> None:
     path = tmp_path / f"{ESC}]0;title{ESC}\\.yaml"
     path.write_text("just a sentence\n", encoding="utf-8")

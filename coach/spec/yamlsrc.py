@@ -110,8 +110,12 @@ def parse_yaml(text: str, shown: str) -> YNode:
         line = mark.line + 1 if mark is not None else 1
         problem = exc.problem or exc.context or "invalid YAML"
         raise InputFileError(f"{shown}:{line}: YAML syntax error: {problem}") from None
+    except yaml.reader.ReaderError as exc:  # a raw control character: its own message has two lines and no line number
+        line = text[: exc.position].count("\n") + 1
+        char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+        raise InputFileError(f"{shown}:{line}: the character {ascii(char)} (a control character) is not allowed") from None
     except yaml.YAMLError as exc:
-        raise InputFileError(f"{shown}:1: YAML error: {exc}") from None
+        raise InputFileError(printable(f"{shown}:1: YAML error: {' '.join(str(exc).split())}")) from None
     except RecursionError:
         raise InputFileError(f"{shown}:1: nesting is too deep") from None
     if node is None:
