@@ -376,8 +376,9 @@ def test_hostile_events_file_is_private_and_no_symlink_is_followed(tmp_path: Pat
         open_events(str(fifo))  # refused, not waited on
 
 
-def test_hostile_events_to_a_reader_that_goes_away(tmp_path: Path) -> None:
-    """``coach run --simulate --events - | head -1``: the session still runs to its end, and is logged.
+@pytest.mark.parametrize("stdout", ["reader gone", "closed"])
+def test_hostile_events_to_a_reader_that_goes_away(tmp_path: Path, stdout: str) -> None:
+    """``coach run --simulate --events - | head -1``, or ``>&-``: the session still runs to its end, and is logged.
 
     The reader is gone before the first event (so the pipe's buffer cannot hide the fault).
     """
@@ -387,7 +388,16 @@ def test_hostile_events_to_a_reader_that_goes_away(tmp_path: Path) -> None:
     read, write = os.pipe()
     os.close(read)
     try:
-        done = subprocess.run(command, stdout=write, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT, timeout=60)
+        done = subprocess.run(
+            command,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=60,
+            preexec_fn=(lambda: os.close(1)) if stdout == "closed" else None,
+        )
     finally:
         os.close(write)
     assert done.returncode == 0, done.stderr

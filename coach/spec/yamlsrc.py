@@ -109,7 +109,7 @@ def parse_yaml(text: str, shown: str) -> YNode:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         problem = exc.problem or exc.context or "invalid YAML"
-        raise InputFileError(f"{shown}:{line}: YAML syntax error: {problem}") from None
+        raise InputFileError(printable(f"{shown}:{line}: YAML syntax error: {problem}")) from None
     except yaml.reader.ReaderError as exc:  # a raw control character: its own message has two lines and no line number
         line = text[: exc.position].count("\n") + 1
         char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
