@@ -269,7 +269,7 @@ def test_hostile_keyboard_survives_any_key(en: Locale) -> None:
     told = out.getvalue().splitlines()
     assert told[0] == "coach: did not understand '³'; type a number 0-10, or p, r, n, s, h"
     assert "did not understand" in told[1]
-    assert told[2] == f"coach: that line was too long (over {MAX_LINE} characters) and is ignored"
+    assert told[2] == f"coach: that line was too long (over {MAX_LINE} bytes) and is ignored"
     assert told[3] == "coach: did not understand '\\x1b[2J'; type a number 0-10, or p, r, n, s, h"
     assert told[4] == "coach: keyboard input ended; the session goes on (Ctrl-C stops it)"
     assert ESC not in out.getvalue()

@@ -33,7 +33,7 @@ KEY_ALIASES: dict[str, CommandName] = {
 
 
 MAX_LINE = 1000
-"""Longest line read (characters); the rest of a longer line is skipped (a cat pasted on the keys)."""
+"""Longest line read (bytes); a longer line is skipped to its end and told (a cat on the keys, a paste)."""
 
 MAX_EOFS = 5
 """Ends of input in a row after which a terminal counts as gone (Ctrl-D on a terminal is a key pressed, not an end)."""
@@ -73,7 +73,7 @@ class KeyboardInput:
         try:
             for raw in self._lines():
                 if raw is None:
-                    self._tell(f"that line was too long (over {MAX_LINE} characters) and is ignored")
+                    self._tell(f"that line was too long (over {MAX_LINE} bytes) and is ignored")
                     continue
                 try:
                     item = self.read(raw)
@@ -91,25 +91,34 @@ class KeyboardInput:
 
     def _lines(self) -> Iterator[str | None]:
         """Each line typed, decoded leniently; ``None`` for a line over :data:`MAX_LINE` (skipped to its end)."""
-        binary: IO[bytes] | None = getattr(self.stream, "buffer", None)
+        binary: IO[bytes] | None = getattr(self.stream, "buffer", None)  # bytes, so no byte can raise UnicodeDecodeError
+        encoding = getattr(self.stream, "encoding", None) or "utf-8"  # the terminal's; what it cannot read becomes "�"
+
+        def line() -> tuple[str, bool]:
+            """The next line (or a piece of it), and whether it was cut at the limit."""
+            if binary is None:
+                text = self.stream.readline(MAX_LINE + 1)
+                return text, len(text) > MAX_LINE and not text.endswith("\n")
+            raw = binary.readline(MAX_LINE + 1)
+            return raw.decode(encoding, errors="replace"), len(raw) > MAX_LINE and not raw.endswith(b"\n")
+
         terminal = self.stream.isatty()
         ends = 0
         while True:
-            chunk: str | bytes = binary.readline(MAX_LINE + 1) if binary is not None else self.stream.readline(MAX_LINE + 1)
-            if not chunk:
+            text, cut = line()
+            if not text:
                 ends += 1
                 if not terminal or ends >= MAX_EOFS:  # a pipe has ended; a terminal that only says "end" has hung up
                     return
                 self._tell("Ctrl-D does nothing here; type s to stop, or Ctrl-C")
                 continue
             ends = 0
-            text = chunk.decode("utf-8", errors="replace") if isinstance(chunk, bytes) else chunk
-            if len(chunk) > MAX_LINE and not text.endswith("\n"):
-                while chunk and not (chunk.endswith(b"\n") if isinstance(chunk, bytes) else chunk.endswith("\n")):
-                    chunk = binary.readline(MAX_LINE + 1) if binary is not None else self.stream.readline(MAX_LINE + 1)
-                yield None
+            if not cut:
+                yield text
                 continue
-            yield text
+            while cut:
+                text, cut = line()
+            yield None
 
     def _tell(self, message: str) -> None:
         try:
