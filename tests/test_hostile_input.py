@@ -217,6 +217,7 @@ def _locale_text(**changes: str) -> str:
         ('  get_ready: "Get ready."', "  get_ready: {a: 1}", "phrase 'get_ready' must be text, got a mapping"),
         ('  get_ready: "Get ready."', '  get_ready: "\\u200b"', "phrase 'get_ready' must be text that can be seen"),
         ("numbers:\n", "numbers:\n  eleven: [eleven]\n", "numbers: 'eleven' is not a rating from 0 to 10"),
+        ('  welcome: "Welcome. {title}."', '  welcome: "Welcome. {title.__class__}."', "placeholder {title.__class__} must be"),
     ],
 )
 def test_hostile_locale_values(old: str, new: str, needle: str) -> None:
@@ -244,6 +245,9 @@ def test_hostile_input_script_lines(tmp_path: Path) -> None:
         read_input_script(path)
     path.write_bytes(b"1 pause\x1c2 resume\n")  # \x1c is a line break to str.splitlines, not to a person
     with pytest.raises(InputScriptError, match=r"in\.txt:1: 'pause' takes no value"):
+        read_input_script(path)
+    path.write_bytes(b"1 pause\r\n2 resume\r3 stop\r\n4 paws\n")  # Windows and old Mac line ends count as lines
+    with pytest.raises(InputScriptError, match=r"in\.txt:4: unknown command 'paws'"):
         read_input_script(path)
 
 

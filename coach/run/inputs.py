@@ -99,7 +99,8 @@ def read_input_script(path: Path) -> list[Input]:
         raise InputScriptError(f"{shown}:{where}: not UTF-8 text (byte 0x{data[exc.start]:02x})") from None
     items: list[Input] = []
     problems: list[str] = []
-    for number, raw in enumerate(text.split("\n"), start=1):  # not splitlines(): \x1c or U+2028 is no new line here
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # not splitlines(): \x1c or U+2028 ends no line
+    for number, raw in enumerate(lines, start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue

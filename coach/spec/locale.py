@@ -105,9 +105,13 @@ def _parse(root: YNode, language: str) -> Locale:
     phrases = {k: _text(v, f"phrase {k!r}") for k, v in section("phrases").items()}
     for key, node in section("phrases").items():
         try:
-            list(string.Formatter().parse(phrases[key]))
+            fields = [name for _, name, _, _ in string.Formatter().parse(phrases[key]) if name is not None]
         except ValueError as exc:
             raise LocaleError(f"{node.where}: phrase {key!r}: {exc}") from None
+        for name in fields:  # "{title.__class__}" or "{0}" would reach into the values; only plain names are filled in
+            if not name.isidentifier():
+                message = f"{node.where}: phrase {key!r}: placeholder {{{name}}} must be a plain name like {{n}}"
+                raise LocaleError(printable(message))
     lines: dict[str, int] = {}
 
     def words(node: YNode) -> tuple[str, ...]:
