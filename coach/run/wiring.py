@@ -49,7 +49,7 @@ def open_events(target: str | None) -> IO[str] | None:
             return None
         return sys.stdout
     shown = printable(target)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
     try:
         fd = os.open(target, flags, 0o600)
     except OSError as exc:
@@ -60,9 +60,13 @@ def open_events(target: str | None) -> IO[str] | None:
         raise CoachError(f"{shown}: cannot write events: {exc.strerror or exc}") from None
     try:
         if stat.S_ISREG(os.fstat(fd).st_mode):
-            os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_TRUNC; a device's mode is not ours to change
+            os.fchmod(fd, 0o600)  # an existing file keeps its mode when opened; a device's mode is not ours to change
+            os.ftruncate(fd, 0)  # only now: another's file (fchmod fails) is left as it was
         os.set_blocking(fd, True)  # a FIFO's reader may be slow: wait for it, do not drop lines
         return open(fd, "w", encoding="utf-8", buffering=1)
+    except PermissionError:
+        os.close(fd)
+        raise CoachError(f"{shown}: is not your file; events are health data: give a path of your own") from None
     except OSError as exc:
         os.close(fd)
         raise CoachError(f"{shown}: cannot write events: {exc.strerror or exc}") from None
