@@ -183,3 +183,14 @@ def test_words_a_locale_with_an_unknown_command_names_file_and_line(tmp_path: Pa
     bad.write_text("\n".join([*lines[: at + 1], "  paws: [paws]", *lines[at + 1 :]]) + "\n")
     with pytest.raises(LocaleError, match=rf"^{re.escape(str(bad))}:{at + 2}: unknown command 'paws'; known: start, pause, "):
         _parse(read_yaml(bad), "xx")
+
+
+@pytest.mark.parametrize("text", ["³", "my pain is ³", "²", "pain ¹⁰", "9" * 5000])
+def test_words_digits_that_int_cannot_read_mean_nothing_and_raise_nothing(en: Locale, text: str) -> None:
+    # "³".isdigit() is True but int("³") raises: an input script's "heard ³" stopped the session with a traceback.
+    assert parse_words(text, en) is None
+
+
+def test_words_decimal_digits_of_any_script_are_a_rating(en: Locale) -> None:
+    assert parse_words("٣", en) == ParsedRating(3)
+    assert parse_words("my pain is 07", en) == ParsedRating(7)

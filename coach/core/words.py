@@ -110,8 +110,17 @@ def _number_words(locale: Locale) -> list[str]:
     return [w for words in locale.numbers.values() for w in words]
 
 
+def _small_whole_number(token: str) -> bool:
+    """``token`` is written in digits and is at most 10.
+
+    Decimal digits of any script ("٣" is 3), as ``int`` reads them; not every ``isdigit``: ``int("³")``
+    raises. Short, so ``int`` never meets a number of thousands of digits (it refuses over 4300).
+    """
+    return token.isdecimal() and len(token.lstrip("0")) <= 2 and int(token) <= 10
+
+
 def _number(token: str, locale: Locale) -> int | None:
-    if token.isdigit() and int(token) <= 10:
+    if _small_whole_number(token):
         return int(token)
     for value, words in locale.numbers.items():
         if token in words:

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from coach.core.messages import PERSON_COMMANDS, Command, CommandName, Event, Rating
 from coach.core.words import Parsed, ParsedCommand, ParsedRating, parse_words
-from coach.errors import InputScriptError
+from coach.errors import InputFileError, InputScriptError
 from coach.run.clock import Clock, MonotonicClock
+from coach.spec.files import printable, read_capped, unsafe_character
 from coach.spec.locale import Locale
 
 MAX_SCRIPT_BYTES = 1024 * 1024
@@ -86,25 +87,27 @@ def session_time(clock: Clock, seconds_ago: float = 0.0) -> float:
 
 def read_input_script(path: Path) -> list[Input]:
     """Parse ``SECONDS COMMAND [VALUE]`` lines; every bad line is reported with ``file:line``."""
+    shown = printable(str(path))
     try:
-        if path.stat().st_size > MAX_SCRIPT_BYTES:
-            raise InputScriptError(f"{path}:0: input script is too large")
-        text = path.read_text(encoding="utf-8")
-    except InputScriptError:
-        raise
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise InputScriptError(f"{path}:0: cannot read the input script: {reason}") from None
+        data = read_capped(path, MAX_SCRIPT_BYTES, "an input script (a text file)")
+    except InputFileError as exc:
+        raise InputScriptError(str(exc)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = data[: exc.start].count(b"\n") + 1
+        raise InputScriptError(f"{shown}:{where}: not UTF-8 text (byte 0x{data[exc.start]:02x})") from None
     items: list[Input] = []
     problems: list[str] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # not splitlines(): \x1c or U+2028 ends no line
+    for number, raw in enumerate(lines, start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         try:
             items.append(_parse_script_line(line))
         except ValueError as exc:
-            problems.append(f"{path}:{number}: {exc}")
+            problems.append(printable(f"{shown}:{number}: {exc}"))
     if problems:
         raise InputScriptError(problems[0], problems)
     return sorted(items, key=lambda i: i.at or 0.0)
@@ -122,12 +125,15 @@ def _parse_script_line(line: str) -> Input:
         raise ValueError("missing the command after the seconds")
     command, rest = parts[1].lower(), parts[2:]
     if command == "rating":
-        if len(rest) != 1 or not rest[0].isdigit() or int(rest[0]) > 10:
+        if len(rest) != 1 or not (rest[0].isdecimal() and len(rest[0].lstrip("0")) <= 2) or int(rest[0]) > 10:  # not "³"
             raise ValueError("'rating' needs one whole number from 0 to 10")
         return Input("rating", int(rest[0]), "script", at)
     if command == "heard":
         if not rest:
             raise ValueError("'heard' needs the words that were heard")
+        bad = unsafe_character(line)
+        if bad is not None:
+            raise ValueError(f"'heard' words hold the control character {ascii(bad)}")
         return Input("heard", " ".join(rest), "heard", at)
     if command in PERSON_COMMANDS:
         if rest:

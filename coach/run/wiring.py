@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -9,6 +12,7 @@ from typing import IO
 
 from coach.errors import CoachError
 from coach.spec.config import LoadedSettings
+from coach.spec.files import printable
 from coach.spec.locale import available_languages
 from coach.spec.routine import Routine, find_routine, load_routine
 from coach.spec.settings import SessionSettings
@@ -31,12 +35,38 @@ def session_settings(loaded: LoadedSettings, routine: Routine) -> SessionSetting
 
 
 def open_events(target: str | None) -> IO[str] | None:
-    """The ``--events`` stream: none, stdout (``-``) or a file, line-buffered."""
+    """The ``--events`` stream: none, stdout (``-``) or a file, line-buffered.
+
+    An events file is health data: it is created (or overwritten) readable by its owner only, and a
+    symbolic link at its path is never followed (one planted there would send the data elsewhere).
+    A FIFO with no reader is refused rather than waited on.
+    """
     if target is None:
         return None
     if target == "-":
+        if sys.stdout is None or sys.stdout.closed:
+            print("coach: events are lost (stdout is closed); the session goes on and its log is kept", file=sys.stderr)
+            return None
         return sys.stdout
+    shown = printable(target)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
     try:
-        return open(target, "w", encoding="utf-8", buffering=1)
+        fd = os.open(target, flags, 0o600)
     except OSError as exc:
-        raise CoachError(f"{target}: cannot write events: {exc.strerror or exc}") from None
+        if exc.errno == errno.ELOOP:
+            raise CoachError(f"{shown}: is a symbolic link; events are never written through one (give the file, or -)") from None
+        if exc.errno == errno.ENXIO:
+            raise CoachError(f"{shown}: is a FIFO with no reader; start the reader first") from None
+        raise CoachError(f"{shown}: cannot write events: {exc.strerror or exc}") from None
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, 0o600)  # an existing file keeps its mode when opened; a device's mode is not ours to change
+            os.ftruncate(fd, 0)  # only now: another's file (fchmod fails) is left as it was
+        os.set_blocking(fd, True)  # a FIFO's reader may be slow: wait for it, do not drop lines
+        return open(fd, "w", encoding="utf-8", buffering=1)
+    except PermissionError:
+        os.close(fd)
+        raise CoachError(f"{shown}: is not your file; events are health data: give a path of your own") from None
+    except OSError as exc:
+        os.close(fd)
+        raise CoachError(f"{shown}: cannot write events: {exc.strerror or exc}") from None

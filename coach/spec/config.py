@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.errors import ConfigError, InputFileError
+from coach.spec.locale import available_languages
 from coach.spec.schema import Field, Problems, check_mapping
 from coach.spec.settings import ControlSettings, Settings
 from coach.spec.yamlsrc import YNode, read_yaml
@@ -103,8 +104,12 @@ def config_candidates() -> list[Path]:
 
 def load_settings(explicit: str | Path | None = None) -> LoadedSettings:
     """The effective settings; raise :class:`ConfigError` (one line per problem) for a bad file."""
+    named = ""
     if explicit is not None:
         path: Path | None = Path(explicit)
+    elif os.environ.get("COACH_CONFIG"):
+        # Named on purpose, so it must be there: a typo falling back to the defaults would go unseen.
+        path, named = Path(os.environ["COACH_CONFIG"]), " (named by $COACH_CONFIG)"
     else:
         path = next((p for p in config_candidates() if p.is_file()), None)
     if path is None:
@@ -112,7 +117,7 @@ def load_settings(explicit: str | Path | None = None) -> LoadedSettings:
     try:
         root = read_yaml(path, allow_empty=True)
     except InputFileError as exc:
-        raise ConfigError(str(exc)) from None
+        raise ConfigError(f"{exc}{named}") from None
     return parse_settings(root, path)
 
 
@@ -144,9 +149,17 @@ def parse_settings(root: YNode, path: Path) -> LoadedSettings:
     ):
         _check_pins(settings.controls, root.value["controls"], problems)
         _check_holds(settings.controls, root.value["controls"], problems)
+    _check_language(settings.language, root, problems)
     if problems:
         raise ConfigError(problems.lines[0], problems.lines)
     return LoadedSettings(settings, path, sources)
+
+
+def _check_language(language: str, root: YNode, problems: Problems) -> None:
+    """A language with no locale would fail later, far from the line that set it."""
+    languages = available_languages()
+    if language not in languages and isinstance(root.value, dict) and "language" in root.value:
+        problems.add(root.value["language"], "language", f"no locale for {language!r}; available: {', '.join(languages)}")
 
 
 def _build(cls: type, path: tuple[str, ...], values: dict[tuple[str, ...], Any]) -> Any:

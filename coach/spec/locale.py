@@ -14,6 +14,8 @@ from typing import Any
 
 from coach.errors import LocaleError
 from coach.spec.commands import PERSON_COMMANDS, CommandName
+from coach.spec.files import has_visible, printable, unsafe_character
+from coach.spec.schema import show, type_word
 from coach.spec.yamlsrc import YNode, read_yaml
 
 
@@ -100,22 +102,26 @@ def _parse(root: YNode, language: str) -> Locale:
             raise LocaleError(f"{root.path}:1: section {name!r} is missing")
         return node.value
 
-    phrases = {k: str(v.value) for k, v in section("phrases").items()}
+    phrases = {k: _text(v, f"phrase {k!r}") for k, v in section("phrases").items()}
     for key, node in section("phrases").items():
         try:
-            list(string.Formatter().parse(phrases[key]))
+            fields = [name for _, name, _, _ in string.Formatter().parse(phrases[key]) if name is not None]
         except ValueError as exc:
             raise LocaleError(f"{node.where}: phrase {key!r}: {exc}") from None
+        for name in fields:  # "{title.__class__}" or "{0}" would reach into the values; only plain names are filled in
+            if not name.isidentifier():
+                message = f"{node.where}: phrase {key!r}: placeholder {{{name}}} must be a plain name like {{n}}"
+                raise LocaleError(printable(message))
     lines: dict[str, int] = {}
 
     def words(node: YNode) -> tuple[str, ...]:
         items = node.value if isinstance(node.value, list) else [node]
-        found = tuple(str(item.value).lower() for item in items)
+        found = tuple(_text(item, "a word").lower() for item in items)
         for item, word in zip(items, found):
             lines.setdefault(word, item.line)
         return found
 
-    numbers = {int(k): words(v) for k, v in section("numbers").items()}
+    numbers = {_number(k, v): words(v) for k, v in section("numbers").items()}
     commands = {_command_name(k, v): words(v) for k, v in section("commands").items()}
     missing = [str(c) for c in PERSON_COMMANDS if c not in commands] + [str(n) for n in range(11) if n not in numbers]
     if missing:
@@ -127,7 +133,7 @@ def _parse(root: YNode, language: str) -> Locale:
     return Locale(
         language=language,
         phrases=phrases,
-        sides={k: str(v.value) for k, v in section("sides").items()},
+        sides={k: _text(v, f"side {k!r}") for k, v in section("sides").items()},
         numbers=numbers,
         commands=commands,
         fillers=fillers,
@@ -136,6 +142,27 @@ def _parse(root: YNode, language: str) -> Locale:
         endings=endings,
         console=console,
     )
+
+
+def _text(node: YNode, what: str) -> str:
+    """``node`` as text the coach may say and show: no mapping or list, nothing invisible, no control characters."""
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise LocaleError(printable(f"{node.where}: {what} must be text, got {type_word(value)}"))
+    text = str(value)
+    bad = unsafe_character(text)
+    if bad is not None:
+        raise LocaleError(printable(f"{node.where}: {what} holds {ascii(bad)}, a control or text-direction character"))
+    if not has_visible(text):
+        raise LocaleError(printable(f"{node.where}: {what} must be text that can be seen, got {show(text)}"))
+    return text
+
+
+def _number(key: str, node: YNode) -> int:
+    """A ``numbers:`` key: a rating 0 to 10."""
+    if not (key.isascii() and key.isdigit()) or int(key) > 10:
+        raise LocaleError(printable(f"{node.where}: numbers: {key!r} is not a rating from 0 to 10"))
+    return int(key)
 
 
 def _command_name(key: str, node: YNode) -> CommandName:
@@ -148,7 +175,7 @@ def _command_name(key: str, node: YNode) -> CommandName:
 def _console(node: YNode | None, where: str) -> dict[str, str] | None:
     if node is None:
         return None
-    hints = {str(k): str(v.value) for k, v in node.value.items()} if isinstance(node.value, dict) else {}
+    hints = {str(k): _text(v, f"console hint {k!r}") for k, v in node.value.items()} if isinstance(node.value, dict) else {}
     if set(hints) != set(CONSOLE_HINTS):
         raise LocaleError(f"{where}: 'console' must give a hint for each of {', '.join(CONSOLE_HINTS)}, and only those")
     return hints
@@ -164,5 +191,5 @@ def _endings(node: YNode | None) -> Endings:
         if kind not in ENDING_KINDS:
             raise LocaleError(f"{items.where}: unknown endings {kind!r}; known: {', '.join(ENDING_KINDS)}")
         values = items.value if isinstance(items.value, list) else [items]
-        found[kind] = tuple(str(item.value).lower() for item in values)
+        found[kind] = tuple(_text(item, "an ending").lower() for item in values)
     return Endings(**found)

@@ -16,7 +16,7 @@ from pathlib import Path
 from coach.errors import CoachError, RoutineError
 from coach.spec.schema import Field, Problems, check_mapping, check_value, did_you_mean
 from coach.spec.settings import SafetyRules, setting_fields
-from coach.spec.yamlsrc import YNode, read_yaml
+from coach.spec.yamlsrc import YNode, read_yaml_source
 
 SIDES = ("none", "left", "right", "both")
 KINDS = ("pir", "reps", "hold", "rest")
@@ -200,15 +200,15 @@ _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 def load_routine(path: Path | str, languages: tuple[str, ...] = ()) -> Routine:
     """Load and validate a routine file; raise :class:`RoutineError` listing every problem."""
     path = Path(path)
-    root = read_yaml(path)
+    root, data = read_yaml_source(path)
     problems = Problems()
-    routine = _build_routine(root, problems, path, languages)
+    routine = _build_routine(root, problems, path, data, languages)
     if problems or routine is None:
         raise RoutineError(problems.lines[0], problems.lines)
     return routine
 
 
-def _build_routine(root: YNode, problems: Problems, path: Path, languages: tuple[str, ...]) -> Routine | None:
+def _build_routine(root: YNode, problems: Problems, path: Path, data: bytes, languages: tuple[str, ...]) -> Routine | None:
     top = check_mapping(root, _ROUTINE, problems, "the routine")
     if not isinstance(root.value, dict):
         return None
@@ -248,7 +248,6 @@ def _build_routine(root: YNode, problems: Problems, path: Path, languages: tuple
             exercises.append(exercise)
     if problems:
         return None
-    data = path.read_bytes()
     return Routine(
         id=top["id"],
         title=top["title"],

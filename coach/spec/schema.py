@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from coach.spec.files import has_visible, printable, unsafe_character
 from coach.spec.yamlsrc import YNode
 
 Converter = Callable[[YNode, "Problems", str], Any]
@@ -25,7 +26,7 @@ class Problems:
     def add(self, node: YNode, name: str, message: str, where: str | None = None) -> None:
         where = where or node.where
         prefix = f"{where}: {name}: " if name else f"{where}: "
-        self.lines.append(prefix + message)
+        self.lines.append(printable(prefix + message))  # a key or value quoted in it must not reach a terminal raw
 
     def __bool__(self) -> bool:
         return bool(self.lines)
@@ -57,7 +58,10 @@ class Field:
 def _num(value: float | None) -> str:
     if value is None:
         return "?"
-    return str(int(value)) if float(value).is_integer() else str(value)
+    if isinstance(value, int):
+        text = str(value)
+        return text if len(text) <= 20 else f"a number of {len(text)} digits"
+    return str(int(value)) if value.is_integer() else str(value)
 
 
 def check_mapping(node: YNode, fields: dict[str, Field], problems: Problems, what: str) -> dict[str, Any]:
@@ -103,11 +107,16 @@ def check_value(node: YNode, spec: Field, problems: Problems, name: str) -> Any:
         else:
             return kind(value)
     elif kind is str:
-        if isinstance(value, str) and value.strip():
+        if isinstance(value, str) and has_visible(value):
+            bad = unsafe_character(value)
             if len(value) > spec.max_length:
                 problems.add(node, name, f"is too long ({len(value)} characters; at most {spec.max_length})")
+            elif bad is not None:
+                problems.add(node, name, f"holds {ascii(bad)}, a control or text-direction character text must not hold")
             else:
                 return " ".join(value.split())
+        elif isinstance(value, str) and value.strip():
+            problems.add(node, name, f"must be text that can be seen, got only invisible characters {show(value)}")
         else:
             problems.add(node, name, f"must be non-empty text, got {show(value)}")
     elif kind == "choice":

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from coach.errors import InputFileError
+from coach.spec.files import printable, read_capped
 
 MAX_FILE_BYTES = 512 * 1024
 """Largest YAML file accepted (bytes); routines and configs are a few kilobytes."""
@@ -26,6 +27,10 @@ MAX_NODES = 50_000
 MAX_DEPTH = 40
 """Deepest nesting accepted."""
 
+MAX_NUMBER_CHARS = 100
+"""Longest number, dates and times included, accepted (characters): no setting needs more, and Python refuses to turn
+ints of over 4300 digits into text."""
+
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -34,6 +39,13 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:timestamp",
 }
+_TAG_WORDS = {
+    "tag:yaml.org,2002:int": "a whole number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "true or false",
+    "tag:yaml.org,2002:timestamp": "a date (YYYY-MM-DD) or a time",
+}
+"""What a scalar with each tag must be, for the message when it is not."""
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 
@@ -73,14 +85,20 @@ class YNode:
 
 def read_yaml(path: Path | str, *, allow_empty: bool = False) -> YNode:
     """Read and parse ``path``; raise :class:`InputFileError` with one clear line on any failure."""
+    return read_yaml_source(path, allow_empty=allow_empty)[0]
+
+
+def read_yaml_source(path: Path | str, *, allow_empty: bool = False) -> tuple[YNode, bytes]:
+    """Like :func:`read_yaml`, with the bytes that were parsed (to hash them: the file is read once)."""
     path = Path(path)
-    shown = str(path)
-    text = _read_text(path, shown)
+    shown = printable(str(path))
+    data = read_capped(path, MAX_FILE_BYTES, "a YAML file")
+    text = _decode(data, shown)
     if not text.strip() or _only_comments(text):
         if allow_empty:
-            return YNode({}, shown, 1)
+            return YNode({}, shown, 1), data
         raise InputFileError(f"{shown}:1: the file is empty")
-    return parse_yaml(text, shown)
+    return parse_yaml(text, shown), data
 
 
 def parse_yaml(text: str, shown: str) -> YNode:
@@ -91,9 +109,13 @@ def parse_yaml(text: str, shown: str) -> YNode:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         problem = exc.problem or exc.context or "invalid YAML"
-        raise InputFileError(f"{shown}:{line}: YAML syntax error: {problem}") from None
+        raise InputFileError(printable(f"{shown}:{line}: YAML syntax error: {problem}")) from None
+    except yaml.reader.ReaderError as exc:  # a raw control character: its own message has two lines and no line number
+        line = text[: exc.position].count("\n") + 1
+        char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+        raise InputFileError(f"{shown}:{line}: the character {ascii(char)} (a control character) is not allowed") from None
     except yaml.YAMLError as exc:
-        raise InputFileError(f"{shown}:1: YAML error: {exc}") from None
+        raise InputFileError(printable(f"{shown}:1: YAML error: {' '.join(str(exc).split())}")) from None
     except RecursionError:
         raise InputFileError(f"{shown}:1: nesting is too deep") from None
     if node is None:
@@ -101,20 +123,7 @@ def parse_yaml(text: str, shown: str) -> YNode:
     return _Converter(shown).convert(node, 0)
 
 
-def _read_text(path: Path, shown: str) -> str:
-    try:
-        if path.is_dir():
-            raise InputFileError(f"{shown}:0: is a directory, not a YAML file")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputFileError(f"{shown}:0: file is too large ({size} bytes; the limit is {MAX_FILE_BYTES})")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputFileError(f"{shown}:0: no such file") from None
-    except PermissionError:
-        raise InputFileError(f"{shown}:0: permission denied") from None
-    except OSError as exc:
-        raise InputFileError(f"{shown}:0: cannot read: {exc.strerror or exc}") from None
+def _decode(data: bytes, shown: str) -> str:
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise InputFileError(f"{shown}:{line}: binary data (NUL byte); expected a UTF-8 YAML text file")
@@ -156,10 +165,22 @@ class _Converter:
             return YNode([self.convert(item, depth + 1) for item in node.value], self.shown, line)
         if node.tag not in _SCALAR_TAGS:
             raise self._bad_tag(node, line)
-        value = self.scalars.construct_object(node, deep=True)
+        return YNode(self._scalar(node, line), self.shown, line)
+
+    def _scalar(self, node: yaml.Node, line: int) -> Any:
+        """The scalar's value; a value its tag cannot have (``!!int xyz``) or a huge number is one clean line."""
+        kind = _TAG_WORDS.get(node.tag)
+        if kind is not None and len(node.value) > MAX_NUMBER_CHARS:
+            raise InputFileError(
+                f"{self.shown}:{line}: a number of {len(node.value)} characters is too long (at most {MAX_NUMBER_CHARS})"
+            )
+        try:
+            value = self.scalars.construct_object(node, deep=True)
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError, yaml.YAMLError):
+            raise InputFileError(f"{self.shown}:{line}: {_shown_scalar(node.value)} is not {kind or 'a valid value'}") from None
         if not isinstance(value, (str, int, float, bool, type(None))):
-            value = str(value)  # timestamps: keep the text, validation decides
-        return YNode(value, self.shown, line)
+            value = node.value  # dates and timestamps: the text as written; validation decides where text may go
+        return value
 
     def _mapping(self, node: yaml.MappingNode, depth: int, key_lines: dict[str, int]) -> dict[str, YNode]:
         if node.tag != _MAP_TAG:
@@ -181,7 +202,8 @@ class _Converter:
             if not isinstance(key, str):
                 key = str(key).lower() if isinstance(key, bool) else str(key)
             if key in key_lines:
-                raise InputFileError(f"{self.shown}:{key_line}: '{key}' is given twice (first on line {key_lines[key]})")
+                first = key_lines[key]
+                raise InputFileError(f"{self.shown}:{key_line}: {_shown_scalar(key)} is given twice (first on line {first})")
             key_lines[key] = key_line
             result[key] = self.convert(value_node, depth + 1)
         return result
@@ -190,3 +212,8 @@ class _Converter:
         return InputFileError(
             f"{self.shown}:{line}: tag {node.tag!r} is not allowed; routines and configs hold plain values only"
         )
+
+
+def _shown_scalar(text: str) -> str:
+    """A scalar as written, quoted, cut short and with control characters escaped, for a message."""
+    return printable(repr(text if len(text) <= 40 else text[:37] + "..."))

@@ -12,6 +12,7 @@ from typing import IO
 from coach.core.messages import Say
 from coach.errors import LocaleError
 from coach.run.ports import Utterance
+from coach.spec.files import printable
 from coach.spec.locale import load_locale
 
 
@@ -37,8 +38,9 @@ class ConsoleSpeaker:
     def speak(self, say: Say, now: float) -> Utterance:
         minutes, seconds = divmod(now, 60)
         stamp = f"{int(minutes):02d}:{seconds:04.1f}"
-        label = say.phase if say.side is None else f"{say.phase} {say.side}"
-        text = say.text
+        # Belt and braces: routines are checked for control characters when loaded; none reaches the terminal anyway.
+        label = printable(say.phase if say.side is None else f"{say.phase} {say.side}")
+        text = printable(say.text)
         if self._color and say.kind == "count":
             text = f"\033[1m{text}\033[0m"
         self.stream.write(f"{stamp}  {label:<15} {text}\n")
@@ -46,7 +48,7 @@ class ConsoleSpeaker:
         return Utterance(now, 0.0)
 
     def show_state(self, state: str, now: float) -> None:
-        hint = self.hints.get(state)
+        hint = printable(self.hints.get(state) or "")
         if hint:
             dim = ("\033[2m", "\033[0m") if self._color else ("", "")
             self.stream.write(f"{dim[0]}          [{hint}]{dim[1]}\n")
