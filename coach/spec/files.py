@@ -10,6 +10,7 @@ reach a terminal (escape sequences, other control and format characters), also i
 
 from __future__ import annotations
 
+import os
 import stat
 import unicodedata
 from pathlib import Path
@@ -29,30 +30,48 @@ def read_capped(path: Path | str, limit: int, what: str = "a text file") -> byte
     ``what`` names what was expected, with its article ("a YAML file"). Messages are ``path:0: ...``
     (the file as a whole, no line yet).
 
-    The type is checked before opening, on the path: the core imports this package, and the core may
-    not import ``os`` (for ``O_NONBLOCK`` and ``fstat``). What is left is a path swapped for a FIFO
-    between the check and the open, by someone who can already write the folder; the capped read
-    still bounds everything else (a regular file swapped for ``/dev/zero``).
+    The file is opened without blocking (``O_NONBLOCK``: a FIFO with no writer opens at once) and its
+    type checked on the open descriptor (``fstat``), so a path swapped between a check and the open
+    changes nothing; the read is capped whatever ``st_size`` says.
     """
     path = Path(path)
     shown = printable(str(path))
     try:
-        mode = path.stat().st_mode
-        if stat.S_ISDIR(mode):
-            raise InputFileError(f"{shown}:0: is a directory, not {what}")
-        if not stat.S_ISREG(mode):
-            raise InputFileError(f"{shown}:0: is not a regular file ({_kind(mode)}); give {what}")
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)  # never st_size: a device or a growing file says nothing true
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
     except FileNotFoundError:
         raise InputFileError(f"{shown}:0: no such file") from None
     except PermissionError:
         raise InputFileError(f"{shown}:0: permission denied") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{shown}:0: is a directory, not {what}") from None
     except OSError as exc:
         raise InputFileError(f"{shown}:0: cannot read: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputFileError(f"{shown}:0: is a directory, not {what}")
+        if not stat.S_ISREG(mode):
+            raise InputFileError(f"{shown}:0: is not a regular file ({_kind(mode)}); give {what}")
+        data = _read_at_most(fd, limit + 1)  # never st_size: a device or a growing file says nothing true
+    except OSError as exc:
+        raise InputFileError(f"{shown}:0: cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
     if len(data) > limit:
         raise InputFileError(f"{shown}:0: file is too large (more than {limit} bytes, the limit)")
     return data
+
+
+def _read_at_most(fd: int, size: int) -> bytes:
+    chunks: list[bytes] = []
+    left = size
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 16))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def _kind(mode: int) -> str:
