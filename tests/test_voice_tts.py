@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 import wave
@@ -57,6 +58,20 @@ def test_tts_a_damaged_cache_file_is_rendered_again(tmp_path: Path) -> None:
     path.write_bytes(b"RIFF garbage")
     again = PhraseCache(EN, tmp_path)
     assert again.get("Hold still.") is not None and again.rendered == 1
+
+
+def test_tts_clips_cached_by_the_renderer_that_did_not_wait_are_rendered_again(tmp_path: Path) -> None:
+    # Cache version 1 was written by a renderer that could cut a phrase short on a busy CPU (see
+    # test_tts_waits_for_the_engine_to_finish_writing): such a clip must not be played for good.
+    raw = "|".join(["1", "en", "", "150", "1.000", "Hold still."])
+    with wave.open(str(tmp_path / f"{hashlib.sha256(raw.encode()).hexdigest()[:32]}.wav"), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(RATE)
+        wav.writeframes(array("h", [8000, -8000] * 100).tobytes())  # 9 ms: "Hold still." cut short
+    cache = PhraseCache(EN, tmp_path)
+    clip = cache.get("Hold still.")
+    assert cache.rendered == 1 and clip is not None and clip.seconds > 0.3
 
 
 class BrokenEngine:

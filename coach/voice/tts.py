@@ -30,7 +30,8 @@ SILENCE_THRESHOLD = 400
 """Samples quieter than this (of 32767) at either end count as silence when trimming."""
 KEEP_MARGIN = 0.015
 """Silence kept before the first and after the last audible sample (seconds), so onsets stay soft."""
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
+"""Part of every key. 2: clips of version 1 may be cut short (rendered without :func:`_save_and_wait`)."""
 RENDER_TIMEOUT = 30.0
 """Longest wait for the speech engine to finish writing one phrase (seconds); a Pi renders a long
 sentence in well under one."""
