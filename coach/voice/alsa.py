@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 from array import array
 
 from coach.errors import DeviceError
@@ -24,11 +25,35 @@ _EPIPE = 32
 _ESTRPIPE = 86
 
 
+_ErrorHandler = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p)
+"""libasound's ``snd_lib_error_handler_t``: file, line, function, errno and a printf format. The
+format's arguments follow as C varargs; a handler that never reads them may leave them out (on
+x86-64, arm64 and 32-bit ARM these five arrive where a non-variadic function looks for them)."""
+
+
+def _ignore(file: bytes | None, line: int, function: bytes | None, err: int, fmt: bytes | None) -> None:
+    """Drop libasound's own report: every failure it describes also comes back as an error code,
+    which the coach turns into one line of its own (``cannot open output device ...``)."""
+
+
+_quiet = _ErrorHandler(_ignore)
+
+
+@functools.cache
 def _library() -> ctypes.CDLL:
+    """libasound, loaded once, with its error printing silenced.
+
+    Without a handler libasound prints its internal errors to stderr itself: on a machine without
+    a sound card, eight ``ALSA lib confmisc.c:855:(parse_card) ...`` lines on every open, before the
+    coach's one line that says what is missing. ``_quiet`` is a module global, so the callback
+    libasound keeps a pointer to is never garbage-collected.
+    """
     name = ctypes.util.find_library("asound")
     if name is None:
         raise DeviceError("audio: libasound (ALSA) is not installed; install alsa-utils")
     lib = ctypes.CDLL(name)
+    lib.snd_lib_error_set_handler.argtypes = [_ErrorHandler]
+    lib.snd_lib_error_set_handler(_quiet)
     lib.snd_strerror.restype = ctypes.c_char_p
     lib.snd_pcm_writei.restype = ctypes.c_long
     lib.snd_pcm_writei.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_ulong]

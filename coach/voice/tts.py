@@ -15,6 +15,7 @@ import hashlib
 import io
 import os
 import tempfile
+import threading
 import wave
 from array import array
 from dataclasses import dataclass
@@ -29,7 +30,11 @@ SILENCE_THRESHOLD = 400
 """Samples quieter than this (of 32767) at either end count as silence when trimming."""
 KEEP_MARGIN = 0.015
 """Silence kept before the first and after the last audible sample (seconds), so onsets stay soft."""
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
+"""Part of every key. 2: clips of version 1 may be cut short (rendered without :func:`_save_and_wait`)."""
+RENDER_TIMEOUT = 30.0
+"""Longest wait for the speech engine to finish writing one phrase (seconds); a Pi renders a long
+sentence in well under one."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ class PhraseCache:
             clip = _read_clip(path, text) if path.exists() else None
             if clip is None:
                 clip = self._render_retrying(text, path)
-        except (OSError, RuntimeError, ValueError, wave.Error, DeviceError) as exc:
+        except (OSError, EOFError, RuntimeError, ValueError, wave.Error, DeviceError) as exc:
             self.failed[text] = str(exc) or type(exc).__name__
             return None
         self._clips[text] = clip
@@ -108,8 +113,7 @@ class PhraseCache:
         with tempfile.TemporaryDirectory(dir=self.folder) as tmp:
             raw = Path(tmp) / "raw.wav"
             with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints "Audio saved to ..."
-                engine.save_to_file(text, str(raw))
-                engine.runAndWait()
+                _save_and_wait(engine, text, raw)
             if not raw.exists():
                 raise RuntimeError(f"pyttsx3 wrote no audio for {text!r}")
             samples, rate = _read_samples(raw)
@@ -125,13 +129,37 @@ class PhraseCache:
         file written, a truncated WAV) should not leave a phrase as console text for good."""
         try:
             return self._render(text, path)
-        except (OSError, RuntimeError, ValueError, wave.Error):
+        except (OSError, EOFError, RuntimeError, ValueError, wave.Error):
             return self._render(text, path)
 
     def _get_engine(self) -> Any:
         if self._engine is None:
             self._engine = open_engine(self.choice)
         return self._engine
+
+
+def _save_and_wait(engine: Any, text: str, path: Path) -> None:
+    """Have ``engine`` write ``text`` to ``path``, and return only once it has.
+
+    pyttsx3's ``runAndWait`` does not wait for espeak-ng: libespeak-ng synthesises in a thread of its
+    own, and the driver's loop gives it 10 ms. A long phrase, or any phrase on a slow or busy CPU,
+    is still being synthesised when ``runAndWait`` returns: the WAV is not there yet (the phrase
+    fails), or the next phrase's ``save_to_file`` takes over the running synthesis, and a truncated
+    clip lands in the cache for good. The driver announces ``finished-utterance`` after it has
+    written the file, so the wait is for that. (An engine without ``connect``, such as the tests'
+    fakes, writes before ``runAndWait`` returns.)
+    """
+    connect = getattr(engine, "connect", None)
+    finished = threading.Event()
+    token = connect("finished-utterance", lambda **_: finished.set()) if connect is not None else None
+    try:
+        engine.save_to_file(text, str(path))
+        engine.runAndWait()
+        if token is not None and not finished.wait(RENDER_TIMEOUT):
+            raise RuntimeError(f"the speech engine did not finish {text!r} within {RENDER_TIMEOUT:g} s")
+    finally:
+        if token is not None:
+            engine.disconnect(token)
 
 
 def open_engine(choice: VoiceChoice) -> Any:
