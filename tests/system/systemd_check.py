@@ -231,7 +231,11 @@ def check_watchdog(c: Container, report: Report) -> None:
     limit = _seconds(usec) + 90  # watchdog, then SIGABRT -> exit (or SIGKILL after TimeoutAbortSec), RestartSec, start
     ok = wait_for(back, limit, every=1.0)
     since = ["--since", f"@{stopped_at - 1:.0f}"]
-    timed_out = "Watchdog timeout" in c.run(["journalctl", "--no-pager", "-u", UNIT, *since], timeout=20).stdout
+    said = c.run(["journalctl", "--no-pager", "-o", "cat", "-u", UNIT, *since], timeout=20).stdout.splitlines()
+    timed_out = any("Watchdog timeout" in line for line in said)
+    for line in said:
+        if re.search(r"Watchdog|signal|Main process exited|Scheduled restart|Failed with result", line):
+            info(f"journal: {line.strip()}")
     again = time.monotonic() - started
     kill = f"killed after {killed_after[0]:.0f} s" if killed_after else "never killed"
     detail = f"{kill}, {'journal says Watchdog timeout' if timed_out else 'no watchdog timeout in the journal'}; "
