@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"systest: ERROR {exc}", flush=True)
         code = 2
     except (KeyboardInterrupt, Interrupted) as exc:
-        print(f"systest: interrupted ({exc or 'SIGINT'}); the container is halted", flush=True)
+        print(f"systest: interrupted ({str(exc) or 'SIGINT'}); the container is halted", flush=True)
         code = 130
     total = time.monotonic() - started
     timings = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.timings)
@@ -405,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
     if code == 0:
         code = 1 if failed or len(report.results) < 4 else 0
     verdict = "all 4 checks passed" if code == 0 else f"FAILED: {', '.join(failed) or 'the harness did not finish'}"
+    if code == 130:
+        verdict = f"interrupted after {len(report.results)} of 4 checks ({len(failed)} failed)"
     print(f"systest: systemd system test {verdict}", flush=True)
     return code
 
