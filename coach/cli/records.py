@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import os
 import sys
 from pathlib import Path
 from typing import IO, Any
 
+from coach.errors import CoachError
+from coach.log.files import open_private_out
 from coach.log.journal import resolve_state_dir
 from coach.log.queries import Filter, RecordsError, SessionSummary, forget, open_existing, parse_date, sessions, unreadable
 from coach.log.store import Store
@@ -114,10 +115,12 @@ def cmd_history(args: argparse.Namespace) -> int:
     if store is None:
         print(f"No sessions recorded yet in {folder}.")
         return 0
+    notices: list[str] = []
     try:
-        found = sessions(store, Filter(profile=args.profile), limit=args.limit)
+        found = sessions(store, Filter(profile=args.profile), limit=args.limit, notices=notices)
     finally:
         store.close()
+    _say(notices)
     if not found:
         print("No sessions recorded" + (f" for profile {args.profile}." if args.profile else "."))
         return 0
@@ -155,9 +158,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             _say(notices)
             return 0
         try:
-            fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # health data: the owner's only
+            fd = open_private_out(Path(args.out))  # health data: the owner's only, never through a link
             with open(fd, "w", encoding="utf-8", newline="") as out:
                 count = export(store, args.format, out, which, notices)
+        except CoachError:
+            raise
         except OSError as exc:
             raise RecordsError(f"{args.out}: cannot write the export: {exc.strerror or exc}") from None
     finally:
@@ -174,15 +179,18 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise RecordsError(f"{out}: the report is an HTML page; give a name ending in .html")
     store = _open(state_dir(args))
     which = Filter(since=args.since, profile=args.profile)
+    notices: list[str] = []
     try:
-        data = load(store, which)
+        data = load(store, which, notices=notices)
     finally:
         if store is not None:
             store.close()
     odd = unreadable(data.records)
-    _say([f"{odd}: left out of the report"] if odd is not None else [])
+    _say([*notices, *([f"{odd}: left out of the report"] if odd is not None else [])])
     try:
         png = write_report(data, out, which)
+    except CoachError:
+        raise
     except OSError as exc:
         raise RecordsError(f"{out}: cannot write the report: {exc.strerror or exc}") from None
     print(f"Wrote {out} ({len(data.sessions)} sessions) and {png}.")

@@ -1,6 +1,7 @@
 """Reading the session log back (history, exports, reports) and forgetting parts of it for real.
 
-Reads never create or change ``coach.db``: with no log there is simply nothing to show. Dates given
+Reads never create or change ``coach.db`` (it is opened ``mode=ro``): with no log there is simply
+nothing to show, and a damaged one is an error, left for the next session to set aside. Dates given
 by a person (``--since``, ``--before``) are local calendar days; the log keeps UTC.
 """
 
@@ -15,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from coach.errors import CoachError
-from coach.log.files import LockFile
+from coach.log.files import SIDE_FILES, LockFile
+from coach.log.guard import check_files
+from coach.log.journal import check_private_dir
 from coach.log.schema import StoredRecord, UnknownRecord, from_row
 from coach.log.store import DB_NAME, Store, wall_text
 
@@ -69,7 +72,9 @@ class SessionSummary:
 
     @property
     def started_local(self) -> _dt.datetime:
-        return parse_wall(self.started).astimezone()
+        """Local time it started (the epoch for a start that is not a time: :func:`sessions` leaves those out)."""
+        moment = wall_time(self.started)
+        return (moment or _dt.datetime.fromtimestamp(0, _dt.UTC)).astimezone()
 
 
 @dataclass(frozen=True)
@@ -114,24 +119,40 @@ def parse_wall(text: str) -> _dt.datetime:
     return _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def open_existing(state_dir: Path) -> Store | None:
-    """The store in ``state_dir``, or None when no session was ever logged there (nothing is created)."""
-    if not (state_dir / DB_NAME).is_file():
+def open_existing(state_dir: Path, *, readonly: bool = True) -> Store | None:
+    """The store in ``state_dir``, or None when no session was ever logged there (nothing is created).
+
+    ``readonly`` (the default) opens it only to read; ``forget`` opens it to write, holding the lock.
+    """
+    if not check_private_dir(state_dir) or not check_files(state_dir / DB_NAME, SIDE_FILES):
         return None
     try:
-        return Store(state_dir)
+        store = Store(state_dir, readonly=readonly)
     except (sqlite3.Error, OSError) as exc:
         if isinstance(exc, CoachError):
             raise
         raise RecordsError(f"{state_dir / DB_NAME}: cannot read the session log: {exc}") from None
+    if readonly and store.version() == 0:
+        store.close()
+        return None
+    return store
 
 
-def sessions(store: Store, which: Filter = Filter(), limit: int | None = None) -> list[SessionSummary]:
-    """Sessions, oldest first (the newest ``limit`` of them when given)."""
+def sessions(
+    store: Store, which: Filter = Filter(), limit: int | None = None, notices: list[str] | None = None
+) -> list[SessionSummary]:
+    """Sessions, oldest first (the newest ``limit`` of them when given).
+
+    Exercises done is the count the session itself ended with (its summary's, which leaves rest breaks
+    out); only a session still open, which has none yet, counts its ``done`` exercise records. With
+    ``notices`` (history, the report, which need dates), a session whose start is not a time is left out
+    and a line says so; without (the exports), it goes out as stored.
+    """
     where, args = which.where()
     query = f"""
         SELECT s.id, s.routine, s.title, s.version, s.language, s.profile, s.started, s.ended, s.status,
-               (SELECT count(*) FROM records r WHERE r.session_id = s.id AND r.kind = 'exercise' AND r.status = 'done'),
+               coalesce(s.exercises_done, (SELECT count(*) FROM records r
+                    WHERE r.session_id = s.id AND r.kind = 'exercise' AND r.status = 'done')),
                s.exercises_total,
                (SELECT value FROM records r WHERE r.session_id = s.id AND r.kind = 'rating' AND r.moment = 'before'
                     AND r.value IS NOT NULL ORDER BY r.id LIMIT 1),
@@ -141,7 +162,34 @@ def sessions(store: Store, which: Filter = Filter(), limit: int | None = None) -
     if limit is not None:
         query += f" LIMIT {int(limit):d}"
     rows = store.conn.execute(query, args).fetchall()
-    return [SessionSummary(*row) for row in reversed(rows)]
+    found = [_summary(row) for row in reversed(rows)]
+    if notices is None:
+        return found
+    dated = [s for s in found if wall_time(s.started) is not None]
+    if len(dated) < len(found):
+        odd = next(s for s in found if wall_time(s.started) is None)
+        notices.append(
+            f"{len(found) - len(dated)} sessions have a start that is not a time (session {odd.id}: {odd.started!r}); left out"
+        )
+    return dated
+
+
+def _summary(row: Sequence[Any]) -> SessionSummary:
+    """A summary from a ``sessions`` row, each value of its field's type: a hand edit cannot crash a report."""
+    routine, title, version, language, profile, started, ended, status = (None if v is None else str(v) for v in row[1:9])
+    done, total, before, after = (v if isinstance(v, int) and not isinstance(v, bool) else None for v in row[9:13])
+    return SessionSummary(
+        int(row[0]), str(routine), title, version, language, profile, str(started), ended, status, done or 0, total, before, after
+    )
+
+
+def wall_time(text: str) -> _dt.datetime | None:
+    """The moment a stored wall clock text names, or None when it names none (a hand edit)."""
+    try:
+        moment = parse_wall(text)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=_dt.UTC)
 
 
 def records(store: Store, which: Filter = Filter()) -> list[RecordRow]:
@@ -171,14 +219,18 @@ def forget(state_dir: Path, which: Filter, dry_run: bool = False) -> Forgotten:
     """
     if which.profile is None and which.before is None:
         raise RecordsError("forget needs --profile CODE or --before DATE (or both)")
-    aside = tuple(sorted(p.name for p in state_dir.glob(f"{DB_NAME}.corrupt-*") if not p.name.endswith(("-wal", "-shm"))))
-    store = open_existing(state_dir)
-    if store is None:
+    corrupt = [p.name for p in state_dir.glob(f"{DB_NAME}.corrupt-*") if not p.name.endswith(("-wal", "-shm"))]
+    aside = tuple(sorted([*corrupt, *(p.name for p in state_dir.glob(f"{DB_NAME}-wal.stranger-*"))]))
+    if not check_private_dir(state_dir) or not check_files(state_dir / DB_NAME, SIDE_FILES):
         return Forgotten(0, 0, aside)
     lock = LockFile(state_dir)
-    try:
+    store: Store | None = None
+    try:  # the lock first: only a process holding it exclusively may change (or set aside) the log
         if not lock.try_exclusive():
             raise RecordsError(f"{state_dir}: a session is being logged now; try again when it has ended")
+        store = open_existing(state_dir, readonly=False)
+        if store is None:
+            return Forgotten(0, 0, aside)
         store.close_interrupted()
         where, args = which.where()
         ids = [row[0] for row in store.conn.execute(f"SELECT s.id FROM sessions s{where}", args)]
@@ -188,7 +240,8 @@ def forget(state_dir: Path, which: Filter, dry_run: bool = False) -> Forgotten:
             _delete(store.conn, ids, marks)
         return Forgotten(len(ids), int(count), aside)
     finally:
-        store.close()
+        if store is not None:
+            store.close()
         lock.release()
 
 
