@@ -130,6 +130,23 @@ def test_log_faults_a_stranger_wal_is_set_aside_and_the_log_kept(tmp_path: Path,
     assert code == 0 and after == before  # every session the log had is still there
 
 
+def test_log_faults_the_wal_of_another_coach_log_is_set_aside(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    state = _seeded(tmp_path)
+    _, before, _ = coach(capsys, "history", "--state-dir", str(state))
+    other = SqliteJournal(tmp_path / "other")  # a new log: all of it, its meta too, is still in its WAL
+    other.append(started("someone-else"))
+    shutil.copy(tmp_path / "other" / "coach.db-wal", state / "coach.db-wal")
+    other.close()
+    code, _, err = coach(capsys, "history", "--state-dir", str(state))
+    _one_line_refusal(code, err)
+    assert "coach.db-wal: not this log's (another coach log's" in err
+    journal = SqliteJournal(state)
+    assert any("did not belong" in n for n in journal.take_notices())
+    journal.close()
+    code, after, _ = coach(capsys, "history", "--state-dir", str(state))
+    assert code == 0 and after == before and "someone-else" not in after
+
+
 def test_log_faults_another_programs_database_is_not_adopted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     state = tmp_path / "state"
     state.mkdir(mode=0o700)

@@ -117,15 +117,34 @@ def is_corruption(exc: BaseException) -> bool:
     return "not a database" in text or "malformed" in text
 
 
-def examine(connect: Connect, db: Path, *, alone: bool) -> str | None:
-    """The :func:`problem` of ``db`` opened read-only, on its own (``alone``: no WAL read) or with its WAL."""
+def diagnose(connect: Connect, db: Path) -> tuple[str | None, str | None]:
+    """What is wrong with the main file, and, when it is sound, with its WAL (None: nothing).
+
+    Checked read-only: a writing connection would checkpoint a damaged or strange WAL into the file
+    and delete the WAL on closing, destroying the log and the evidence.
+    """
+    main, instance = _examine(connect, db, alone=True)
+    if main is not None or not Path(f"{db}-wal").exists():
+        return main, None
+    wal, theirs = _examine(connect, db, alone=False)
+    if wal is None and instance is not None and theirs != instance:
+        wal = f"another coach log's (instance {theirs}, this log's {instance})"
+    return None, wal
+
+
+def _examine(connect: Connect, db: Path, *, alone: bool) -> tuple[str | None, str | None]:
+    """The :func:`problem` of ``db``, on its own (``alone``: no WAL read) or with its WAL, and its instance id."""
     uri = db.resolve().as_uri() + ("?immutable=1" if alone else "?mode=ro")
     conn = connect(uri, uri=True, isolation_level=None, timeout=10.0)
     try:
-        return problem(conn)
+        found = problem(conn)
+        if found is not None or conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+            return found, None
+        row = conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
+        return None, None if row is None else str(row[0])
     except sqlite3.DatabaseError as exc:
         if is_corruption(exc):
-            return str(exc)
+            return str(exc), None
         raise
     finally:
         conn.close()

@@ -43,7 +43,7 @@ from typing import Any
 from coach.core.records import ExerciseResult, Record, SessionEnded, SessionStarted
 from coach.errors import JournalError
 from coach.log.files import SIDE_FILES, LockFile, create_private
-from coach.log.guard import APPLICATION_ID, UnsafeLogError, check_files, examine, move_aside, move_wal_aside
+from coach.log.guard import APPLICATION_ID, UnsafeLogError, check_files, diagnose, move_aside, move_wal_aside
 from coach.log.journal import check_private_dir, ensure_private_dir
 from coach.log.schema import NewerSchemaError, StoredRecord, from_row, migrate, refuse_newer, to_columns
 from coach.run.ports import Interrupted
@@ -128,12 +128,11 @@ class Store:
     def _open_readonly(self) -> sqlite3.Connection:
         if not check_files(self.path, SIDE_FILES):
             raise JournalError(f"{self.path}: no session log there")
-        whole = self._examine(alone=False)
-        if whole is not None:
-            wal = Path(f"{self.path}-wal")
-            if wal.exists() and self._examine(alone=True) is None:
-                raise JournalError(f"{wal}: not this log's ({whole}); nothing was changed, 'coach run' sets it aside")
-            raise JournalError(f"{self.path}: the session log is damaged ({whole}); nothing was changed, 'coach run' moves it")
+        main, wal = diagnose(self._connect, self.path)
+        if wal is not None:
+            raise JournalError(f"{self.path}-wal: not this log's ({wal}); nothing was changed, 'coach run' sets it aside")
+        if main is not None:
+            raise JournalError(f"{self.path}: the session log is damaged ({main}); nothing was changed, 'coach run' moves it")
         conn = self._connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None, timeout=10.0)
         try:
             refuse_newer(conn, self.path)
@@ -146,25 +145,19 @@ class Store:
         """The schema version of the open log (0: an empty file, nothing ever logged)."""
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
-    def _examine(self, *, alone: bool) -> str | None:
-        """What is wrong with the file (``alone``: without its WAL), or None. Checked read-only: a writing
-        connection would checkpoint a damaged file's WAL into it and delete the WAL on closing, destroying evidence."""
-        return examine(self._connect, self.path, alone=alone)
-
     def _set_aside_strangers(self) -> None:
         """Move aside what is not a sound coach log: the WAL alone when only it is the stranger."""
-        main = self._examine(alone=True)
-        wal = Path(f"{self.path}-wal")
-        whole = self._examine(alone=False) if main is None and wal.exists() else main
+        main, wal = diagnose(self._connect, self.path)
+        whole = main or wal
         if whole is None:
             return
         if not self._may_set_aside:
             raise JournalError(f"{self.path}: {whole}; another coach has the log open, so it is not moved aside now")
         stamp = self.now().astimezone(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        if main is None:
-            self.notices.append(move_wal_aside(self.path, stamp, whole))
+        if wal is not None:
+            self.notices.append(move_wal_aside(self.path, stamp, wal))
         else:
-            self.notices.append(move_aside(self.path, stamp, main))
+            self.notices.append(move_aside(self.path, stamp, whole))
             create_private(self.path)
 
     def close(self) -> None:
