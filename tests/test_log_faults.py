@@ -323,3 +323,26 @@ def test_log_faults_history_does_not_count_a_rest_as_an_exercise(tmp_path: Path,
     assert code == 0, err
     code, out, _ = coach(capsys, "history", "--state-dir", str(state))
     assert code == 0 and re.search(r"sciatica-gentle\s+completed\s+\S+ \S+ \S+\s+5/5$", out.splitlines()[1]), out
+
+
+def test_log_faults_a_state_dir_that_is_a_file_is_refused_at_once(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.write_text("a shopping list")
+    with pytest.raises(UnsafeLogError, match="not a folder"):
+        SqliteJournal(state)  # not a session whose records all end up lost in memory
+    assert state.read_text() == "a shopping list"
+
+
+def test_log_faults_forget_dry_run_changes_nothing_and_forget_names_what_it_set_aside(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = _seeded(tmp_path)
+    (state / "coach.db").write_bytes(b"not a database at all\n" * 100)
+    before = _files(state)
+    code, _, err = coach(capsys, "forget", "--before", "2030-01-01", "--dry-run", "--state-dir", str(state))
+    _one_line_refusal(code, err)
+    assert "damaged" in err and _files(state) == before
+    code, out, err = coach(capsys, "forget", "--before", "2030-01-01", "--state-dir", str(state))
+    assert code == 0 and "was damaged" in err and "moved aside" in err
+    (aside,) = [p.name for p in state.glob("coach.db.corrupt-*")]
+    assert f"Not searched: 1 damaged logs moved aside earlier ({aside})" in out

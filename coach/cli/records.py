@@ -200,6 +200,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_forget(args: argparse.Namespace) -> int:
     folder = state_dir(args)
     result = forget(folder, Filter(before=args.before, profile=args.profile), dry_run=args.dry_run)
+    _say(list(result.notices))
     if args.dry_run:
         print(f"Would forget {result.sessions} sessions ({result.records} records) in {folder}.")
     else:

@@ -56,9 +56,9 @@ def check_path(path: Path) -> bool:
     except OSError as exc:
         raise UnsafeLogError(f"{path}: cannot look at it: {exc.strerror or exc}") from None
     if stat.S_ISLNK(info.st_mode):
-        raise UnsafeLogError(f"{path}: is a symbolic link; coach does not follow links in its state folder (remove it)")
+        raise UnsafeLogError(f"{path}: is a symbolic link; coach does not follow links to its files (name the file itself)")
     if not stat.S_ISREG(info.st_mode):
-        raise UnsafeLogError(f"{path}: is not a regular file ({_what(info.st_mode)}); coach will not open it (remove it)")
+        raise UnsafeLogError(f"{path}: is {_what(info.st_mode)}, not a plain file; coach will not open it")
     return True
 
 
@@ -78,7 +78,7 @@ def _what(mode: int) -> str:
         return "a folder"
     if stat.S_ISSOCK(mode):
         return "a socket"
-    return "not a plain file"
+    return "a special file"
 
 
 def problem(conn: sqlite3.Connection) -> str | None:

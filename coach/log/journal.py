@@ -44,6 +44,9 @@ def ensure_private_dir(path: Path, notices: list[str] | None = None) -> Path:
     """
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except FileExistsError:
+        check_private_dir(path)  # a file where the folder should be: refused, with what it is
+        raise
     except OSError as exc:
         raise JournalError(f"{path}: cannot create the state directory: {exc.strerror or exc}") from None
     check_private_dir(path, notices)

@@ -100,7 +100,9 @@ class Forgotten:
     sessions: int
     records: int
     left_aside: tuple[str, ...]
-    """Damaged logs moved aside earlier: not searched, so the person can delete them by hand."""
+    """Damaged logs moved aside (earlier, or by this very call): not searched, so the person can delete them by hand."""
+    notices: tuple[str, ...] = ()
+    """Lines for the person: the log set aside on opening, the folder made private."""
 
 
 def parse_date(text: str) -> _dt.date:
@@ -219,30 +221,38 @@ def forget(state_dir: Path, which: Filter, dry_run: bool = False) -> Forgotten:
     """
     if which.profile is None and which.before is None:
         raise RecordsError("forget needs --profile CODE or --before DATE (or both)")
-    corrupt = [p.name for p in state_dir.glob(f"{DB_NAME}.corrupt-*") if not p.name.endswith(("-wal", "-shm"))]
-    aside = tuple(sorted([*corrupt, *(p.name for p in state_dir.glob(f"{DB_NAME}-wal.stranger-*"))]))
-    if not check_private_dir(state_dir) or not check_files(state_dir / DB_NAME, SIDE_FILES):
-        return Forgotten(0, 0, aside)
+    notices: list[str] = []
+    if not check_private_dir(state_dir, notices) or not check_files(state_dir / DB_NAME, SIDE_FILES):
+        return Forgotten(0, 0, _aside(state_dir), tuple(notices))
     lock = LockFile(state_dir)
     store: Store | None = None
     try:  # the lock first: only a process holding it exclusively may change (or set aside) the log
         if not lock.try_exclusive():
             raise RecordsError(f"{state_dir}: a session is being logged now; try again when it has ended")
-        store = open_existing(state_dir, readonly=False)
-        if store is None:
-            return Forgotten(0, 0, aside)
-        store.close_interrupted()
+        store = open_existing(state_dir, readonly=dry_run)  # a dry run changes nothing, a damaged log included
+        if store is not None:
+            notices.extend(store.notices)
+        if store is None or store.version() == 0:
+            return Forgotten(0, 0, _aside(state_dir), tuple(notices))
+        if not dry_run:
+            store.close_interrupted()
         where, args = which.where()
         ids = [row[0] for row in store.conn.execute(f"SELECT s.id FROM sessions s{where}", args)]
         marks = ", ".join("?" * len(ids))
         (count,) = store.conn.execute(f"SELECT count(*) FROM records WHERE session_id IN ({marks})", ids).fetchone()
         if not dry_run and ids:
             _delete(store.conn, ids, marks)
-        return Forgotten(len(ids), int(count), aside)
+        return Forgotten(len(ids), int(count), _aside(state_dir), tuple(notices))
     finally:
         if store is not None:
             store.close()
         lock.release()
+
+
+def _aside(state_dir: Path) -> tuple[str, ...]:
+    """Logs set aside (damaged, or a stranger WAL): ``forget`` cannot search them, so it names them."""
+    corrupt = [p.name for p in state_dir.glob(f"{DB_NAME}.corrupt-*") if not p.name.endswith(("-wal", "-shm"))]
+    return tuple(sorted([*corrupt, *(p.name for p in state_dir.glob(f"{DB_NAME}-wal.stranger-*"))]))
 
 
 def _delete(conn: sqlite3.Connection, ids: list[int], marks: str) -> None:
