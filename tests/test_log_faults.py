@@ -346,3 +346,28 @@ def test_log_faults_forget_dry_run_changes_nothing_and_forget_names_what_it_set_
     assert code == 0 and "was damaged" in err and "moved aside" in err
     (aside,) = [p.name for p in state.glob("coach.db.corrupt-*")]
     assert f"Not searched: 1 damaged logs moved aside earlier ({aside})" in out
+
+
+def test_log_faults_a_crash_in_mid_checkpoint_is_not_taken_for_damage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The file alone may be half-copied from the WAL when a checkpoint is cut; with its WAL it is whole."""
+    seeded = _seeded(tmp_path)
+    journal = SqliteJournal(seeded)
+    journal.append(started("cut-off"))
+    state = tmp_path / "crashed"
+    state.mkdir(mode=0o700)
+    for name in ("coach.db", "coach.db-wal"):
+        shutil.copy(seeded / name, state / name)
+    journal.close()
+    wal = (state / "coach.db-wal").read_bytes()
+    page_size = int.from_bytes(wal[8:12], "big")
+    pages = {int.from_bytes(wal[at : at + 4], "big") for at in range(32, len(wal), 24 + page_size)} - {1}
+    with open(state / "coach.db", "r+b") as f:  # pages the WAL holds newer copies of, half-written
+        for page in pages:
+            f.seek((page - 1) * page_size)
+            f.write(b"\xff" * page_size)
+    code, out, err = coach(capsys, "history", "--state-dir", str(state))
+    assert code == 0 and "cut-off" in out, err
+    journal = SqliteJournal(state)
+    assert journal.take_notices() == [] and journal.recovered
+    journal.close()
+    assert not list(state.glob("coach.db.corrupt-*")) and not list(state.glob("*.stranger-*"))

@@ -118,36 +118,60 @@ def is_corruption(exc: BaseException) -> bool:
 
 
 def diagnose(connect: Connect, db: Path) -> tuple[str | None, str | None]:
-    """What is wrong with the main file, and, when it is sound, with its WAL (None: nothing).
+    """What is wrong with the log (None: nothing), and whether it is only its WAL: ``(main, wal)``.
 
-    Checked read-only: a writing connection would checkpoint a damaged or strange WAL into the file
-    and delete the WAL on closing, destroying the log and the evidence.
+    The log as SQLite would read it (the file with its WAL) is checked first; only when that fails is
+    the file checked alone, to tell a stranger WAL (the file alone is sound) from a damaged file. The
+    file alone is not checked when the pair is sound: after a crash in mid-checkpoint the file alone is
+    legitimately half-copied. Checked read-only: a writing connection would checkpoint a damaged or
+    strange WAL into the file and delete the WAL on closing, destroying the log and the evidence.
     """
-    main, instance = _examine(connect, db, alone=True)
-    if main is not None or not Path(f"{db}-wal").exists():
-        return main, None
-    wal, theirs = _examine(connect, db, alone=False)
-    if wal is None and instance is not None and theirs != instance:
-        wal = f"another coach log's (instance {theirs}, this log's {instance})"
-    return None, wal
+    if not Path(f"{db}-wal").exists():
+        return _examine(connect, db, alone=True)[0], None
+    whole, theirs = _examine(connect, db, alone=False)
+    if whole is None:
+        mine = _instance_alone(connect, db)
+        if mine is not None and theirs is not None and theirs != mine:
+            return None, f"another coach log's (instance {theirs}, this log's {mine})"
+        return None, None
+    main, _ = _examine(connect, db, alone=True)
+    return (main, None) if main is not None else (None, whole)
+
+
+def _uri(db: Path, alone: bool) -> str:
+    return db.resolve().as_uri() + ("?immutable=1" if alone else "?mode=ro")
 
 
 def _examine(connect: Connect, db: Path, *, alone: bool) -> tuple[str | None, str | None]:
     """The :func:`problem` of ``db``, on its own (``alone``: no WAL read) or with its WAL, and its instance id."""
-    uri = db.resolve().as_uri() + ("?immutable=1" if alone else "?mode=ro")
-    conn = connect(uri, uri=True, isolation_level=None, timeout=10.0)
+    conn = connect(_uri(db, alone), uri=True, isolation_level=None, timeout=10.0)
     try:
         found = problem(conn)
-        if found is not None or conn.execute("PRAGMA user_version").fetchone()[0] == 0:
-            return found, None
-        row = conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
-        return None, None if row is None else str(row[0])
+        return found, None if found is not None else _instance(conn)
     except sqlite3.DatabaseError as exc:
         if is_corruption(exc):
             return str(exc), None
         raise
     finally:
         conn.close()
+
+
+def _instance_alone(connect: Connect, db: Path) -> str | None:
+    """The instance id the file alone holds, if it can be read (no check: see :func:`diagnose`)."""
+    conn = connect(_uri(db, True), uri=True, isolation_level=None, timeout=10.0)
+    try:
+        return _instance(conn)
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        conn.close()
+
+
+def _instance(conn: sqlite3.Connection) -> str | None:
+    if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+        return None
+    row = conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
+    return None if row is None else str(row[0])
 
 
 def move_wal_aside(db: Path, stamp: str, problem: str) -> str:
