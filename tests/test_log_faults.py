@@ -371,3 +371,35 @@ def test_log_faults_a_crash_in_mid_checkpoint_is_not_taken_for_damage(tmp_path: 
     assert journal.take_notices() == [] and journal.recovered
     journal.close()
     assert not list(state.glob("coach.db.corrupt-*")) and not list(state.glob("*.stranger-*"))
+
+
+@pytest.mark.parametrize("name", ["coach.db", "coach.db-wal", "coach.lock"])
+def test_log_faults_an_export_over_the_log_itself_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    state = _seeded(tmp_path)
+    before = _files(state)
+    code, _, err = coach(capsys, "export", "--format", "csv", "--state-dir", str(state), "--out", str(state / name))
+    _one_line_refusal(code, err)
+    assert "the session log's own file" in err and _files(state) == before
+    if name == "coach.db":  # a report whose PNG would be a hard link to the log
+        os.link(state / "coach.db", tmp_path / "alias.png")
+        code, _, err = coach(capsys, "report", "--state-dir", str(state), "--out", str(tmp_path / "alias.html"))
+        _one_line_refusal(code, err)
+        assert _files(state) == before and not (tmp_path / "alias.html").exists()
+
+
+def test_log_faults_damage_found_while_reading_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coach.cli import records as records_cli
+
+    state = _seeded(tmp_path)
+
+    def damaged(*args: object, **kwargs: object) -> None:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(records_cli, "sessions", damaged)
+    code, _, err = coach(capsys, "history", "--state-dir", str(state))
+    _one_line_refusal(code, err)
+    assert err == f"{state / 'coach.db'}: cannot read the session log: database disk image is malformed\n"
