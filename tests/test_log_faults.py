@@ -113,6 +113,17 @@ def test_log_faults_readers_never_write_a_sound_log(
     assert after == before  # no checkpoint, no migration, no application id stamped, no lock made
 
 
+@pytest.mark.parametrize("args", READERS, ids=lambda a: "-".join(a[:3]))
+def test_log_faults_readers_leave_a_closed_log_exactly_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    state = _seeded(tmp_path)
+    before = _files(state)
+    code, _, err = coach(capsys, *_reader(args, state, tmp_path))
+    assert code == 0, err
+    assert _files(state) == before  # not even an empty -wal or -shm
+
+
 def test_log_faults_a_stranger_wal_is_set_aside_and_the_log_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     state = _seeded(tmp_path)
     _, before, _ = coach(capsys, "history", "--state-dir", str(state))

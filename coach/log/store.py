@@ -133,7 +133,9 @@ class Store:
             raise JournalError(f"{self.path}-wal: not this log's ({wal}); nothing was changed, 'coach run' sets it aside")
         if main is not None:
             raise JournalError(f"{self.path}: the session log is damaged ({main}); nothing was changed, 'coach run' moves it")
-        conn = self._connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None, timeout=10.0)
+        # With no WAL there is nothing to replay: immutable, so not even an empty -wal or -shm is created.
+        mode = "mode=ro" if Path(f"{self.path}-wal").exists() else "immutable=1"
+        conn = self._connect(f"{self.path.resolve().as_uri()}?{mode}", uri=True, isolation_level=None, timeout=10.0)
         try:
             refuse_newer(conn, self.path)
         except BaseException:
