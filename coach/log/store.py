@@ -130,9 +130,10 @@ class Store:
             raise JournalError(f"{self.path}: no session log there")
         main, wal = diagnose(self._connect, self.path)
         if wal is not None:
-            raise JournalError(f"{self.path}-wal: not this log's ({wal}); nothing was changed, 'coach run' sets it aside")
+            raise JournalError(f"{self.path}-wal: not this log's ({wal}); left as it is (the next 'coach run' sets it aside)")
         if main is not None:
-            raise JournalError(f"{self.path}: the session log is damaged ({main}); nothing was changed, 'coach run' moves it")
+            later = "the next 'coach run' moves it aside"
+            raise JournalError(f"{self.path}: the session log is damaged ({main}); left as it is ({later})")
         # With no WAL there is nothing to replay: immutable, so not even an empty -wal or -shm is created.
         mode = "mode=ro" if Path(f"{self.path}-wal").exists() else "immutable=1"
         conn = self._connect(f"{self.path.resolve().as_uri()}?{mode}", uri=True, isolation_level=None, timeout=10.0)
