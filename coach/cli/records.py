@@ -9,15 +9,21 @@ same state folder ``coach run`` writes (``--state-dir``, else the config's ``sta
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
+import functools
 import os
+import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from coach.errors import CoachError
+from coach.log.files import LOCK_NAME, SIDE_FILES, open_private_out
 from coach.log.journal import resolve_state_dir
 from coach.log.queries import Filter, RecordsError, SessionSummary, forget, open_existing, parse_date, sessions, unreadable
-from coach.log.store import Store
+from coach.log.store import DB_NAME, Store
 from coach.reports.export import FORMATS, export
 from coach.reports.report import load, write_report
 from coach.spec.config import load_settings
@@ -29,7 +35,7 @@ def register(commands: Any) -> None:
     )
     _common(history)
     history.add_argument("--limit", type=_positive_int, default=20, metavar="N", help="how many sessions (default 20)")
-    history.set_defaults(handler=cmd_history)
+    history.set_defaults(handler=_reading(cmd_history))
 
     exporter = commands.add_parser(
         "export",
@@ -41,7 +47,7 @@ def register(commands: Any) -> None:
     exporter.add_argument("--format", choices=FORMATS, required=True, help="csv, json or fhir")
     exporter.add_argument("--since", type=_date, metavar="DATE", help="sessions started on or after DATE (YYYY-MM-DD)")
     exporter.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
-    exporter.set_defaults(handler=cmd_export)
+    exporter.set_defaults(handler=_reading(cmd_export))
 
     report = commands.add_parser(
         "report",
@@ -52,7 +58,7 @@ def register(commands: Any) -> None:
     _common(report)
     report.add_argument("--since", type=_date, metavar="DATE", help="sessions started on or after DATE (YYYY-MM-DD)")
     report.add_argument("--out", default="coach-report.html", metavar="FILE.html", help="default: coach-report.html")
-    report.set_defaults(handler=cmd_report)
+    report.set_defaults(handler=_reading(cmd_report))
 
     forgetting = commands.add_parser(
         "forget",
@@ -62,7 +68,31 @@ def register(commands: Any) -> None:
     _common(forgetting, profile_help="forget the sessions of this clinic profile code")
     forgetting.add_argument("--before", type=_date, metavar="DATE", help="forget sessions started before DATE (YYYY-MM-DD)")
     forgetting.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
-    forgetting.set_defaults(handler=cmd_forget)
+    forgetting.set_defaults(handler=_reading(cmd_forget))
+
+
+def _reading(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """``handler``, with a log that SQLite finds damaged only while reading it said in one line (exit 2)."""
+
+    @functools.wraps(handler)
+    def guarded(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except sqlite3.Error as exc:
+            raise RecordsError(f"{state_dir(args) / DB_NAME}: cannot read the session log: {exc}") from None
+
+    return guarded
+
+
+def _not_the_log(out: Path, folder: Path) -> None:
+    """Refuse to write a report or an export over the log itself (its file, side files or lock)."""
+    names = (DB_NAME, *(DB_NAME + suffix for suffix in SIDE_FILES), LOCK_NAME)
+    for name in names:
+        same = out.name == name and out.parent.resolve() == folder.resolve()
+        with contextlib.suppress(OSError):
+            same = same or os.path.samefile(out, folder / name)
+        if same:
+            raise RecordsError(f"{out}: is the session log's own file; give another name for the output")
 
 
 def _common(parser: argparse.ArgumentParser, profile_help: str = "only this clinic profile code") -> None:
@@ -114,10 +144,12 @@ def cmd_history(args: argparse.Namespace) -> int:
     if store is None:
         print(f"No sessions recorded yet in {folder}.")
         return 0
+    notices: list[str] = []
     try:
-        found = sessions(store, Filter(profile=args.profile), limit=args.limit)
+        found = sessions(store, Filter(profile=args.profile), limit=args.limit, notices=notices)
     finally:
         store.close()
+    _say(notices)
     if not found:
         print("No sessions recorded" + (f" for profile {args.profile}." if args.profile else "."))
         return 0
@@ -146,6 +178,8 @@ def _num(value: int | None) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        _not_the_log(Path(args.out), state_dir(args))
     store = _open(state_dir(args))
     which = Filter(since=args.since, profile=args.profile)
     notices: list[str] = []
@@ -155,9 +189,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             _say(notices)
             return 0
         try:
-            fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # health data: the owner's only
+            fd = open_private_out(Path(args.out))  # health data: the owner's only, never through a link
             with open(fd, "w", encoding="utf-8", newline="") as out:
                 count = export(store, args.format, out, which, notices)
+        except CoachError:
+            raise
         except OSError as exc:
             raise RecordsError(f"{args.out}: cannot write the export: {exc.strerror or exc}") from None
     finally:
@@ -172,17 +208,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".html", ".htm"):
         raise RecordsError(f"{out}: the report is an HTML page; give a name ending in .html")
+    for target in (out, out.with_suffix(".png")):
+        _not_the_log(target, state_dir(args))
     store = _open(state_dir(args))
     which = Filter(since=args.since, profile=args.profile)
+    notices: list[str] = []
     try:
-        data = load(store, which)
+        data = load(store, which, notices=notices)
     finally:
         if store is not None:
             store.close()
     odd = unreadable(data.records)
-    _say([f"{odd}: left out of the report"] if odd is not None else [])
+    _say([*notices, *([f"{odd}: left out of the report"] if odd is not None else [])])
     try:
         png = write_report(data, out, which)
+    except CoachError:
+        raise
     except OSError as exc:
         raise RecordsError(f"{out}: cannot write the report: {exc.strerror or exc}") from None
     print(f"Wrote {out} ({len(data.sessions)} sessions) and {png}.")
@@ -192,6 +233,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_forget(args: argparse.Namespace) -> int:
     folder = state_dir(args)
     result = forget(folder, Filter(before=args.before, profile=args.profile), dry_run=args.dry_run)
+    _say(list(result.notices))
     if args.dry_run:
         print(f"Would forget {result.sessions} sessions ({result.records} records) in {folder}.")
     else:

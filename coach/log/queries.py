@@ -1,6 +1,7 @@
 """Reading the session log back (history, exports, reports) and forgetting parts of it for real.
 
-Reads never create or change ``coach.db``: with no log there is simply nothing to show. Dates given
+Reads never create or change ``coach.db`` (it is opened ``mode=ro``): with no log there is simply
+nothing to show, and a damaged one is an error, left for the next session to set aside. Dates given
 by a person (``--since``, ``--before``) are local calendar days; the log keeps UTC.
 """
 
@@ -15,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from coach.errors import CoachError
-from coach.log.files import LockFile
+from coach.log.files import SIDE_FILES, LockFile
+from coach.log.guard import check_files
+from coach.log.journal import check_private_dir
 from coach.log.schema import StoredRecord, UnknownRecord, from_row
 from coach.log.store import DB_NAME, Store, wall_text
 
@@ -69,7 +72,9 @@ class SessionSummary:
 
     @property
     def started_local(self) -> _dt.datetime:
-        return parse_wall(self.started).astimezone()
+        """Local time it started (the epoch for a start that is not a time: :func:`sessions` leaves those out)."""
+        moment = wall_time(self.started)
+        return (moment or _dt.datetime.fromtimestamp(0, _dt.UTC)).astimezone()
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,9 @@ class Forgotten:
     sessions: int
     records: int
     left_aside: tuple[str, ...]
-    """Damaged logs moved aside earlier: not searched, so the person can delete them by hand."""
+    """Damaged logs moved aside (earlier, or by this very call): not searched, so the person can delete them by hand."""
+    notices: tuple[str, ...] = ()
+    """Lines for the person: the log set aside on opening, the folder made private."""
 
 
 def parse_date(text: str) -> _dt.date:
@@ -114,24 +121,40 @@ def parse_wall(text: str) -> _dt.datetime:
     return _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def open_existing(state_dir: Path) -> Store | None:
-    """The store in ``state_dir``, or None when no session was ever logged there (nothing is created)."""
-    if not (state_dir / DB_NAME).is_file():
+def open_existing(state_dir: Path, *, readonly: bool = True) -> Store | None:
+    """The store in ``state_dir``, or None when no session was ever logged there (nothing is created).
+
+    ``readonly`` (the default) opens it only to read; ``forget`` opens it to write, holding the lock.
+    """
+    if not check_private_dir(state_dir) or not check_files(state_dir / DB_NAME, SIDE_FILES):
         return None
     try:
-        return Store(state_dir)
+        store = Store(state_dir, readonly=readonly)
     except (sqlite3.Error, OSError) as exc:
         if isinstance(exc, CoachError):
             raise
         raise RecordsError(f"{state_dir / DB_NAME}: cannot read the session log: {exc}") from None
+    if readonly and store.version() == 0:
+        store.close()
+        return None
+    return store
 
 
-def sessions(store: Store, which: Filter = Filter(), limit: int | None = None) -> list[SessionSummary]:
-    """Sessions, oldest first (the newest ``limit`` of them when given)."""
+def sessions(
+    store: Store, which: Filter = Filter(), limit: int | None = None, notices: list[str] | None = None
+) -> list[SessionSummary]:
+    """Sessions, oldest first (the newest ``limit`` of them when given).
+
+    Exercises done is the count the session itself ended with (its summary's, which leaves rest breaks
+    out); only a session still open, which has none yet, counts its ``done`` exercise records. With
+    ``notices`` (history, the report, which need dates), a session whose start is not a time is left out
+    and a line says so; without (the exports), it goes out as stored.
+    """
     where, args = which.where()
     query = f"""
         SELECT s.id, s.routine, s.title, s.version, s.language, s.profile, s.started, s.ended, s.status,
-               (SELECT count(*) FROM records r WHERE r.session_id = s.id AND r.kind = 'exercise' AND r.status = 'done'),
+               coalesce(s.exercises_done, (SELECT count(*) FROM records r
+                    WHERE r.session_id = s.id AND r.kind = 'exercise' AND r.status = 'done')),
                s.exercises_total,
                (SELECT value FROM records r WHERE r.session_id = s.id AND r.kind = 'rating' AND r.moment = 'before'
                     AND r.value IS NOT NULL ORDER BY r.id LIMIT 1),
@@ -141,7 +164,34 @@ def sessions(store: Store, which: Filter = Filter(), limit: int | None = None) -
     if limit is not None:
         query += f" LIMIT {int(limit):d}"
     rows = store.conn.execute(query, args).fetchall()
-    return [SessionSummary(*row) for row in reversed(rows)]
+    found = [_summary(row) for row in reversed(rows)]
+    if notices is None:
+        return found
+    dated = [s for s in found if wall_time(s.started) is not None]
+    if len(dated) < len(found):
+        odd = next(s for s in found if wall_time(s.started) is None)
+        notices.append(
+            f"{len(found) - len(dated)} sessions have a start that is not a time (session {odd.id}: {odd.started!r}); left out"
+        )
+    return dated
+
+
+def _summary(row: Sequence[Any]) -> SessionSummary:
+    """A summary from a ``sessions`` row, each value of its field's type: a hand edit cannot crash a report."""
+    routine, title, version, language, profile, started, ended, status = (None if v is None else str(v) for v in row[1:9])
+    done, total, before, after = (v if isinstance(v, int) and not isinstance(v, bool) else None for v in row[9:13])
+    return SessionSummary(
+        int(row[0]), str(routine), title, version, language, profile, str(started), ended, status, done or 0, total, before, after
+    )
+
+
+def wall_time(text: str) -> _dt.datetime | None:
+    """The moment a stored wall clock text names, or None when it names none (a hand edit)."""
+    try:
+        moment = parse_wall(text)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=_dt.UTC)
 
 
 def records(store: Store, which: Filter = Filter()) -> list[RecordRow]:
@@ -171,25 +221,38 @@ def forget(state_dir: Path, which: Filter, dry_run: bool = False) -> Forgotten:
     """
     if which.profile is None and which.before is None:
         raise RecordsError("forget needs --profile CODE or --before DATE (or both)")
-    aside = tuple(sorted(p.name for p in state_dir.glob(f"{DB_NAME}.corrupt-*") if not p.name.endswith(("-wal", "-shm"))))
-    store = open_existing(state_dir)
-    if store is None:
-        return Forgotten(0, 0, aside)
+    notices: list[str] = []
+    if not check_private_dir(state_dir, notices) or not check_files(state_dir / DB_NAME, SIDE_FILES):
+        return Forgotten(0, 0, _aside(state_dir), tuple(notices))
     lock = LockFile(state_dir)
-    try:
+    store: Store | None = None
+    try:  # the lock first: only a process holding it exclusively may change (or set aside) the log
         if not lock.try_exclusive():
             raise RecordsError(f"{state_dir}: a session is being logged now; try again when it has ended")
-        store.close_interrupted()
+        store = open_existing(state_dir, readonly=dry_run)  # a dry run changes nothing, a damaged log included
+        if store is not None:
+            notices.extend(store.notices)
+        if store is None or store.version() == 0:
+            return Forgotten(0, 0, _aside(state_dir), tuple(notices))
+        if not dry_run:
+            store.close_interrupted()
         where, args = which.where()
         ids = [row[0] for row in store.conn.execute(f"SELECT s.id FROM sessions s{where}", args)]
         marks = ", ".join("?" * len(ids))
         (count,) = store.conn.execute(f"SELECT count(*) FROM records WHERE session_id IN ({marks})", ids).fetchone()
         if not dry_run and ids:
             _delete(store.conn, ids, marks)
-        return Forgotten(len(ids), int(count), aside)
+        return Forgotten(len(ids), int(count), _aside(state_dir), tuple(notices))
     finally:
-        store.close()
+        if store is not None:
+            store.close()
         lock.release()
+
+
+def _aside(state_dir: Path) -> tuple[str, ...]:
+    """Logs set aside (damaged, or a stranger WAL): ``forget`` cannot search them, so it names them."""
+    corrupt = [p.name for p in state_dir.glob(f"{DB_NAME}.corrupt-*") if not p.name.endswith(("-wal", "-shm"))]
+    return tuple(sorted([*corrupt, *(p.name for p in state_dir.glob(f"{DB_NAME}-wal.stranger-*"))]))
 
 
 def _delete(conn: sqlite3.Connection, ids: list[int], marks: str) -> None:

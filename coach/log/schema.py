@@ -176,14 +176,21 @@ def _fits(value: Any, kind: type) -> bool:
     return isinstance(value, kind)
 
 
+def refuse_newer(conn: sqlite3.Connection, path: Path, known: int | None = None) -> int:
+    """The log's schema version; raise :class:`NewerSchemaError` when it is newer than this coach knows."""
+    known = len(MIGRATIONS) if known is None else known
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    if version > known:
+        raise NewerSchemaError(
+            f"{path}: written by a newer coach (schema version {version}, this one knows {known}); left untouched"
+        )
+    return int(version)
+
+
 def migrate(conn: sqlite3.Connection, path: Path, migrations: Sequence[Iterable[str]] | None = None) -> int:
     """Bring the schema to the newest version, one committed step at a time; return the version."""
     steps = MIGRATIONS if migrations is None else migrations
-    (version,) = conn.execute("PRAGMA user_version").fetchone()
-    if version > len(steps):
-        raise NewerSchemaError(
-            f"{path}: written by a newer coach (schema version {version}, this one knows {len(steps)}); left untouched"
-        )
+    version = refuse_newer(conn, path, len(steps))
     for number, statements in enumerate(steps[version:], start=version + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:

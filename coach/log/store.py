@@ -14,9 +14,14 @@ Why SQLite, and how it is set up:
   tells what to offer to resume. Which processes are alive is known from ``coach.lock``: every open
   journal holds a shared ``flock`` on it, so a session is closed only when no other coach has the log
   open; a killed process loses its lock with its life.
-- **Corruption.** A file that is not a database, or that fails ``PRAGMA integrity_check``, is moved aside
-  with its ``-wal`` and ``-shm`` (as ``coach.db.corrupt-<UTC time>``, still openable for forensics), a
-  fresh one is started, and one line says so (:attr:`Store.notices`).
+- **Corruption, and strangers.** A file that is not a database, fails ``PRAGMA integrity_check`` or is
+  not coach's (:mod:`coach.log.guard`: its application id and schema) is moved aside with its ``-wal``
+  and ``-shm`` (as ``coach.db.corrupt-<UTC time>``, still openable for forensics), a fresh one is started,
+  and one line says so (:attr:`Store.notices`). A ``-wal`` that is not the log's own is set aside alone
+  (``coach.db-wal.stranger-<UTC time>``), keeping the log as it was. Only a journal holding ``coach.lock``
+  exclusively moves anything; a read-only store (history, exports, report) reports damage and changes nothing.
+- **Planted paths.** A symbolic link, FIFO or device at the database, its side files or the lock is
+  refused at once (:class:`~coach.log.guard.UnsafeLogError`), never followed or opened.
 - **Full or read-only disk.** :class:`SqliteJournal` keeps records in memory, says so once, returns
   ``None`` from ``append`` (not durable yet) and writes them, in order, with the next record that can be
   written; :meth:`SqliteJournal.take_written` then reports their ids.
@@ -28,8 +33,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import os
 import sqlite3
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +43,9 @@ from typing import Any
 from coach.core.records import ExerciseResult, Record, SessionEnded, SessionStarted
 from coach.errors import JournalError
 from coach.log.files import SIDE_FILES, LockFile, create_private
-from coach.log.journal import ensure_private_dir
-from coach.log.schema import NewerSchemaError, StoredRecord, from_row, migrate, to_columns
+from coach.log.guard import APPLICATION_ID, UnsafeLogError, check_files, diagnose, move_aside, move_wal_aside
+from coach.log.journal import check_private_dir, ensure_private_dir
+from coach.log.schema import NewerSchemaError, StoredRecord, from_row, migrate, refuse_newer, to_columns
 from coach.run.ports import Interrupted
 
 DB_NAME = "coach.db"
@@ -49,8 +55,6 @@ PAGE_SIZE = 1024
 
 Connect = Callable[..., sqlite3.Connection]
 Now = Callable[[], _dt.datetime]
-
-_CORRUPT_CODES = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 def utc_now() -> _dt.datetime:
@@ -62,14 +66,6 @@ def wall_text(moment: _dt.datetime) -> str:
     return moment.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def is_corruption(exc: BaseException) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return (code & 0xFF) in _CORRUPT_CODES
-    text = str(exc)
-    return "not a database" in text or "malformed" in text
-
-
 @dataclass(frozen=True)
 class Pending:
     """A record waiting to be written: its wall time is when it happened, not when it was saved."""
@@ -79,63 +75,93 @@ class Pending:
 
 
 class Store:
-    """One connection to ``coach.db``: schema, corruption recovery, writes and reads."""
+    """One connection to ``coach.db``: schema, corruption recovery, writes and reads.
 
-    def __init__(self, state_dir: Path, *, connect: Connect = sqlite3.connect, now: Now = utc_now) -> None:
+    ``readonly`` (history, exports, report): the file is opened ``mode=ro``, nothing is created, moved
+    or migrated, and damage raises :class:`~coach.errors.JournalError`. Otherwise ``may_set_aside`` says
+    whether this process holds ``coach.lock`` exclusively, the only case in which a damaged or strange
+    file may be moved aside (no other coach has it open).
+    """
+
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        connect: Connect = sqlite3.connect,
+        now: Now = utc_now,
+        readonly: bool = False,
+        may_set_aside: bool = True,
+    ) -> None:
         self.state_dir = state_dir
         self.path = state_dir / DB_NAME
         self.now = now
         self.notices: list[str] = []
         self.session_id: int | None = None
         """The session the records written through this store belong to."""
-        ensure_private_dir(state_dir)
+        self.readonly = readonly
+        self._may_set_aside = may_set_aside
         self._connect = connect
-        self.conn = self._open()
+        if readonly:
+            check_private_dir(state_dir, self.notices)
+            self.conn = self._open_readonly()
+        else:
+            ensure_private_dir(state_dir, self.notices)
+            self.conn = self._open()
 
     # --- opening ----------------------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
+        check_files(self.path, SIDE_FILES)
         create_private(self.path)
-        problem = self._damage()
-        if problem is not None:
-            self._move_aside(problem)
-            create_private(self.path)
+        self._set_aside_strangers()
         conn = self._connect(str(self.path), isolation_level=None, timeout=10.0)
         try:
             _configure(conn)
             migrate(conn, self.path)
+            if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")  # a new log, or one from before ids
         except BaseException:
             conn.close()
             raise
         return conn
 
-    def _damage(self) -> str | None:
-        """What is wrong with the file, or None. Checked read-only: a writing connection would
-        checkpoint a damaged file's WAL into it and delete the WAL on closing, destroying evidence."""
-        uri = self.path.resolve().as_uri() + "?mode=ro"
-        conn = self._connect(uri, uri=True, isolation_level=None, timeout=10.0)
+    def _open_readonly(self) -> sqlite3.Connection:
+        if not check_files(self.path, SIDE_FILES):
+            raise JournalError(f"{self.path}: no session log there")
+        main, wal = diagnose(self._connect, self.path)
+        if wal is not None:
+            raise JournalError(f"{self.path}-wal: not this log's ({wal}); left as it is (the next 'coach run' sets it aside)")
+        if main is not None:
+            later = "the next 'coach run' moves it aside"
+            raise JournalError(f"{self.path}: the session log is damaged ({main}); left as it is ({later})")
+        # With no WAL there is nothing to replay: immutable, so not even an empty -wal or -shm is created.
+        mode = "mode=ro" if Path(f"{self.path}-wal").exists() else "immutable=1"
+        conn = self._connect(f"{self.path.resolve().as_uri()}?{mode}", uri=True, isolation_level=None, timeout=10.0)
         try:
-            return _integrity_problem(conn)
-        except sqlite3.DatabaseError as exc:
-            if is_corruption(exc):
-                return str(exc)
-            raise
-        finally:
+            refuse_newer(conn, self.path)
+        except BaseException:
             conn.close()
+            raise
+        return conn
 
-    def _move_aside(self, problem: str) -> None:
+    def version(self) -> int:
+        """The schema version of the open log (0: an empty file, nothing ever logged)."""
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _set_aside_strangers(self) -> None:
+        """Move aside what is not a sound coach log: the WAL alone when only it is the stranger."""
+        main, wal = diagnose(self._connect, self.path)
+        whole = main or wal
+        if whole is None:
+            return
+        if not self._may_set_aside:
+            raise JournalError(f"{self.path}: {whole}; another coach has the log open, so it is not moved aside now")
         stamp = self.now().astimezone(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        aside = self.path.with_name(f"{DB_NAME}.corrupt-{stamp}")
-        try:
-            for suffix in ("", *SIDE_FILES):
-                source = Path(f"{self.path}{suffix}")
-                if source.exists():
-                    os.replace(source, f"{aside}{suffix}")
-        except OSError as exc:
-            raise JournalError(f"{self.path}: damaged ({problem}) and cannot be moved aside: {exc.strerror or exc}") from None
-        self.notices.append(
-            f"the session log {self.path} was damaged ({problem}); it was moved aside to {aside.name} and a new one started"
-        )
+        if wal is not None:
+            self.notices.append(move_wal_aside(self.path, stamp, wal))
+        else:
+            self.notices.append(move_aside(self.path, stamp, whole))
+            create_private(self.path)
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -253,8 +279,11 @@ class Store:
 
     def instance_id(self) -> str:
         """This database's random id (made when its schema was created): exports name records with it."""
-        (value,) = self.conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
-        return str(value)
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
+        try:
+            return uuid.UUID(hex=str(row[0])).hex
+        except (TypeError, ValueError):  # a hand edit: still one stable id for this file
+            return uuid.uuid5(uuid.NAMESPACE_URL, self.path.resolve().as_uri()).hex
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -266,13 +295,6 @@ def _text(value: Any) -> str | None:
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _integrity_problem(conn: sqlite3.Connection) -> str | None:
-    rows = [str(row[0]) for row in conn.execute("PRAGMA integrity_check")]
-    if rows == ["ok"]:
-        return None
-    return "integrity check: " + "; ".join(rows[:3])
 
 
 def _configure(conn: sqlite3.Connection) -> None:
@@ -310,26 +332,32 @@ class SqliteJournal:
         self._open()
 
     def _open(self) -> bool:
+        exclusive = False
         try:
             if self._lock is None:
-                ensure_private_dir(self.state_dir)
+                ensure_private_dir(self.state_dir, self._notices)
                 self._lock = LockFile(self.state_dir)
-            store = Store(self.state_dir, connect=self._connect, now=self.now)
+            # Exclusive while opening: only then may a damaged log be moved aside, or a session be closed.
+            exclusive = self._lock.try_exclusive()
+            store = Store(self.state_dir, connect=self._connect, now=self.now, may_set_aside=exclusive)
         except (sqlite3.Error, OSError) as exc:
-            if isinstance(exc, NewerSchemaError):
+            if self._lock is not None and exclusive:
+                self._lock.share()
+            if isinstance(exc, NewerSchemaError | UnsafeLogError):
+                if self._lock is not None:
+                    self._lock.release()
+                    self._lock = None
                 raise
             self._fail(exc)
             return False
         self.store = store
         self._notices.extend(store.notices)
-        if self._lock is not None and self._lock.try_exclusive():
+        if exclusive:
             try:
                 self.recovered = store.close_interrupted()
             except sqlite3.Error as exc:
                 self._fail(exc)
-            finally:
-                self._lock.share()
-        elif self._lock is not None:
+        if self._lock is not None:
             self._lock.share()
         return True
 

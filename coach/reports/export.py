@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from coach.core.records import RatingRecorded
-from coach.log.queries import Filter, RecordRow, SessionSummary, records, sessions, unreadable
+from coach.log.queries import Filter, RecordRow, SessionSummary, records, sessions, unreadable, wall_time
 from coach.log.store import Store, utc_now, wall_text
 
 FORMATS = ("csv", "json", "fhir")
@@ -60,6 +60,13 @@ def export(store: Store | None, fmt: str, out: IO[str], which: Filter | None = N
         return write_csv(found, rows, out)
     if fmt == "json":
         return write_json(found, rows, out)
+    if fmt == "fhir":
+        undated = [row for row in rows if isinstance(row.record, RatingRecorded) and wall_time(row.wall) is None]
+        if undated and notices is not None:
+            first, count = undated[0], len(undated)
+            notices.append(f"{count} ratings have no readable time (record {first.id}: {first.wall!r}); left out of the bundle")
+        skip = {row.id for row in undated}
+        rows = [row for row in rows if row.id not in skip]
     instance = store.instance_id() if store is not None else str(uuid.uuid4())
     return write_fhir(found, rows, out, instance)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from coach import __version__
 from coach.core.records import ExerciseResult, RatingRecorded
+from coach.log.files import open_private_out
 from coach.log.queries import Filter, RecordRow, SessionSummary, records, sessions
 from coach.log.store import Store
 from coach.reports.charts import (
@@ -85,12 +86,17 @@ class ReportData:
         return list(by_exercise.items())
 
 
-def load(store: Store | None, which: Filter | None = None, today: _dt.date | None = None) -> ReportData:
+def load(
+    store: Store | None, which: Filter | None = None, today: _dt.date | None = None, notices: list[str] | None = None
+) -> ReportData:
+    """The chosen sessions and their records; a session with no readable start is left out (said in ``notices``)."""
     day = today or _dt.date.today()
     if store is None:
         return ReportData([], [], day)
     which = which or Filter()
-    return ReportData(sessions(store, which), records(store, which), day)
+    found = sessions(store, which, notices=[] if notices is None else notices)
+    kept = {s.id for s in found}
+    return ReportData(found, [r for r in records(store, which) if r.session in kept], day)
 
 
 def _monday(day: _dt.date) -> _dt.date:
@@ -108,8 +114,9 @@ def write_report(data: ReportData, out: Path, which: Filter | None = None) -> Pa
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path``, readable by its owner only when the file is new: it is health data."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Write ``data`` to ``path``, readable by its owner only (also an existing file): it is health data.
+    A link or a special file at ``path`` is refused, never followed."""
+    fd = open_private_out(path)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
 
