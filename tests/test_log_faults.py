@@ -414,3 +414,22 @@ def test_log_faults_damage_found_while_reading_is_one_line(
     code, _, err = coach(capsys, "history", "--state-dir", str(state))
     _one_line_refusal(code, err)
     assert err == f"{state / 'coach.db'}: cannot read the session log: database disk image is malformed\n"
+
+
+def test_log_faults_a_rest_is_not_counted_as_an_exercise_when_a_crashed_session_is_closed(tmp_path: Path) -> None:
+    """sciatica-gentle has rest breaks; a session cut after one must not count it as an exercise done."""
+    from coach.core.records import ExerciseResult, SessionStarted
+    from coach.log.queries import sessions as logged_sessions
+    from coach.log.store import SqliteJournal
+
+    journal = SqliteJournal(tmp_path)
+    journal.append(SessionStarted(0.0, "sciatica-gentle", "Gentle session", "abc123def456", "en"))
+    journal.append(ExerciseResult(60.0, "pelvic-tilt", 0, "done", 6))
+    journal.append(ExerciseResult(90.0, "breathe", 1, "done", 0, rest=True))
+    journal.close()  # no session_end: as after a crash
+    reopened = SqliteJournal(tmp_path)
+    assert reopened.recovered == [1]
+    assert reopened.store is not None
+    (session,) = logged_sessions(reopened.store)
+    assert (session.status, session.exercises_done) == ("interrupted", 1)
+    reopened.close()

@@ -384,3 +384,16 @@ def test_session_a_misspelt_command_is_an_error_not_silently_ignored(small_pir: 
     session = Session(compile_script(small_pir, en), en)
     with pytest.raises(ValueError, match="pasue"):
         session.handle(Command(0.0, "pasue"))
+
+
+def test_session_a_rest_break_is_recorded_as_a_rest_and_not_counted_as_an_exercise() -> None:
+    from coach.spec.routine import RestBreak, find_routine
+
+    routine = load_routine(find_routine("sciatica-gentle"))
+    run = simulate(routine)
+    results = [e for e in run.events if e["type"] == "exercise"]
+    rests = {i for i, e in enumerate(routine.exercises) if isinstance(e, RestBreak)}
+    assert rests and {e["index"] for e in results if e.get("rest")} == rests
+    assert all("rest" not in e for e in results if e["index"] not in rests)
+    (end,) = [e for e in run.events if e["type"] == "session_end"]
+    assert end["exercises_done"] == end["exercises_total"] == len(routine.exercises) - len(rests)

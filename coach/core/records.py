@@ -66,6 +66,8 @@ class ExerciseResult(Record):
     status: str
     """``done``, ``skipped``, ``stopped`` or ``stopped-for-pain``."""
     repetitions_started: int
+    rest: bool | None = None
+    """True for a rest break: it has a result like an exercise, but no tally counts it as one (None: an exercise)."""
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from coach.core.records import ExerciseResult, Paused, Record, Repeated, Resumed
 from coach.core.script import INSTRUCTION, Block, Cue, PainCheck, Restart, Script
 from coach.core.states import ACK_GAP, RESUME_LEAD, Progress, ResumeOffer, SessionSettings, State
 from coach.spec.locale import Locale
-from coach.spec.routine import estimate_speech_seconds
+from coach.spec.routine import RestBreak, estimate_speech_seconds
 
 __all__ = ["ACK_GAP", "RESUME_LEAD", "ResumeOffer", "Session", "SessionSettings", "State"]
 
@@ -221,7 +221,8 @@ class Session:
         assert block.exercise_index is not None
         reps = sorted({(p.side, p.rep) for p in block.restarts if p.rep is not None and p.offset < at - self.block_start})
         self.progress.status[block.exercise_index] = status
-        self._record(ExerciseResult(at, block.name, block.exercise_index, status, len(reps)))
+        rest = isinstance(self.script.routine.exercises[block.exercise_index], RestBreak) or None
+        self._record(ExerciseResult(at, block.name, block.exercise_index, status, len(reps), rest))
 
     # --- the pain dialogue ------------------------------------------------------------------
 

@@ -154,7 +154,8 @@ def sessions(
     query = f"""
         SELECT s.id, s.routine, s.title, s.version, s.language, s.profile, s.started, s.ended, s.status,
                coalesce(s.exercises_done, (SELECT count(*) FROM records r
-                    WHERE r.session_id = s.id AND r.kind = 'exercise' AND r.status = 'done')),
+                    WHERE r.session_id = s.id AND r.kind = 'exercise' AND r.status = 'done'
+                    AND json_extract(r.extra, '$.rest') IS NOT 1)),
                s.exercises_total,
                (SELECT value FROM records r WHERE r.session_id = s.id AND r.kind = 'rating' AND r.moment = 'before'
                     AND r.value IS NOT NULL ORDER BY r.id LIMIT 1),

@@ -229,7 +229,8 @@ class Store:
                     "SELECT wall, at FROM records WHERE session_id = ? ORDER BY id DESC LIMIT 1", (session_id,)
                 ).fetchone()
                 (done,) = self.conn.execute(
-                    "SELECT count(*) FROM records WHERE session_id = ? AND kind = ? AND status = 'done'",
+                    "SELECT count(*) FROM records WHERE session_id = ? AND kind = ? AND status = 'done'"
+                    " AND json_extract(extra, '$.rest') IS NOT 1",  # a rest break is not an exercise
                     (session_id, ExerciseResult.kind),
                 ).fetchone()
                 end = SessionEnded(float(last_at or 0.0), "interrupted", done, None, recovered=True)

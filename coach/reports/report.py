@@ -59,7 +59,7 @@ class ReportData:
             return []
         results: dict[int, int] = {}
         for r in self.records:
-            if isinstance(r.record, ExerciseResult) and r.session is not None:
+            if isinstance(r.record, ExerciseResult) and not r.record.rest and r.session is not None:
                 results[r.session] = results.get(r.session, 0) + 1
         first = _monday(self.sessions[0].started_local.date())
         last = _monday(self.sessions[-1].started_local.date())
