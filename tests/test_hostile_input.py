@@ -434,3 +434,16 @@ def test_hostile_console_speaker_never_prints_an_escape() -> None:
     speaker.show_state("paused", 1.0)
     assert ESC not in out.getvalue() and "\x07" not in out.getvalue() and "\u202e" not in out.getvalue()
     assert "Lift\\x1b]0;x\\x07 now\\u202e" in out.getvalue()
+
+
+def test_hostile_config_path_with_an_escape_sequence_is_printed_escaped_by_coach_config(tmp_path: Path) -> None:
+    folder = tmp_path / "evil\x1b]0;owned\x07"
+    folder.mkdir()
+    config = folder / "config.yaml"
+    config.write_text("voice:\n  rate: 140\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "coach", "--config", str(config), "config"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "\\x1b]0;owned\\x07" in result.stdout and "voice.rate = 140" in result.stdout

@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING
 from coach import __version__
 from coach.errors import CoachError
 from coach.spec.config import LoadedSettings, load_settings, settings_table
+from coach.spec.files import printable
 
 if TYPE_CHECKING:
     from coach.core.script import Script
@@ -233,10 +234,11 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_config(args: argparse.Namespace) -> int:
     loaded = load_settings(args.config)
-    print(f"# config file: {loaded.path or 'none found; built-in defaults'}")
+    # A path (or a value) may hold what a terminal would run as an escape sequence: print it escaped.
+    print(f"# config file: {printable(str(loaded.path)) if loaded.path else 'none found; built-in defaults'}")
     for name, value, source in settings_table(loaded):
-        shown = "none" if value is None else value
-        print(f"{name} = {shown}  # {source}")
+        shown = "none" if value is None else printable(str(value))
+        print(f"{name} = {shown}  # {printable(source)}")
     return 0
 
 
