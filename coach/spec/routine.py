@@ -182,8 +182,8 @@ _REST = {
 }
 
 _SAFETY = {name: replace(spec, default=None) for name, spec in setting_fields(SafetyRules).items()}
-"""The config's safety rules and bounds (each lets its rule fire: no stop above 10, no rise of 10); a key
-left out keeps the configured value."""
+"""The config's safety rules and bounds (within them every rule can fire: a routine cannot switch one
+off); a key left out keeps the configured value, and a looser one does not apply (coach.run.wiring)."""
 
 _PAIN_CHECKS = {"before": Field(bool, default=True), "after": Field(bool, default=True)}
 
