@@ -143,7 +143,6 @@ title: 통증 확인
 language: ko
 introduction: 편하게 누우세요.
 pain_checks: {before: true, after: false}
-safety: {stop_exercise_above: 10, end_session_at: 10, end_session_rise: 10}
 exercises:
   - kind: hold
     id: rest-hold
@@ -152,7 +151,7 @@ exercises:
     seconds: 10
     cue: 그대로 계세요
 """
-"""A Korean routine that asks for pain once, before a 10 s hold; its safety rules never stop it."""
+"""A Korean routine that asks for pain once, before a 10 s hold."""
 
 
 SMALL_PIR = """\

@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from conftest import CoachHere
 
 from coach.errors import CoachError, ConfigError
 from coach.run.wiring import session_settings
@@ -136,3 +137,85 @@ def test_routine_safety_overrides_keep_the_config_bounds(tmp_path: Path) -> None
     with pytest.raises(CoachError) as caught:
         load_routine(path, available_languages())
     assert "end_session_at: must be between 1 and 10, got 0" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "bounds"),
+    [
+        ("stop_exercise_above", 10, "between 0 and 8"),  # no rating is above 10
+        ("stop_exercise_above", 9, "between 0 and 8"),  # only a 10 is above 9, and a 10 always ends the session first
+        ("end_session_at", 11, "between 1 and 10"),
+        ("end_session_rise", 10, "between 1 and 9"),  # 0 to 10: the end rule, at most 10, takes it first
+    ],
+)
+def test_config_safety_rules_that_could_never_fire_are_refused(tmp_path: Path, key: str, value: int, bounds: str) -> None:
+    path = _write(tmp_path, f"voice:\n  rate: 140\nsafety:\n  {key}: {value}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert caught.value.problems == [f"{path}:4: {key}: must be {bounds}, got {value}"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "bounds"),
+    [
+        ("stop_exercise_above", 10, "between 0 and 8"),
+        ("stop_exercise_above", 9, "between 0 and 8"),
+        ("end_session_rise", 10, "between 1 and 9"),
+    ],
+)
+def test_routine_safety_rules_that_could_never_fire_are_refused(tmp_path: Path, key: str, value: int, bounds: str) -> None:
+    """A routine's ``safety:`` keys have the config's bounds: none can switch a rule off."""
+    source = find_routine("quick-start").read_text(encoding="utf-8")
+    path = tmp_path / "off.yaml"
+    path.write_text(source + f"safety:\n  {key}: {value}\n", encoding="utf-8")
+    with pytest.raises(CoachError) as caught:
+        load_routine(path, available_languages())
+    line = len(source.splitlines()) + 2
+    assert caught.value.problems == [f"{path}:{line}: {key}: must be {bounds}, got {value}"]
+
+
+def _strict_config_and_loose_routine(tmp_path: Path) -> tuple[Path, Path]:
+    config = _write(tmp_path, "safety:\n  stop_exercise_above: 3\n  end_session_at: 7\n")
+    source = find_routine("quick-start").read_text(encoding="utf-8")
+    routine = tmp_path / "loose.yaml"
+    safety = "safety:\n  stop_exercise_above: 4\n  end_session_at: 6\n  end_session_rise: 5\n"
+    routine.write_text(source + safety, encoding="utf-8")
+    return config, routine
+
+
+def test_routine_safety_may_only_tighten_the_configured_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A routine asking for a looser rule than the config gets the configured one, and one line per key
+    naming the routine's file and line, the configured value and where it was set; a stricter key applies."""
+    config, path = _strict_config_and_loose_routine(tmp_path)
+    loaded = load_settings(config)
+    routine = load_routine(path, available_languages())
+    settings = session_settings(loaded, routine)
+    assert settings.rules == SafetyRules(stop_exercise_above=3, end_session_at=6, end_session_rise=3)
+    at = len(find_routine("quick-start").read_text(encoding="utf-8").splitlines()) + 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}:{at}: safety: stop_exercise_above: 4 is looser than the configured 3 ({config}:2); "
+        "a routine may only make the pain rules stricter, so 3 applies",
+        f"{path}:{at + 2}: safety: end_session_rise: 5 is looser than the configured 3 (the built-in default); "
+        "a routine may only make the pain rules stricter, so 3 applies",
+    ]
+    assert session_settings(loaded, routine) == settings
+    assert capsys.readouterr().err == ""  # said once: a kiosk builds the settings for every session
+
+
+def test_routine_safety_a_looser_routine_still_runs_under_the_configured_rules(tmp_path: Path, coach_here: CoachHere) -> None:
+    """``coach run`` is not refused: the patient gets the session under the clinic's rules, and the line."""
+    config, path = _strict_config_and_loose_routine(tmp_path)
+    result = coach_here("--config", str(config), "run", str(path), "--simulate", "--no-voice", "--state-dir", str(tmp_path / "s"))
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if "is looser than the configured" in line]
+    assert [note.split(": safety: ")[1].split(":")[0] for note in notes] == ["stop_exercise_above", "end_session_rise"]
+
+
+def test_routine_safety_shipped_routines_ask_for_nothing_looser_than_the_defaults() -> None:
+    from coach.spec.routine import routine_paths
+
+    defaults = SafetyRules()
+    for name, path in routine_paths().items():
+        routine = load_routine(path, available_languages())
+        assert defaults.looser(routine.safety) == {}, name
+        assert defaults.with_overrides(routine.safety) == SafetyRules(**(dataclasses.asdict(defaults) | routine.safety)), name

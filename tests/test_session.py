@@ -306,7 +306,9 @@ def test_session_routine_safety_overrides_apply(tmp_path: Path) -> None:
     from coach.spec.settings import SafetyRules
 
     rules = SafetyRules().with_overrides(routine.safety)
-    run = simulate(routine, [rating(_exercise_start(routine) + 15, 4)], SessionSettings(rules=rules))
+    start = _exercise_start(routine)
+    # The 4 comes after a first rating of 2: a first rating is the baseline, and stops only above 5.
+    run = simulate(routine, [rating(start + 5, 2), rating(start + 15, 4)], SessionSettings(rules=rules))
     assert run.of("safety")[0]["action"] == "stop-exercise"
 
 

@@ -169,3 +169,26 @@ def test_validate_unknown_routine_name(validate: Validate) -> None:
     result = validate("quick-strat")
     assert result.returncode == 2
     assert "no routine named 'quick-strat' (did you mean 'quick-start'?)" in result.stderr
+
+
+@pytest.mark.parametrize(("key", "value"), [("stop_exercise_above", 10), ("stop_exercise_above", 9), ("end_session_rise", 10)])
+def test_validate_a_safety_rule_that_can_never_fire_is_refused(tmp_path: Path, key: str, value: int, validate: Validate) -> None:
+    """A routine cannot switch a pain rule off by setting it out of any rating's reach."""
+    path = tmp_path / "r.yaml"
+    path.write_text(GOOD + f"safety:\n  {key}: {value}\n", encoding="utf-8")
+    message = _one_clean_line(validate(path), path, f"{key}: must be between")
+    assert int(message.split(":")[1]) == len(GOOD.splitlines()) + 2
+
+
+def test_validate_a_looser_safety_rule_is_named_and_the_configured_one_kept(tmp_path: Path, validate: Validate) -> None:
+    """Valid on its own (another coach may be configured looser), but here the configured rule applies:
+    validate says so in one line at the routine's line, and exits 0."""
+    path = tmp_path / "r.yaml"
+    path.write_text(GOOD + "safety:\n  stop_exercise_above: 6\n", encoding="utf-8")
+    result = validate(path)
+    assert result.returncode == 0, result.stderr
+    [note] = [line for line in result.stderr.splitlines() if "safety:" in line]
+    assert note == (
+        f"{path}:{len(GOOD.splitlines()) + 2}: safety: stop_exercise_above: 6 is looser than the configured 5 "
+        "(the built-in default); a routine may only make the pain rules stricter, so 5 applies"
+    )

@@ -29,9 +29,43 @@ def load_named(name: str, loaded: LoadedSettings) -> Routine:
 
 
 def session_settings(loaded: LoadedSettings, routine: Routine) -> SessionSettings:
-    """The configured session settings, with the routine's ``safety:`` overrides."""
+    """The configured session settings, with the routine's ``safety:`` tightenings.
+
+    A routine may only make the configured pain rules stricter. One that asks for a looser rule gets
+    the configured (stricter) one, and that is said once per process on stderr (:func:`looser_safety`).
+    The session is not refused: the person exercising cannot fix a routine file, and refusing would
+    keep them (or a kiosk's menu) from a session that is safe as it is, under the clinic's rules. The
+    clinic's limits hold either way; the author reads the line in ``coach plan``, ``validate`` or here.
+    """
     session = loaded.settings.session
+    for line in looser_safety(loaded, routine):
+        if line not in _told:
+            _told.add(line)
+            print(line, file=sys.stderr)
     return replace(session, rules=session.rules.with_overrides(routine.safety))
+
+
+_told: set[str] = set()
+"""The looser-rule lines already said: a kiosk builds a session's settings for every session."""
+
+
+def looser_safety(loaded: LoadedSettings, routine: Routine) -> list[str]:
+    """One line per ``safety:`` key of ``routine`` looser than the configured rule: where it is, what
+    it asked, the configured value and where that comes from, and what applies."""
+    configured = loaded.settings.safety
+    lines = []
+    for name, asked in configured.looser(routine.safety).items():
+        where = routine.safety_where.get(name, routine.source)
+        source = loaded.sources.get(f"safety.{name}", "default")
+        origin = "the built-in default" if source == "default" else source
+        value = getattr(configured, name)
+        lines.append(
+            printable(
+                f"{where}: safety: {name}: {asked} is looser than the configured {value} ({origin}); "
+                f"a routine may only make the pain rules stricter, so {value} applies"
+            )
+        )
+    return lines
 
 
 def open_events(target: str | None) -> IO[str] | None:

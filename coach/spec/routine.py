@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -114,11 +114,14 @@ class Routine:
     exercises: tuple[Exercise, ...]
     pain_before: bool
     pain_after: bool
-    safety: dict[str, float]
-    """Overrides of the configured safety rules for this routine (empty: use the config's)."""
+    safety: dict[str, int]
+    """Tightenings of the configured safety rules for this routine (empty: use the config's); a value
+    looser than the configured one is not applied (:meth:`SafetyRules.with_overrides`)."""
     source: str
     version: str
     """Short hash of the file's bytes, so a log says exactly which version was done."""
+    safety_where: dict[str, str] = field(default_factory=dict)
+    """``file:line`` of each ``safety:`` key, to name it when it asks for a looser rule than the config."""
 
 
 _COMMON = {
@@ -179,7 +182,8 @@ _REST = {
 }
 
 _SAFETY = {name: replace(spec, default=None) for name, spec in setting_fields(SafetyRules).items()}
-"""The config's safety rules and bounds; a key left out keeps the configured value."""
+"""The config's safety rules and bounds (within them every rule can fire: a routine cannot switch one
+off); a key left out keeps the configured value, and a looser one does not apply (coach.run.wiring)."""
 
 _PAIN_CHECKS = {"before": Field(bool, default=True), "after": Field(bool, default=True)}
 
@@ -225,9 +229,11 @@ def _build_routine(root: YNode, problems: Problems, path: Path, data: bytes, lan
             "after": True,
         }
     )
-    safety: dict[str, float] = {}
+    safety: dict[str, int] = {}
+    safety_where: dict[str, str] = {}
     if top["safety"]:
         safety = {k: v for k, v in check_mapping(top["safety"], _SAFETY, problems, "safety").items() if v is not None}
+        safety_where = {k: top["safety"].value[k].where for k in safety}
     exercises: list[Exercise] = []
     if top["exercises"] is not None:
         items = top["exercises"].value
@@ -259,6 +265,7 @@ def _build_routine(root: YNode, problems: Problems, path: Path, data: bytes, lan
         safety=safety,
         source=str(path),
         version=hashlib.sha256(data).hexdigest()[:12],
+        safety_where=safety_where,
     )
 
 

@@ -76,19 +76,34 @@ class RecognitionSettings:
 
 @dataclass(frozen=True)
 class SafetyRules:
-    """Pain thresholds on the 0-10 numeric rating scale (the rules themselves: coach.core.safety)."""
+    """Pain thresholds on the 0-10 numeric rating scale (the rules themselves: coach.core.safety).
 
-    stop_exercise_above: int = setting(5, int, low=0, high=10)
-    """A rating above this stops the current exercise (Silbernagel: above 5 is unacceptable)."""
+    Every value within the bounds can fire, so no rule can be switched off by setting it out of
+    reach: no rating is above 10, and a 10 always ends the session first (``end_session_at`` is at
+    most 10), so a stop above 9 or 10 could never stop anything, nor a rise of 10 (0 to 10) be the
+    rise that ends it. A rule shadowed by a stricter neighbour (a stop above 7 with an end at 8) is
+    left alone: nothing is switched off, the stricter rule acts. A routine's ``safety:`` keys have these
+    very bounds and may only tighten the configured rules (:meth:`with_overrides`).
+    """
+
+    stop_exercise_above: int = setting(5, int, low=0, high=8)
+    """A rating above this stops the current exercise (Silbernagel: above 5 is unacceptable); one not
+    above the session's first rating stops it only above 5 (coach.core.safety.stop_threshold)."""
     end_session_at: int = setting(8, int, low=1, high=10)
     """A rating at or above this ends the session with advice to contact a clinician."""
-    end_session_rise: int = setting(3, int, low=1, high=10)
+    end_session_rise: int = setting(3, int, low=1, high=9)
     """A rise of this many points over the session's first rating ends the session."""
 
-    def with_overrides(self, overrides: dict[str, float]) -> SafetyRules:
-        """These rules with a routine's ``safety:`` overrides (already validated) applied."""
-        values = {name: int(overrides.get(name, getattr(self, name))) for name in setting_fields(SafetyRules)}
-        return SafetyRules(**values)
+    def with_overrides(self, overrides: dict[str, int]) -> SafetyRules:
+        """These rules tightened by a routine's ``safety:`` overrides (already validated): for each
+        rule the stricter of the two values, since every rule fires sooner the lower it is. A routine
+        never loosens what the config (a clinic) set; :meth:`looser` names the keys that tried."""
+        configured = dataclasses.asdict(self)
+        return SafetyRules(**{name: min(int(overrides.get(name, value)), value) for name, value in configured.items()})
+
+    def looser(self, overrides: dict[str, int]) -> dict[str, int]:
+        """The overrides that ask for a looser rule than these (key to the value asked for)."""
+        return {name: int(value) for name, value in overrides.items() if int(value) > getattr(self, name)}
 
 
 @dataclass(frozen=True)
@@ -102,7 +117,7 @@ class SessionSettings:
     )
     """Silence after "I heard six, say yes" that accepts the rating (seconds)."""
     rules: SafetyRules = group(SafetyRules, section="safety")
-    """The config's ``safety:`` section; a routine may override it (:meth:`SafetyRules.with_overrides`)."""
+    """The config's ``safety:`` section; a routine may tighten it (:meth:`SafetyRules.with_overrides`)."""
 
 
 @dataclass(frozen=True)
