@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from coach.core.messages import Action, Command, CommandName, End, Event, Listen, Rating, Say, StateChanged, Tick
 from coach.core.pain_dialogue import BackToBlock, EndSession, Enter, NextStep, PainDialogue, Reply, StopExercise
+from coach.core.phrases import session_phrases
 from coach.core.records import ExerciseResult, Paused, Record, Repeated, Resumed, SessionEnded, SessionStarted, Stopped
 from coach.core.script import INSTRUCTION, Block, Cue, PainCheck, Restart, Script
 from coach.core.states import ACK_GAP, RESUME_LEAD, Progress, ResumeOffer, SessionSettings, State
@@ -115,26 +116,8 @@ class Session:
         return self.state is State.ENDED
 
     def phrases(self, every_resume: bool = False) -> set[str]:
-        """Everything this session may say that can be known in advance (for a speech cache).
-
-        Summaries that combine two ratings are left out: they are said once, at the end, and can
-        be rendered then.
-        """
-        say = self.locale.say
-        texts = {cue.text for step in self.script.steps if isinstance(step, Block) for cue in step.cues}
-        texts |= {say(key) for key in ("paused", "resumed", "skipped", "stopped", "help", "goodbye")} | self.pain.phrases()
-        blocks = [s for s in self.script.steps if isinstance(s, Block)]
-        texts |= {say("repeating", name=block.title) for block in blocks}
-        offers = [self.resume] if self.resume is not None else []
-        if every_resume:  # a kiosk renders at boot what any later person may be offered
-            offers = [ResumeOffer(0, b.exercise_index) for b in self.script.exercise_blocks if b.exercise_index]
-        totals = {self.progress.total(0)}
-        for offer in offers:
-            name = offer.title(self.script)
-            texts |= {say("resume_offer", name=name), say("resume_accepted", name=name), say("resume_declined")}
-            totals.add(self.progress.total(offer.exercise_index))
-        texts |= {say("summary_done", done=done, total=total) for total in totals for done in range(total + 1)}
-        return texts
+        """Everything this session may say that can be known in advance (for a speech cache)."""
+        return session_phrases(self.script, self.locale, self.pain, self.resume, every_resume)
 
     # --- time -------------------------------------------------------------------------------
 
