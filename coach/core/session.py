@@ -20,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from coach.core.messages import Action, Command, CommandName, End, Event, Listen, Rating, Say, StateChanged, Tick
+from coach.core.opening import offer_prompt, opening
 from coach.core.pain_dialogue import BackToBlock, EndSession, Enter, NextStep, PainDialogue, Reply, StopExercise
 from coach.core.phrases import session_phrases
-from coach.core.records import ExerciseResult, Paused, Record, Repeated, Resumed, SessionEnded, SessionStarted, Stopped
+from coach.core.records import ExerciseResult, Paused, Record, Repeated, Resumed, SessionEnded, Stopped
 from coach.core.script import INSTRUCTION, Block, Cue, PainCheck, Restart, Script
 from coach.core.states import ACK_GAP, RESUME_LEAD, Progress, ResumeOffer, SessionSettings, State
 from coach.spec.locale import Locale
@@ -248,8 +249,7 @@ class Session:
 
     def _cmd_start(self, at: float) -> None:
         if self.state is State.IDLE and self.resume is not None:
-            text = self.locale.say("resume_offer", name=self.resume.title(self.script))
-            self.offer_deadline = at + estimate_speech_seconds(text) + self.settings.answer_seconds
+            text, self.offer_deadline = offer_prompt(self.resume, self.script, self.locale, self.settings, at)
             self._say(text, at, "prompt", INSTRUCTION)
             self._set_state(State.RESUME_OFFER, at)
             self._out.append(Listen("confirm"))
@@ -262,25 +262,16 @@ class Session:
 
     def _begin(self, at: float, resume: bool) -> None:
         """Record the session's start, then run it from the top or from where the last one was cut."""
-        routine, offer, self.resume = self.script.routine, self.resume, None
-        offered = offer.previous_session if offer is not None else None
-        resumed_from = offer.exercise_index if offer is not None and resume else None
-        self._record(SessionStarted(at, routine.id, routine.title, routine.version, routine.language, offered, resumed_from))
-        if offer is not None and not resume:
-            self._say(self.locale.say("resume_declined"), at, "prompt", "cue")
-            at += ACK_GAP
-        if offer is None or not resume:
-            self._start_step(0, at)
-            return
-        target = offer.step(self.script)  # go on from the exercise the cut-off session did not finish
-        assert target is not None
-        self.progress.first = offer.exercise_index
-        self._say(self.locale.say("resume_accepted", name=offer.title(self.script)), at, "prompt", "cue")
-        self.step_index = target - 1
-        if any(isinstance(step, PainCheck) and step.moment == "before" for step in self.script.steps):
-            self._follow(self.pain.ask("before", None, at + ACK_GAP))  # pain may have changed since the session was cut
+        begin, self.resume = opening(self.script, self.locale, self.resume, resume, at), None
+        self._record(begin.started)
+        if begin.said is not None:
+            self._say(begin.said, at, "prompt", "cue")
+        self.progress.first = begin.first
+        if begin.ask_before:
+            self.step_index = begin.step - 1
+            self._follow(self.pain.ask("before", None, begin.at))
         else:
-            self._start_step(target, at + ACK_GAP)
+            self._start_step(begin.step, begin.at)
 
     def _cmd_pause(self, at: float) -> None:
         if self.state in (State.INTRO, State.EXERCISE, State.PAIN_CHECK, State.CONFIRM):
