@@ -12,7 +12,9 @@ starts; its cues are due at ``block_start + offset`` and the next block starts e
 
 Parts: the pain ratings are a :class:`~coach.core.pain_dialogue.PainDialogue` the session owns
 (``pain``): the session calls it, and does what it hands back (:meth:`Session._follow`). What a
-summary counts is :class:`~coach.core.states.Progress`; commands go through one table.
+summary counts is :class:`~coach.core.states.Progress`; commands go through one table. A heard rating
+that waits for "yes" is never lost to a command: it is read back after "next", "repeat" or help, and
+"stop" (or an abort) records it as heard and unconfirmed (:meth:`PainDialogue.unconfirmed`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Callable
 
 from coach.core.messages import Action, Command, CommandName, End, Event, Listen, Rating, Say, StateChanged, Tick
 from coach.core.opening import offer_prompt, opening
-from coach.core.pain_dialogue import BackToBlock, EndSession, Enter, NextStep, PainDialogue, Reply, StopExercise
+from coach.core.pain_dialogue import BackToBlock, EndSession, Enter, GoTo, NextStep, PainDialogue, Reply, StopExercise
 from coach.core.phrases import session_phrases
 from coach.core.records import ExerciseResult, Paused, Record, Repeated, Resumed, SessionEnded, Stopped
 from coach.core.script import INSTRUCTION, Block, Cue, PainCheck, Restart, Script
@@ -217,6 +219,8 @@ class Session:
             paused = self.state is State.PAUSED
             state, offset = (self.return_to, self.paused_offset) if paused else (self.state, at - self.block_start)
             self.pain.cut_in(self._exercise_id(), at, state, offset, paused)
+        elif self.state is State.CONFIRM:
+            self._drop_agenda()  # a new number replaces the one read back, and a read-back still to come
         self._follow(self.pain.rating(value, source, at))
 
     def _follow(self, reply: Reply) -> None:
@@ -231,6 +235,8 @@ class Session:
         match reply.then:
             case NextStep(at):
                 self._start_step(self.step_index + 1, at)
+            case GoTo(at, step):  # "next" or "repeat" waited for the heard rating
+                self._start_step(step, at)
             case BackToBlock(at, state, offset, paused):
                 self.return_to, self.paused_offset = state, offset
                 if paused:
@@ -305,6 +311,13 @@ class Session:
         if self.state in (State.IDLE, State.RESUME_OFFER, State.SUMMARY):
             return
         state = self.return_to if self.state is State.PAUSED else self.state
+        if state in DIALOGUE and self.pain.pending:  # the heard rating is not dropped: asked first, then on
+            self._end_exercise(at, "skipped")
+            self._drop_agenda()
+            self._say(self.locale.say("skipped"), at, "skip", "cue", self._exercise_id())
+            self.pain.go_on(self.step_index + 1, exercise_over=True)
+            self._follow(self.pain.reopen(at + ACK_GAP))
+            return
         if state in DIALOGUE and (skipped := self.pain.skipped(at)) is not None:
             self._record(skipped)
         self._end_exercise(at, "skipped")
@@ -324,6 +337,10 @@ class Session:
         self._drop_agenda()
         self._record(Repeated(at, step.name))
         self._say(self.locale.say("repeating", name=step.title), at, "repeat", "cue", step.name)
+        if self.pain.pending:  # the heard rating is asked again first; the block starts once it is settled
+            self.pain.go_on(max(index, 0), exercise_over=False)
+            self._follow(self.pain.reopen(at + ACK_GAP))
+            return
         self.pain.drop()
         self.step_index = max(index, 0)
         self._start_block(step, at + ACK_GAP, State.INTRO if step.exercise_index is None else State.EXERCISE)
@@ -337,8 +354,10 @@ class Session:
             return
         self._end_exercise(at, "stopped")
         self._drop_agenda()
+        kept = self.pain.unconfirmed(at).actions  # a heard rating still waiting for "yes" is not lost
+        self._out += [action for action in kept if isinstance(action, Record)]
         self._record(Stopped(at, self._exercise_id(), status))
-        self._finish(status, at, [self.locale.say("stopped")])
+        self._finish(status, at, [self.locale.say("stopped"), *(a.text for a in kept if isinstance(a, Say))])
 
     def _end_exercise(self, at: float, status: str) -> None:
         """Record the result of an exercise that "next" or "stop" ends, if one is under way: under a
@@ -353,19 +372,23 @@ class Session:
             self._exercise_result(self.block, status, self.block_start + offset)
 
     def _cmd_help(self, at: float) -> None:
-        if self.state is not State.ENDED:
-            self._say(self.locale.say("help"), at, "help", INSTRUCTION, self._exercise_id())
+        text = self.locale.say("help")
+        self._say(text, at, "help", INSTRUCTION, self._exercise_id())
+        if self.state is State.CONFIRM:  # the heard rating waits: read it back again after the help
+            self._follow(self.pain.reopen(at + estimate_speech_seconds(text) + 0.5))
 
     def _cmd_yes(self, at: float) -> None:
         if self.state is State.RESUME_OFFER:
             self._begin(at, resume=True)
         elif self.state is State.CONFIRM:
+            self._drop_agenda()  # a read-back still to come (after "next", "repeat", help) is answered
             self._follow(self.pain.yes(at))
 
     def _cmd_no(self, at: float) -> None:
         if self.state is State.RESUME_OFFER:
             self._begin(at, resume=False)
         elif self.state is State.CONFIRM:
+            self._drop_agenda()
             self._follow(self.pain.no(at))
 
     def _cmd_wait(self, at: float) -> None:
@@ -388,6 +411,7 @@ class Session:
         self._out = []
         if self.state is not State.ENDED:
             self.agenda = []
+            self._out += [a for a in self.pain.unconfirmed(at).actions if isinstance(a, Record)]  # kept, not said
             self._end(at, status)
         return self._out
 
