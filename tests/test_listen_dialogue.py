@@ -14,9 +14,10 @@ import pytest
 from conftest import KO_CHECK, simulate, write_routine
 
 from coach.core.messages import Command, Listen, Rating, Say
-from coach.core.pain_dialogue import BackToBlock, EndSession, Enter, NextStep, PainDialogue, StopExercise
-from coach.core.records import RatingRecorded
-from coach.core.script import compile_script
+from coach.core.pain_dialogue import BackToBlock, EndSession, Enter, GoTo, NextStep, PainDialogue, Reply, StopExercise
+from coach.core.records import UNCONFIRMED, RatingRecorded, SafetyFired
+from coach.core.safety import CAUTION
+from coach.core.script import INSTRUCTION, compile_script
 from coach.core.session import ACK_GAP, Session, SessionSettings, State
 from coach.core.words import ParsedCommand, ParsedRating, parse_words
 from coach.log.journal import MemoryJournal
@@ -260,3 +261,45 @@ def test_listen_dialogue_a_high_rating_stops_the_exercise_it_cut_or_ends_the_ses
     pain.cut_in("ql", 80.0, State.EXERCISE, 3.0, paused=True)
     end = pain.rating(9, "keyboard", 80.0).then
     assert isinstance(end, EndSession) and end.cut_exercise
+
+
+def test_listen_dialogue_a_heard_rating_never_confirmed_is_kept_unconfirmed_and_a_high_one_cautions() -> None:
+    en = load_locale("en")
+    pain = PainDialogue(en, SessionSettings())
+    pain.ask("before", None, 10.0)
+    pain.rating(9, "heard", 12.0)
+    assert pain.pending
+    kept = pain.unconfirmed(15.0)
+    assert kept.actions[0] == RatingRecorded(15.0, 9, "answered", "heard", "before", None, UNCONFIRMED)
+    fired = kept.actions[1]
+    assert isinstance(fired, SafetyFired)
+    assert (fired.at, fired.rule, fired.action, fired.rating) == (15.0, "end_session_at", CAUTION, 9)
+    assert kept.actions[2:] == [Say(en.say("safety_caution", n=9, limit=5), 15.0, "safety", INSTRUCTION, None)]
+    assert kept.then is None  # it decides nothing: the session is ending
+    assert pain.current is None and not pain.pending and pain.ratings == {} and pain.first_rating is None
+    pain.ask("exercise", "ql", 20.0)
+    pain.rating(4, "voice", 22.0)
+    assert [type(a) for a in pain.unconfirmed(23.0).actions] == [RatingRecorded]  # kept; nothing to caution about
+    pain.ask("after", None, 30.0)
+    assert pain.unconfirmed(31.0) == Reply() and pain.current is None  # nothing heard: nothing to keep
+
+
+def test_listen_dialogue_a_command_that_waited_for_a_heard_rating_goes_on_where_it_chose() -> None:
+    pain = PainDialogue(load_locale("en"), SessionSettings())
+    pain.cut_in("ql", 50.0, State.EXERCISE, 12.5, paused=False)
+    pain.rating(7, "heard", 50.0)
+    pain.go_on(4, exercise_over=True)  # "next": the exercise it cut is already skipped
+    assert pain.reopen(55.0).actions[1:] == [Enter(State.CONFIRM, 55.0), Listen("confirm")]
+    settled = pain.yes(58.0)
+    assert [a.action for a in settled.actions if isinstance(a, SafetyFired)] == [CAUTION]  # not stop-exercise
+    assert isinstance(settled.then, GoTo) and settled.then.step == 4 and settled.then.at > 58.0 + ACK_GAP
+    pain.cut_in("ql", 80.0, State.EXERCISE, 3.0, paused=False)
+    pain.rating(7, "heard", 80.0)
+    pain.go_on(2, exercise_over=False)  # "repeat": a rule may still stop the exercise, and then it is not repeated
+    stop = pain.yes(84.0).then
+    assert isinstance(stop, StopExercise) and stop.offset == 3.0
+    pain.cut_in("ql", 90.0, State.EXERCISE, 5.0, paused=False)
+    pain.rating(2, "heard", 90.0)
+    pain.go_on(2, exercise_over=False)
+    pain.no(92.0)  # "not that number": asked again, and the command still waits
+    assert pain.rating(3, "keyboard", 95.0).then == GoTo(95.0 + ACK_GAP, 2)

@@ -18,7 +18,7 @@ import pytest
 from test_store_seed import DAY, Wall, seed_session, seed_store, started
 
 from coach.cli import main as cli
-from coach.core.records import RECORD_TYPES, RatingRecorded, field_names
+from coach.core.records import RECORD_TYPES, UNCONFIRMED, RatingRecorded, field_names
 from coach.log.store import SqliteJournal
 from coach.reports.charts import AFTER, BEFORE
 from coach.reports.export import CSV_COLUMNS, LOINC_PAIN
@@ -401,3 +401,23 @@ def test_records_report_adherence_weeks_include_recent_empty_weeks(tmp_path: Pat
     ]  # fmt: skip
     assert [w.sessions for w in long_after.weeks()] == [4, 1]
     assert [(w.exercises_done, w.exercises_total) for w in soon.weeks()[:2]] == [(7, 8), (2, 2)]
+
+
+def test_records_export_fhir_a_heard_rating_nobody_confirmed_is_preliminary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wall = Wall()
+    journal = SqliteJournal(tmp_path, now=wall)
+    seed_session(journal, wall, DAY, before=2, after=None, status=None)
+    journal.append(RatingRecorded(125.0, 9, "answered", "heard", "unprompted", "back-release", UNCONFIRMED))  # then cut
+    journal.close()
+    code, out, _ = coach(capsys, "export", "--format", "fhir", "--state-dir", str(tmp_path))
+    assert code == 0
+    resources = [e["resource"] for e in json.loads(out)["entry"]]
+    assert [(r["valueInteger"], r["status"]) for r in resources] == [(2, "final"), (9, "preliminary")]
+    assert "heard, not confirmed" in resources[1]["note"][0]["text"]
+    assert "not confirmed" not in resources[0]["note"][0]["text"]
+    _check_observation({**resources[1], "status": "final"})  # otherwise the same Observation
+    code, out, _ = coach(capsys, "export", "--format", "csv", "--state-dir", str(tmp_path))
+    [row] = [r for r in csv.DictReader(io.StringIO(out)) if r["value"] == "9"]
+    assert (row["status"], row["confirmed"]) == ("answered", "unconfirmed")

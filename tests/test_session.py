@@ -8,12 +8,12 @@ import pytest
 from conftest import SMALL_PIR, cmd, heard, rating, simulate, write_routine
 
 from coach.core.messages import Command, CommandName, Rating, Say, Tick
-from coach.core.records import Record
+from coach.core.records import RatingRecorded, Record
 from coach.core.script import Block, compile_script
 from coach.core.session import ACK_GAP, RESUME_LEAD, Session, SessionSettings
 from coach.run.inputs import Input
 from coach.spec.locale import load_locale
-from coach.spec.routine import Routine, load_routine
+from coach.spec.routine import Routine, estimate_speech_seconds, load_routine
 
 WITH_CHECKS = SMALL_PIR.replace("pain_checks: {before: false, after: false}", "pain_checks: {before: true, after: true}")
 
@@ -399,3 +399,155 @@ def test_session_a_rest_break_is_recorded_as_a_rest_and_not_counted_as_an_exerci
     assert all("rest" not in e for e in results if e["index"] not in rests)
     (end,) = [e for e in run.events if e["type"] == "session_end"]
     assert end["exercises_done"] == end["exercises_total"] == len(routine.exercises) - len(rests)
+
+
+# --- a heard rating that waits for "yes" is never lost (issue 14) --------------------------------
+
+TWO = (
+    SMALL_PIR
+    + """\
+  - kind: hold
+    id: plank
+    name: Plank
+    setup: Lie face down.
+    seconds: 10
+    cue: Hold it.
+"""
+)
+"""Two exercises: a rule that ends the session after the first has something left to stop."""
+
+
+def _read_back(n: int) -> str:
+    return f"I heard {n}. Say yes, or tell me the number again."
+
+
+def _heard_at(routine: Routine) -> float:
+    """Five seconds into the first repetition of the first exercise."""
+    return _exercise_start(routine) + next(r for r in _block(routine).restarts if r.rep == 1).offset + 5
+
+
+def _auto_accepted(read_back_at: float, n: int) -> float:
+    return read_back_at + estimate_speech_seconds(_read_back(n)) + SessionSettings().auto_accept_seconds
+
+
+@pytest.mark.parametrize("paused", [False, True])
+def test_session_next_while_a_heard_rating_waits_reads_it_back_first_and_a_high_one_still_ends_the_session(
+    tmp_path: Path, paused: bool
+) -> None:
+    routine = load_routine(write_routine(tmp_path, TWO))
+    at = _heard_at(routine)
+    inputs = [heard(at, "nine")] + ([cmd(at + 1, "pause")] if paused else []) + [cmd(at + 2, "next")]
+    run = simulate(routine, inputs)
+    assert run.first_say("Skipping")["t"] == at + 2
+    assert [e["t"] for e in run.says() if e["text"] == _read_back(9)] == [at, at + 2 + ACK_GAP]
+    deadline = _auto_accepted(at + 2 + ACK_GAP, 9)
+    assert [(e["value"], e["confirmed"], e["at"]) for e in run.of("rating")] == [(9, "auto", deadline)]
+    [safety] = run.of("safety")
+    assert (safety["action"], safety["rating"], safety["at"]) == ("end-session", 9, deadline)
+    assert [(e["exercise"], e["status"], e["at"]) for e in run.of("exercise")] == [("ql", "skipped", at)]
+    assert run.status == "stopped-for-pain" and not [e for e in run.says() if e.get("exercise") == "plank"]
+
+
+def test_session_next_while_a_heard_rating_waits_goes_on_once_it_is_confirmed(tmp_path: Path) -> None:
+    routine = load_routine(write_routine(tmp_path, TWO))
+    plank = compile_script(routine, load_locale("en")).exercise_blocks[1]
+    at = _heard_at(routine)
+    run = simulate(routine, [heard(at, "three"), cmd(at + 2, "next"), heard(at + 7, "yes")])
+    assert [(e["value"], e["confirmed"], e["at"]) for e in run.of("rating")] == [(3, "yes", at + 7)]
+    assert run.first_say("Got it, 3.")["t"] == at + 7
+    assert [e["due"] for e in run.says() if e.get("exercise") == "plank"][0] == at + 7 + ACK_GAP + plank.cues[0].offset
+    assert [(e["exercise"], e["status"]) for e in run.of("exercise")] == [("ql", "skipped"), ("plank", "done")]
+
+
+def test_session_yes_before_the_read_back_after_next_answers_it_and_the_read_back_is_not_said(tmp_path: Path) -> None:
+    routine = load_routine(write_routine(tmp_path, TWO))
+    at = _heard_at(routine)
+    run = simulate(routine, [heard(at, "three"), cmd(at + 2, "next"), heard(at + 3, "yes")])
+    assert [(e["value"], e["confirmed"], e["at"]) for e in run.of("rating")] == [(3, "yes", at + 3)]
+    assert [e["t"] for e in run.says() if e["text"] == _read_back(3)] == [at]
+
+
+def test_session_repeat_while_a_heard_rating_waits_reads_it_back_then_repeats(small_pir: Routine) -> None:
+    at, block = _heard_at(small_pir), _block(small_pir)
+    run = simulate(small_pir, [heard(at, "four"), cmd(at + 2, "repeat"), heard(at + 8, "yes")])
+    assert run.first_say("Let us do Side release again")["t"] == at + 2
+    assert run.of("repeat")[0]["at"] == at + 2
+    assert [e["t"] for e in run.says() if e["text"] == _read_back(4)] == [at, at + 2 + ACK_GAP]
+    assert [(e["value"], e["confirmed"], e["at"]) for e in run.of("rating")] == [(4, "yes", at + 8)]
+    first = block.cues[0]
+    starts = [e["due"] for e in run.says() if e["text"] == first.text and e.get("exercise") == "ql"]
+    assert starts == [_exercise_start(small_pir) + first.offset, at + 8 + ACK_GAP + first.offset]
+    assert [e["status"] for e in run.of("exercise")] == ["done"]
+
+
+def test_session_repeat_while_a_high_heard_rating_waits_stops_the_exercise_instead(tmp_path: Path) -> None:
+    routine = load_routine(write_routine(tmp_path, TWO))
+    at, first = _heard_at(routine), _block(routine).cues[0]
+    run = simulate(routine, [heard(at, "seven"), cmd(at + 2, "repeat"), heard(at + 8, "yes")])
+    [safety] = run.of("safety")
+    assert (safety["action"], safety["rating"], safety["at"]) == ("stop-exercise", 7, at + 8)
+    assert [(e["exercise"], e["status"], e["at"]) for e in run.of("exercise")][0] == ("ql", "stopped-for-pain", at)
+    starts = [e["due"] for e in run.says() if e["text"] == first.text and e.get("exercise") == "ql"]
+    assert starts == [_exercise_start(routine) + first.offset]  # not repeated
+    assert [e["status"] for e in run.of("exercise")][1:] == ["done"]  # the plank
+
+
+@pytest.mark.parametrize("paused", [False, True])
+def test_session_stop_while_a_high_heard_rating_waits_records_it_unconfirmed_and_cautions(
+    small_pir: Routine, paused: bool
+) -> None:
+    at = _heard_at(small_pir)
+    run = simulate(small_pir, [heard(at, "nine")] + ([cmd(at + 1, "pause")] if paused else []) + [cmd(at + 2, "stop")])
+    assert run.status == "stopped"
+    [kept] = run.of("rating")
+    assert {k: kept[k] for k in ("at", "value", "status", "source", "moment", "exercise", "confirmed")} == {
+        "at": at + 2, "value": 9, "status": "answered", "source": "heard", "moment": "unprompted", "exercise": "ql",
+        "confirmed": "unconfirmed",
+    }  # fmt: skip
+    [safety] = run.of("safety")
+    assert (safety["rule"], safety["action"], safety["rating"], safety["at"]) == ("end_session_at", "caution", 9, at + 2)
+    assert safety["reason"].endswith("heard, not confirmed")
+    stopping = run.first_say("Stopping the session")
+    caution = run.first_say("Your pain is 9, above 5. Go gently")
+    assert stopping["t"] == at + 2 and caution["due"] == at + 2 + estimate_speech_seconds(stopping["text"]) + 0.5
+    assert [e["type"] for e in run.events if e["type"] in ("exercise", "rating", "safety", "stop")] == [
+        "exercise", "rating", "safety", "stop",
+    ]  # fmt: skip
+
+
+def test_session_stop_while_a_moderate_heard_rating_waits_keeps_it_with_no_caution(small_pir: Routine) -> None:
+    at = _heard_at(small_pir)
+    run = simulate(small_pir, [heard(at, "three"), cmd(at + 2, "stop")])
+    assert [(e["value"], e["confirmed"], e["at"]) for e in run.of("rating")] == [(3, "unconfirmed", at + 2)]
+    assert run.of("safety") == [] and not [e for e in run.says() if e["phase"] == "safety" or "Your pain" in e["text"]]
+
+
+def test_session_help_while_a_heard_rating_waits_reads_it_back_after_the_help(small_pir: Routine) -> None:
+    at = _heard_at(small_pir)
+    run = simulate(small_pir, [heard(at, "three"), cmd(at + 1, "help")])
+    help_ = run.first_say("Say pause to pause")
+    again = at + 1 + estimate_speech_seconds(help_["text"]) + 0.5
+    assert help_["t"] == at + 1
+    assert [e["t"] for e in run.says() if e["text"] == _read_back(3)] == [at, again]
+    assert [(e["value"], e["confirmed"], e["at"]) for e in run.of("rating")] == [(3, "auto", _auto_accepted(again, 3))]
+
+
+def test_session_resume_or_start_while_a_heard_rating_waits_changes_nothing(small_pir: Routine) -> None:
+    at = _heard_at(small_pir)
+    run = simulate(small_pir, [heard(at, "three"), cmd(at + 1, "resume"), cmd(at + 2, "start")])
+    assert [(e["value"], e["confirmed"], e["at"]) for e in run.of("rating")] == [(3, "auto", _auto_accepted(at, 3))]
+
+
+def test_session_abort_while_a_heard_rating_waits_records_it_unconfirmed_and_says_nothing(small_pir: Routine) -> None:
+    en = load_locale("en")
+    session = Session(compile_script(small_pir, en), en)
+    at = _heard_at(small_pir)
+    session.handle(Command(0.0, "start"))
+    session.handle(Tick(at))
+    session.handle(Rating(at, 9, "heard"))
+    out = session.abort(at + 1, "interrupted")
+    records = [a for a in out if isinstance(a, Record)]
+    assert records[0] == RatingRecorded(at + 1, 9, "answered", "heard", "unprompted", "ql", "unconfirmed")
+    kinds = [(r.kind, getattr(r, "action", None)) for r in records]
+    assert kinds == [("rating", None), ("safety", "caution"), ("session_end", None)]
+    assert not [a for a in out if isinstance(a, Say)]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from coach.core.messages import CONFIRMED_SOURCES, Listen, Say
-from coach.core.records import RatingRecorded, Record, SafetyFired
+from coach.core.records import UNCONFIRMED, RatingRecorded, Record, SafetyFired
 from coach.core.safety import CAUTION, END_SESSION, STOP_EXERCISE, evaluate
 from coach.core.script import INSTRUCTION
 from coach.core.states import ACK_GAP, SessionSettings, State
@@ -43,6 +43,9 @@ class Dialogue:
     """Where an unprompted rating given during a block returns to. The dialogue owns this (a
     pause inside the dialogue moves the session's own bookmark); whatever asks which block the
     rating cut (the safety rule, stop, next, the return itself) reads it here."""
+    then_step: int | None = None
+    """A command ("next", "repeat") came while a heard rating waited for "yes": the script step it
+    goes on with once the rating is settled, unless a rule stops the exercise or ends the session."""
 
 
 # --- what the dialogue hands back ---------------------------------------------------------------
@@ -91,7 +94,15 @@ class EndSession:
     """The rating cut an exercise: something was left unfinished, even at the closing check."""
 
 
-Outcome = NextStep | BackToBlock | StopExercise | EndSession
+@dataclass(frozen=True)
+class GoTo:
+    """The rating is settled: the script goes on at ``step`` (the one "next" or "repeat" chose while it waited)."""
+
+    at: float
+    step: int
+
+
+Outcome = NextStep | BackToBlock | StopExercise | EndSession | GoTo
 """What the session does once the dialogue is over."""
 
 
@@ -177,6 +188,45 @@ class PainDialogue:
         if dialogue.moment == "unprompted":
             return self._ask_again(dialogue, at)
         return self.ask(dialogue.moment, dialogue.exercise, at)
+
+    @property
+    def pending(self) -> bool:
+        """Whether a heard rating waits for "yes" (it is read back, or will be when a pause ends)."""
+        return self.current is not None and self.current.candidate is not None
+
+    def go_on(self, step: int, exercise_over: bool) -> None:
+        """A command came while a heard rating waited: it is read back first, then the script goes on at ``step``.
+
+        ``exercise_over``: "next" already ended the exercise the rating cut, so no rule can stop it (a
+        rating above the limit is a caution; one that ends the session still ends it). After "repeat"
+        a rule may still stop the exercise, and then it is not repeated.
+        """
+        if self.current is not None:
+            self.current.then_step = step
+            if exercise_over:
+                self.current.return_state, self.current.was_paused = None, False
+
+    def unconfirmed(self, at: float) -> Reply:
+        """The session ends ("stop", an abort) while a heard rating waits for "yes": it is not lost.
+
+        It is recorded as heard and unconfirmed (``confirmed`` is ``unconfirmed``). Not confirmed, it
+        decides nothing: it is not a rating the summary or the rise rule counts, and no rule stops or
+        ends anything on it (the session is ending anyway). But a high one is not ignored: when it is
+        above ``stop_exercise_above``, the caution rule fires on it, a ``safety`` record (the rule it
+        would have triggered, action ``caution``) and the spoken caution.
+        """
+        dialogue, self.current = self.current, None
+        if dialogue is None or dialogue.candidate is None:
+            return Reply()
+        value, rules = dialogue.candidate, self.settings.rules
+        moment, exercise = dialogue.moment, dialogue.exercise
+        reply = Reply([RatingRecorded(at, value, "answered", dialogue.candidate_source, moment, exercise, UNCONFIRMED)])
+        decision = evaluate(value, self.first_rating, rules, in_exercise=False)
+        if decision is not None and value > rules.stop_exercise_above:
+            caution = self.locale.say("safety_caution", n=value, limit=rules.stop_exercise_above)
+            fired = SafetyFired(at, decision.rule, CAUTION, f"{decision.reason}; heard, not confirmed", value)
+            reply.actions += [fired, Say(caution, at, "safety", INSTRUCTION, exercise)]
+        return reply
 
     def skipped(self, at: float) -> RatingRecorded | None:
         """The record of a rating skipped by "next" (the session then drops the dialogue)."""
@@ -275,6 +325,8 @@ class PainDialogue:
     def _over(self, at: float) -> Outcome:
         """The dialogue is done and nothing stopped: back to where an unprompted rating cut in, or on."""
         dialogue, self.current = self._open(), None
+        if dialogue.then_step is not None:
+            return GoTo(at, dialogue.then_step)
         if dialogue.moment == "unprompted":
             assert dialogue.return_state is not None
             return BackToBlock(at, dialogue.return_state, dialogue.return_offset, dialogue.was_paused)

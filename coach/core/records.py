@@ -41,6 +41,10 @@ class SessionStarted(Record):
     """Routine index this session went on from, when the offer was taken."""
 
 
+UNCONFIRMED = "unconfirmed"
+"""``RatingRecorded.confirmed`` of a heard rating nobody confirmed: the FHIR export marks it ``preliminary``."""
+
+
 @dataclass(frozen=True)
 class RatingRecorded(Record):
     kind: ClassVar[str] = "rating"
@@ -54,7 +58,8 @@ class RatingRecorded(Record):
     """``before``, ``exercise``, ``after`` (a prompt) or ``unprompted``."""
     exercise: str | None = None
     confirmed: str | None = None
-    """How an answer counted: ``direct`` (typed, pressed), ``yes`` or ``auto`` (a heard one, read back)."""
+    """How an answer counted: ``direct`` (typed, pressed), ``yes`` or ``auto`` (a heard one, read back), or
+    ``unconfirmed`` (a heard one that waited for "yes" when the session ended: it counted for nothing but a caution)."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ starts; its cues are due at ``block_start + offset`` and the next block starts e
 
 Parts: the pain ratings are a :class:`~coach.core.pain_dialogue.PainDialogue` the session owns
 (``pain``): the session calls it, and does what it hands back (:meth:`Session._follow`). What a
-summary counts is :class:`~coach.core.states.Progress`; commands go through one table.
+summary counts is :class:`~coach.core.states.Progress`; commands go through one table. A heard rating
+that waits for "yes" is never lost to a command: it is read back after "next", "repeat" or help, and
+"stop" (or an abort) records it as heard and unconfirmed (:meth:`PainDialogue.unconfirmed`).
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from coach.core.messages import Action, Command, CommandName, End, Event, Listen, Rating, Say, StateChanged, Tick
-from coach.core.pain_dialogue import BackToBlock, EndSession, Enter, NextStep, PainDialogue, Reply, StopExercise
-from coach.core.records import ExerciseResult, Paused, Record, Repeated, Resumed, SessionEnded, SessionStarted, Stopped
+from coach.core.opening import offer_prompt, opening
+from coach.core.pain_dialogue import BackToBlock, EndSession, Enter, GoTo, NextStep, PainDialogue, Reply, StopExercise
+from coach.core.phrases import session_phrases
+from coach.core.records import ExerciseResult, Paused, Record, Repeated, Resumed, SessionEnded, Stopped
 from coach.core.script import INSTRUCTION, Block, Cue, PainCheck, Restart, Script
 from coach.core.states import ACK_GAP, RESUME_LEAD, Progress, ResumeOffer, SessionSettings, State
 from coach.spec.locale import Locale
@@ -115,26 +119,8 @@ class Session:
         return self.state is State.ENDED
 
     def phrases(self, every_resume: bool = False) -> set[str]:
-        """Everything this session may say that can be known in advance (for a speech cache).
-
-        Summaries that combine two ratings are left out: they are said once, at the end, and can
-        be rendered then.
-        """
-        say = self.locale.say
-        texts = {cue.text for step in self.script.steps if isinstance(step, Block) for cue in step.cues}
-        texts |= {say(key) for key in ("paused", "resumed", "skipped", "stopped", "help", "goodbye")} | self.pain.phrases()
-        blocks = [s for s in self.script.steps if isinstance(s, Block)]
-        texts |= {say("repeating", name=block.title) for block in blocks}
-        offers = [self.resume] if self.resume is not None else []
-        if every_resume:  # a kiosk renders at boot what any later person may be offered
-            offers = [ResumeOffer(0, b.exercise_index) for b in self.script.exercise_blocks if b.exercise_index]
-        totals = {self.progress.total(0)}
-        for offer in offers:
-            name = offer.title(self.script)
-            texts |= {say("resume_offer", name=name), say("resume_accepted", name=name), say("resume_declined")}
-            totals.add(self.progress.total(offer.exercise_index))
-        texts |= {say("summary_done", done=done, total=total) for total in totals for done in range(total + 1)}
-        return texts
+        """Everything this session may say that can be known in advance (for a speech cache)."""
+        return session_phrases(self.script, self.locale, self.pain, self.resume, every_resume)
 
     # --- time -------------------------------------------------------------------------------
 
@@ -233,6 +219,8 @@ class Session:
             paused = self.state is State.PAUSED
             state, offset = (self.return_to, self.paused_offset) if paused else (self.state, at - self.block_start)
             self.pain.cut_in(self._exercise_id(), at, state, offset, paused)
+        elif self.state is State.CONFIRM:
+            self._drop_agenda()  # a new number replaces the one read back, and a read-back still to come
         self._follow(self.pain.rating(value, source, at))
 
     def _follow(self, reply: Reply) -> None:
@@ -247,6 +235,8 @@ class Session:
         match reply.then:
             case NextStep(at):
                 self._start_step(self.step_index + 1, at)
+            case GoTo(at, step):  # "next" or "repeat" waited for the heard rating
+                self._start_step(step, at)
             case BackToBlock(at, state, offset, paused):
                 self.return_to, self.paused_offset = state, offset
                 if paused:
@@ -265,8 +255,7 @@ class Session:
 
     def _cmd_start(self, at: float) -> None:
         if self.state is State.IDLE and self.resume is not None:
-            text = self.locale.say("resume_offer", name=self.resume.title(self.script))
-            self.offer_deadline = at + estimate_speech_seconds(text) + self.settings.answer_seconds
+            text, self.offer_deadline = offer_prompt(self.resume, self.script, self.locale, self.settings, at)
             self._say(text, at, "prompt", INSTRUCTION)
             self._set_state(State.RESUME_OFFER, at)
             self._out.append(Listen("confirm"))
@@ -279,25 +268,16 @@ class Session:
 
     def _begin(self, at: float, resume: bool) -> None:
         """Record the session's start, then run it from the top or from where the last one was cut."""
-        routine, offer, self.resume = self.script.routine, self.resume, None
-        offered = offer.previous_session if offer is not None else None
-        resumed_from = offer.exercise_index if offer is not None and resume else None
-        self._record(SessionStarted(at, routine.id, routine.title, routine.version, routine.language, offered, resumed_from))
-        if offer is not None and not resume:
-            self._say(self.locale.say("resume_declined"), at, "prompt", "cue")
-            at += ACK_GAP
-        if offer is None or not resume:
-            self._start_step(0, at)
-            return
-        target = offer.step(self.script)  # go on from the exercise the cut-off session did not finish
-        assert target is not None
-        self.progress.first = offer.exercise_index
-        self._say(self.locale.say("resume_accepted", name=offer.title(self.script)), at, "prompt", "cue")
-        self.step_index = target - 1
-        if any(isinstance(step, PainCheck) and step.moment == "before" for step in self.script.steps):
-            self._follow(self.pain.ask("before", None, at + ACK_GAP))  # pain may have changed since the session was cut
+        begin, self.resume = opening(self.script, self.locale, self.resume, resume, at), None
+        self._record(begin.started)
+        if begin.said is not None:
+            self._say(begin.said, at, "prompt", "cue")
+        self.progress.first = begin.first
+        if begin.ask_before:
+            self.step_index = begin.step - 1
+            self._follow(self.pain.ask("before", None, begin.at))
         else:
-            self._start_step(target, at + ACK_GAP)
+            self._start_step(begin.step, begin.at)
 
     def _cmd_pause(self, at: float) -> None:
         if self.state in (State.INTRO, State.EXERCISE, State.PAIN_CHECK, State.CONFIRM):
@@ -331,6 +311,13 @@ class Session:
         if self.state in (State.IDLE, State.RESUME_OFFER, State.SUMMARY):
             return
         state = self.return_to if self.state is State.PAUSED else self.state
+        if state in DIALOGUE and self.pain.pending:  # the heard rating is not dropped: asked first, then on
+            self._end_exercise(at, "skipped")
+            self._drop_agenda()
+            self._say(self.locale.say("skipped"), at, "skip", "cue", self._exercise_id())
+            self.pain.go_on(self.step_index + 1, exercise_over=True)
+            self._follow(self.pain.reopen(at + ACK_GAP))
+            return
         if state in DIALOGUE and (skipped := self.pain.skipped(at)) is not None:
             self._record(skipped)
         self._end_exercise(at, "skipped")
@@ -350,6 +337,10 @@ class Session:
         self._drop_agenda()
         self._record(Repeated(at, step.name))
         self._say(self.locale.say("repeating", name=step.title), at, "repeat", "cue", step.name)
+        if self.pain.pending:  # the heard rating is asked again first; the block starts once it is settled
+            self.pain.go_on(max(index, 0), exercise_over=False)
+            self._follow(self.pain.reopen(at + ACK_GAP))
+            return
         self.pain.drop()
         self.step_index = max(index, 0)
         self._start_block(step, at + ACK_GAP, State.INTRO if step.exercise_index is None else State.EXERCISE)
@@ -363,8 +354,10 @@ class Session:
             return
         self._end_exercise(at, "stopped")
         self._drop_agenda()
+        kept = self.pain.unconfirmed(at).actions  # a heard rating still waiting for "yes" is not lost
+        self._out += [action for action in kept if isinstance(action, Record)]
         self._record(Stopped(at, self._exercise_id(), status))
-        self._finish(status, at, [self.locale.say("stopped")])
+        self._finish(status, at, [self.locale.say("stopped"), *(a.text for a in kept if isinstance(a, Say))])
 
     def _end_exercise(self, at: float, status: str) -> None:
         """Record the result of an exercise that "next" or "stop" ends, if one is under way: under a
@@ -379,19 +372,23 @@ class Session:
             self._exercise_result(self.block, status, self.block_start + offset)
 
     def _cmd_help(self, at: float) -> None:
-        if self.state is not State.ENDED:
-            self._say(self.locale.say("help"), at, "help", INSTRUCTION, self._exercise_id())
+        text = self.locale.say("help")
+        self._say(text, at, "help", INSTRUCTION, self._exercise_id())
+        if self.state is State.CONFIRM:  # the heard rating waits: read it back again after the help
+            self._follow(self.pain.reopen(at + estimate_speech_seconds(text) + 0.5))
 
     def _cmd_yes(self, at: float) -> None:
         if self.state is State.RESUME_OFFER:
             self._begin(at, resume=True)
         elif self.state is State.CONFIRM:
+            self._drop_agenda()  # a read-back still to come (after "next", "repeat", help) is answered
             self._follow(self.pain.yes(at))
 
     def _cmd_no(self, at: float) -> None:
         if self.state is State.RESUME_OFFER:
             self._begin(at, resume=False)
         elif self.state is State.CONFIRM:
+            self._drop_agenda()
             self._follow(self.pain.no(at))
 
     def _cmd_wait(self, at: float) -> None:
@@ -414,6 +411,7 @@ class Session:
         self._out = []
         if self.state is not State.ENDED:
             self.agenda = []
+            self._out += [a for a in self.pain.unconfirmed(at).actions if isinstance(a, Record)]  # kept, not said
             self._end(at, status)
         return self._out
 

@@ -7,7 +7,9 @@ the log row has beyond its type; a row this coach cannot read as one of its type
 kind, a hand edit) has its fields as stored. CSV has the same records, a column per field name.
 
 FHIR follows PROTOCOL.md: each answered pain rating is an ``Observation``
-coded LOINC 72514-3 with ``valueInteger``, in a ``Bundle`` of type ``collection``. The subject is
+coded LOINC 72514-3 with ``valueInteger``, in a ``Bundle`` of type ``collection``; its status is ``final``,
+but for a heard rating nobody confirmed (``confirmed`` is ``unconfirmed``: the session ended while it
+waited for "yes"), which is ``preliminary`` (FHIR: "data may be incomplete or unverified") and says so. The subject is
 left out, or, for a clinic profile, a reference by identifier to that code (never a name).
 """
 
@@ -19,7 +21,7 @@ import uuid
 from collections.abc import Sequence
 from typing import IO, Any
 
-from coach.core.records import RatingRecorded
+from coach.core.records import UNCONFIRMED, RatingRecorded
 from coach.log.queries import Filter, RecordRow, SessionSummary, records, sessions, unreadable, wall_time
 from coach.log.store import Store, utc_now, wall_text
 
@@ -158,11 +160,12 @@ def observation(record_id: int, wall: str, rating: RatingRecorded, session: Sess
         note += f" ({rating.exercise})"
     if session is not None:
         note += f"; routine {session.routine} version {session.version}"
-    note += f"; source {rating.source}; coach record {record_id}"
+    unconfirmed = rating.confirmed == UNCONFIRMED
+    note += f"; source {rating.source}{', heard, not confirmed' if unconfirmed else ''}; coach record {record_id}"
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "identifier": [{"system": "urn:ietf:rfc:3986", "value": url}],
-        "status": "final",
+        "status": "preliminary" if unconfirmed else "final",
         "category": [
             {
                 "coding": [
