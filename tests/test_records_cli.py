@@ -421,3 +421,22 @@ def test_records_export_fhir_a_heard_rating_nobody_confirmed_is_preliminary(
     code, out, _ = coach(capsys, "export", "--format", "csv", "--state-dir", str(tmp_path))
     [row] = [r for r in csv.DictReader(io.StringIO(out)) if r["value"] == "9"]
     assert (row["status"], row["confirmed"]) == ("answered", "unconfirmed")
+
+
+def test_records_an_unconfirmed_heard_rating_is_not_pain_before_or_after_in_history(tmp_path: Path) -> None:
+    """A heard 9 that never got its "yes" is kept and cautioned, but history must not show it as the pain after."""
+    from test_store_seed import started
+
+    from coach.core.records import UNCONFIRMED, RatingRecorded, SessionEnded
+    from coach.log.queries import sessions as logged_sessions
+
+    journal = SqliteJournal(tmp_path)
+    journal.append(started("quick-start"))
+    journal.append(RatingRecorded(5.0, 3, "answered", "keyboard", "before", None, "direct"))
+    journal.append(RatingRecorded(90.0, 4, "answered", "keyboard", "after", None, "direct"))
+    journal.append(RatingRecorded(95.0, 9, "answered", "heard", "after", None, UNCONFIRMED))
+    journal.append(SessionEnded(96.0, "stopped", 2, 2))
+    assert journal.store is not None
+    (session,) = logged_sessions(journal.store)
+    assert (session.pain_before, session.pain_after) == (3, 4)
+    journal.close()

@@ -61,6 +61,11 @@ class RatingRecorded(Record):
     """How an answer counted: ``direct`` (typed, pressed), ``yes`` or ``auto`` (a heard one, read back), or
     ``unconfirmed`` (a heard one that waited for "yes" when the session ended: it counted for nothing but a caution)."""
 
+    @property
+    def counts(self) -> bool:
+        """Whether this is a pain the person gave: answered, and not a heard one left unconfirmed."""
+        return self.value is not None and self.confirmed != UNCONFIRMED
+
 
 @dataclass(frozen=True)
 class ExerciseResult(Record):

@@ -151,6 +151,7 @@ def sessions(
     and a line says so; without (the exports), it goes out as stored.
     """
     where, args = which.where()
+    # Pain before and after: a heard rating that was never confirmed is kept in the log (and cautioned), not counted.
     query = f"""
         SELECT s.id, s.routine, s.title, s.version, s.language, s.profile, s.started, s.ended, s.status,
                coalesce(s.exercises_done, (SELECT count(*) FROM records r
@@ -158,9 +159,9 @@ def sessions(
                     AND json_extract(r.extra, '$.rest') IS NOT 1)),
                s.exercises_total,
                (SELECT value FROM records r WHERE r.session_id = s.id AND r.kind = 'rating' AND r.moment = 'before'
-                    AND r.value IS NOT NULL ORDER BY r.id LIMIT 1),
+                    AND r.value IS NOT NULL AND r.confirmed IS NOT 'unconfirmed' ORDER BY r.id LIMIT 1),
                (SELECT value FROM records r WHERE r.session_id = s.id AND r.kind = 'rating' AND r.moment = 'after'
-                    AND r.value IS NOT NULL ORDER BY r.id DESC LIMIT 1)
+                    AND r.value IS NOT NULL AND r.confirmed IS NOT 'unconfirmed' ORDER BY r.id DESC LIMIT 1)
         FROM sessions s{where} ORDER BY s.id DESC"""
     if limit is not None:
         query += f" LIMIT {int(limit):d}"

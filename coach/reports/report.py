@@ -81,7 +81,7 @@ class ReportData:
         by_exercise: dict[str, list[int]] = {}
         for r in self.records:
             rating = r.record
-            if isinstance(rating, RatingRecorded) and rating.value is not None and rating.exercise is not None:
+            if isinstance(rating, RatingRecorded) and rating.value is not None and rating.exercise is not None and rating.counts:
                 by_exercise.setdefault(rating.exercise, []).append(rating.value)
         return list(by_exercise.items())
 
