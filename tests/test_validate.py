@@ -52,6 +52,7 @@ def test_validate_shipped_routines_are_valid(validate: Validate) -> None:
     result = validate(*paths)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count(": ok") == len(paths)
+    assert "warning" not in result.stderr, result.stderr  # every phrase fits its slot at the default voice
 
 
 @pytest.mark.parametrize(
@@ -179,7 +180,9 @@ def test_validate_unknown_routine_name(validate: Validate) -> None:
         ("      right: >\n", "      rigth: >\n", "rigth: unknown field in side_setup (did you mean 'right'?)"),
     ],
 )
-def test_validate_side_setup_problems_name_file_and_line(tmp_path: Path, old: str, new: str, needle: str, validate: Validate) -> None:
+def test_validate_side_setup_problems_name_file_and_line(
+    tmp_path: Path, old: str, new: str, needle: str, validate: Validate
+) -> None:
     """Each side's own set-up (issue 14) is checked like any field: one line, with the file and line."""
     assert old in GOOD, old
     path = tmp_path / "r.yaml"
