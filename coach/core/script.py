@@ -233,8 +233,8 @@ def _countdown(
 
     No count is said while the phase cue is still being spoken (its estimated length, at least
     ``COUNT_CLEARANCE``). Where counts are sparse (``every`` of 2 s or more), "Halfway." replaces
-    the counts within a second of half time, when that is clear of the cue and of the last four
-    seconds.
+    the counts within ``COUNT_CLEARANCE`` of half time, when that is clear of the cue and of the
+    last four seconds.
     """
     start = timeline.now
     timeline.add(text, phase, CUE, rep, side)
@@ -247,7 +247,7 @@ def _countdown(
         remaining -= every
     half = seconds / 2
     if every >= 2 and half >= clearance - 1e-9 and half < seconds - 4:
-        marks = {k: v for k, v in marks.items() if abs(k - half) >= 1.0}
+        marks = {k: v for k, v in marks.items() if abs(k - half) >= COUNT_CLEARANCE - 1e-9}
         marks[half] = (locale.say("halfway"), CUE)
     for left in (3, 2, 1):
         if seconds - left >= clearance - 1e-9:

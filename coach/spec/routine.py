@@ -299,8 +299,10 @@ def _build_exercise(node: YNode, problems: Problems) -> Exercise | None:
     values["id"] = values["id"] or _slug(values["name"])
     values["line"] = node.line
     if values.get("setup_seconds") is None:
-        first = values.get("side_setup", {}).get({"both": "left"}.get(values.get("sides", ""), values.get("sides", "")), "")
-        values["setup_seconds"] = estimate_speech_seconds(f"{values['name']}. {values['setup']} {first}") + 2.0
+        sides = values.get("sides") or "none"
+        first = values.get("side_setup", {}).get("left" if sides == "both" else sides)
+        opening = f"{values['name']}. {values['setup']}" + (f" Left side. {first}" if first else "")  # as the coach says it
+        values["setup_seconds"] = estimate_speech_seconds(opening) + 2.0
     if kind == "pir":
         return PirExercise(**values)
     if kind == "reps":
