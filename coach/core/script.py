@@ -156,8 +156,8 @@ def compile_exercise(exercise: Exercise, index: int, locale: Locale) -> Block:
         return Block(exercise.id, exercise.name, timeline.cues(), timeline.now, tuple(restarts), index)
     first = exercise.side_list[0]
     if first in exercise.side_setup:  # the first side's own set-up belongs to the opening, before any movement
-        opening = locale.say("setup_side", name=exercise.name, setup=exercise.setup, side=locale.side(first),
-                             side_setup=exercise.side_setup[first])
+        side_name, text = locale.side(first), exercise.side_setup[first]
+        opening = locale.say("setup_side", name=exercise.name, setup=exercise.setup, side=side_name, side_setup=text)
     else:
         opening = locale.say("setup", name=exercise.name, setup=exercise.setup)
     timeline.add(opening, "setup", INSTRUCTION)
@@ -203,10 +203,10 @@ def _repetition_start(
 def _pir_side(
     ex: PirExercise, side: str | None, timeline: _Timeline, restarts: list[Restart], locale: Locale, first: bool
 ) -> None:
-    """Each repetition: contract on an in-breath with the effort restated ("about a fifth of your
-    strength"), counted down every second; "And ease" into the relaxation on an out-breath; the
-    stretch, announced and counted down; then, between repetitions, stay in the new range (never
-    "Rest.", which invites letting go of the range just gained)."""
+    """Each repetition as published (shared/PROTOCOL.md): contract on an in-breath with the effort
+    restated ("a fifth of your strength"), counted down; "And ease" into the relaxation on an
+    out-breath; the stretch, announced and counted down; then, between repetitions, stay in the new
+    range (never "Rest.", which invites letting go of the range just gained)."""
     for rep in range(1, ex.repetitions + 1):
         _repetition_start(rep, ex.repetitions, side, first, timeline, restarts, locale)
         strength = ex.strength or locale.say("strength")

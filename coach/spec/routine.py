@@ -64,7 +64,7 @@ class PirExercise(ExerciseBase):
     contract_seconds: float
     effort_cue: str
     strength: str | None
-    """How hard to press ("about a fifth of your strength"), restated before every contraction;
+    """How hard to press ("a tenth of your strength"), restated in every contraction;
     none: the locale's ``strength`` phrase."""
     breathing_cue: str
     hold_seconds: float
