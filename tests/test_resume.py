@@ -33,7 +33,8 @@ OFFER_TEXT = (
 
 
 def _exercises_started(run_says: list[dict[str, object]]) -> list[object]:
-    return [e["exercise"] for e in run_says if e.get("phase") == "setup" and e.get("kind") == "instruction"]
+    """Each exercise's opening (a side switch is an instruction too, but names its side)."""
+    return [e["exercise"] for e in run_says if e.get("phase") == "setup" and e.get("kind") == "instruction" and not e.get("side")]
 
 
 def test_yes_goes_on_from_the_exercise_that_was_cut_after_a_fresh_pain_check() -> None:

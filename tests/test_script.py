@@ -21,8 +21,9 @@ def test_script_contract_counts_land_on_their_second(small_pir: Routine, en: Loc
     start = contract[0].offset
     assert contract[0].kind == "cue" and "breathe in" in contract[0].text
     counts = [(c.offset - start, c.text) for c in contract[1:]]
-    # "seven" would fall on the boundary, where "relax" is said instead.
-    assert counts == [(2.0, "2"), (3.0, "3"), (4.0, "4"), (5.0, "5"), (6.0, "6")]
+    # Counted down in seconds still to go (issue 14: one convention in every kind of exercise);
+    # none while the cue "Press gently, a fifth of your strength, and breathe in." is said (4 s).
+    assert counts == [(4.0, "3"), (5.0, "2"), (6.0, "1")]
     relax = next(c for c in block.cues if c.phase == "relax" and c.rep == 1 and c.side == "left")
     assert relax.offset - start == 7.0
     stretch = next(c for c in block.cues if c.phase == "stretch" and c.rep == 1 and c.side == "left")
@@ -114,7 +115,8 @@ exercises:
         (18.0, "2"),
         (19.0, "1"),
     ]
-    release = next(c for c in block.cues if c.text == "And release.")
+    assert hold[0].text == "Hold it there, and keep breathing. 20 seconds."  # the length is announced
+    release = next(c for c in block.cues if c.text == "And ease.")
     assert release.offset - start == 20.0
 
 

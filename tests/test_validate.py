@@ -52,6 +52,7 @@ def test_validate_shipped_routines_are_valid(validate: Validate) -> None:
     result = validate(*paths)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count(": ok") == len(paths)
+    assert "warning" not in result.stderr, result.stderr  # every phrase fits its slot at the default voice
 
 
 @pytest.mark.parametrize(
@@ -111,20 +112,20 @@ def test_validate_python_tag_never_runs(tmp_path: Path, validate: Validate) -> N
     ("old", "new", "needle"),
     [
         (
-            "    repetitions: 2\n",
-            "    repetitons: 2\n",
+            "    repetitions: 3\n",
+            "    repetitons: 3\n",
             "repetitons: unknown field in a 'pir' exercise (did you mean 'repetitions'?)",
         ),
-        ("    contract_seconds: 5\n", "    contract_seconds: 60\n", "contract_seconds: must be between 3 and 30 seconds, got 60"),
-        ("    contract_seconds: 5\n", "    contract_seconds: five\n", "contract_seconds: must be a number, got 'five'"),
-        ("    repetitions: 2\n", "    repetitions: 2.5\n", "repetitions: must be a whole number, got 2.5"),
+        ("    contract_seconds: 7\n", "    contract_seconds: 60\n", "contract_seconds: must be between 3 and 30 seconds, got 60"),
+        ("    contract_seconds: 7\n", "    contract_seconds: five\n", "contract_seconds: must be a number, got 'five'"),
+        ("    repetitions: 3\n", "    repetitions: 2.5\n", "repetitions: must be a whole number, got 2.5"),
         ("  - kind: pir\n", "  - kind: pri\n", "kind: must be one of pir, reps, hold, rest, got 'pri' (did you mean 'pir'?)"),
         ("id: quick-start\n", "id: Quick Start\n", "id: use lower-case letters"),
         ("language: en\n", "language: xx\n", "language: no locale for 'xx'"),
         ("title: Quick start\n", "", "title: missing (required in the routine)"),
         ("  before: true\n", "  before: maybe\n", "before: must be true or false, got 'maybe'"),
         ("    id: pelvic-tilt\n", "    id: back-release\n", "'back-release' is used twice"),
-        ("    sides: none\n", "    sides: middle\n", "sides: must be one of none, left, right, both"),
+        ("    sides: both\n", "    sides: middle\n", "sides: must be one of none, left, right, both"),
     ],
 )
 def test_validate_field_problems_name_file_line_and_field(
@@ -145,8 +146,8 @@ def test_validate_field_problems_name_file_line_and_field(
 
 
 def test_validate_reports_every_problem_one_line_each(tmp_path: Path, validate: Validate) -> None:
-    body = GOOD.replace("    repetitions: 2\n", "    repetitions: 99\n").replace(
-        "    contract_seconds: 5\n", "    contract_secs: 5\n"
+    body = GOOD.replace("    repetitions: 3\n", "    repetitions: 99\n").replace(
+        "    contract_seconds: 7\n", "    contract_secs: 7\n"
     )
     path = tmp_path / "r.yaml"
     path.write_text(body, encoding="utf-8")
@@ -192,3 +193,33 @@ def test_validate_a_looser_safety_rule_is_named_and_the_configured_one_kept(tmp_
         f"{path}:{len(GOOD.splitlines()) + 2}: safety: stop_exercise_above: 6 is looser than the configured 5 "
         "(the built-in default); a routine may only make the pain rules stricter, so 5 applies"
     )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle"),
+    [
+        ("    sides: both\n", "    sides: none\n", "side_setup: needs 'sides: both' (or left or right)"),
+        ("    sides: both\n", "    sides: left\n", "side_setup: 'right' is not done here (sides: left)"),
+        ("      right: >\n", "      rigth: >\n", "rigth: unknown field in side_setup (did you mean 'right'?)"),
+    ],
+)
+def test_validate_side_setup_problems_name_file_and_line(
+    tmp_path: Path, old: str, new: str, needle: str, validate: Validate
+) -> None:
+    """Each side's own set-up (issue 14) is checked like any field: one line, with the file and line."""
+    assert old in GOOD, old
+    path = tmp_path / "r.yaml"
+    path.write_text(GOOD.replace(old, new, 1), encoding="utf-8")
+    result = validate(path)
+    assert result.returncode == 2
+    assert needle in result.stderr and result.stderr.startswith(f"{path}:"), result.stderr
+
+
+def test_validate_side_setup_needs_every_side_done(tmp_path: Path, validate: Validate) -> None:
+    body = GOOD.replace("      left: >\n", "      # left: >\n", 1).replace(
+        "        Hug your left knee", "        # Hug your left knee", 1
+    ).replace("        gently into your hands, a fifth", "        # gently into your hands, a fifth", 1)
+    path = tmp_path / "r.yaml"
+    path.write_text(body, encoding="utf-8")
+    result = validate(path)
+    assert result.returncode == 2 and "side_setup: missing 'left'" in result.stderr, result.stderr

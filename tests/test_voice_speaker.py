@@ -113,7 +113,7 @@ def test_fit_warns_where_a_phrase_is_longer_than_its_slot(tmp_path: Path) -> Non
     relax = [w for w in warnings if "Relax completely" in w]
     assert len(relax) == 1
     assert relax[0].startswith(
-        f"{routine.source}:{routine.exercises[0].line}: warning: 'Relax completely and breathe out very slowly.' needs "
+        f"{routine.source}:{routine.exercises[0].line}: warning: 'And ease. Relax completely and breathe out very slowly.' needs "
     )
     assert relax[0].endswith("but its slot is 1.5 s (ql, relax, repetition 1)")
     assert slot_warnings(script, lambda text: 0.5) == []

@@ -154,11 +154,20 @@ def compile_exercise(exercise: Exercise, index: int, locale: Locale) -> Block:
         timeline.add(locale.say("rest_break", setup=exercise.setup), "rest", INSTRUCTION)
         timeline.advance(exercise.seconds)
         return Block(exercise.id, exercise.name, timeline.cues(), timeline.now, tuple(restarts), index)
-    timeline.add(locale.say("setup", name=exercise.name, setup=exercise.setup), "setup", INSTRUCTION)
+    first = exercise.side_list[0]
+    if first in exercise.side_setup:  # the first side's own set-up belongs to the opening, before any movement
+        side_name, text = locale.side(first), exercise.side_setup[first]
+        opening = locale.say("setup_side", name=exercise.name, setup=exercise.setup, side=side_name, side_setup=text)
+    else:
+        opening = locale.say("setup", name=exercise.name, setup=exercise.setup)
+    timeline.add(opening, "setup", INSTRUCTION)
     timeline.advance(exercise.setup_seconds)
     for side_number, side in enumerate(exercise.side_list):
         if side_number > 0:
-            switch = locale.say("side_switch", side=locale.side(side))
+            if side in exercise.side_setup:
+                switch = locale.say("side_switch_setup", side=locale.side(side), setup=exercise.side_setup[side or ""])
+            else:
+                switch = locale.say("side_switch", side=locale.side(side))
             timeline.add(switch, "setup", INSTRUCTION, side=side)
             timeline.advance(max(exercise.side_switch_seconds, estimate_speech_seconds(switch) + 1.0))
         if isinstance(exercise, PirExercise):
@@ -194,38 +203,58 @@ def _repetition_start(
 def _pir_side(
     ex: PirExercise, side: str | None, timeline: _Timeline, restarts: list[Restart], locale: Locale, first: bool
 ) -> None:
+    """Each repetition as published (shared/PROTOCOL.md): contract on an in-breath with the effort
+    restated ("a fifth of your strength"), counted down; "And ease" into the relaxation on an
+    out-breath; the stretch, announced and counted down; then, between repetitions, stay in the new
+    range (never "Rest.", which invites letting go of the range just gained)."""
     for rep in range(1, ex.repetitions + 1):
         _repetition_start(rep, ex.repetitions, side, first, timeline, restarts, locale)
-        contract = locale.say("contract", effort=ex.effort_cue, breathing=ex.breathing_cue)
-        _counted_phase(timeline, contract, "contract", ex.contract_seconds, ex.count_every, rep, side, locale)
+        strength = ex.strength or locale.say("strength")
+        contract = locale.say("contract", effort=ex.effort_cue, strength=strength, breathing=ex.breathing_cue)
+        _countdown(timeline, contract, "contract", ex.contract_seconds, ex.count_every, rep, side, locale)
         if ex.hold_seconds:
             timeline.add(locale.say("hold"), "hold", CUE, rep, side)
             timeline.advance(ex.hold_seconds)
         timeline.add(locale.say("relax", relax=ex.relax_cue), "relax", CUE, rep, side)
         timeline.advance(ex.relax_seconds)
-        stretch = locale.say("stretch", stretch=ex.stretch_cue)
-        _counted_phase(timeline, stretch, "stretch", ex.stretch_seconds, ex.stretch_count_every, rep, side, locale)
+        stretch = locale.say("stretch", stretch=ex.stretch_cue, n=_number(ex.stretch_seconds))
+        _countdown(timeline, stretch, "stretch", ex.stretch_seconds, ex.stretch_count_every, rep, side, locale)
         if rep < ex.repetitions and ex.rest_seconds:
-            timeline.add(locale.say("rest"), "rest", CUE, rep, side)
+            timeline.add(locale.say("stay"), "rest", CUE, rep, side)
             timeline.advance(ex.rest_seconds)
 
 
-def _counted_phase(
-    timeline: _Timeline, text: str, phase: str, seconds: float, every: float, rep: int, side: str | None, locale: Locale
+def _countdown(
+    timeline: _Timeline, text: str, phase: str, seconds: float, every: float, rep: int | None, side: str | None, locale: Locale
 ) -> None:
-    """A phase cue on the boundary, then a count on every ``every`` seconds elapsed.
+    """The one counting convention of every timed phase: a phase cue that announces its length
+    ("... 12 seconds."), then the seconds still to go, on every multiple of ``every`` ("10", "5"),
+    "3", "2", "1" in the last three seconds, and the next cue on the boundary ("And ease. ...").
 
-    The count spoken is the number of seconds elapsed, so "seven" lands at second seven of the
-    phase. Counts closer than ``COUNT_CLEARANCE`` to the phase cue, and the one that would fall
-    on the next boundary, are left out.
+    No count is said while the phase cue is still being spoken (its estimated length, at least
+    ``COUNT_CLEARANCE``). Where counts are sparse (``every`` of 2 s or more), "Halfway." replaces
+    the counts within ``COUNT_CLEARANCE`` of half time, when that is clear of the cue and of the
+    last four seconds.
     """
     start = timeline.now
     timeline.add(text, phase, CUE, rep, side)
-    elapsed = every
-    while elapsed < seconds - 1e-9:
-        if elapsed >= COUNT_CLEARANCE - 1e-9:
-            timeline.add_at(start + elapsed, locale.say("count", n=_number(elapsed)), phase, COUNT, rep, side)
-        elapsed += every
+    clearance = max(COUNT_CLEARANCE, estimate_speech_seconds(text))
+    marks: dict[float, tuple[str, str]] = {}
+    remaining = (seconds // every) * every
+    while remaining > 3 + 1e-9:
+        if remaining < seconds - 1e-9 and seconds - remaining >= clearance - 1e-9:
+            marks[round(seconds - remaining, 6)] = (locale.say("count", n=_number(remaining)), COUNT)
+        remaining -= every
+    half = seconds / 2
+    if every >= 2 and half >= clearance - 1e-9 and half < seconds - 4:
+        marks = {k: v for k, v in marks.items() if abs(k - half) >= COUNT_CLEARANCE - 1e-9}
+        marks[half] = (locale.say("halfway"), CUE)
+    for left in (3, 2, 1):
+        if seconds - left >= clearance - 1e-9:
+            marks[seconds - left] = (locale.say("count", n=left), COUNT)
+    for offset in sorted(marks):
+        words, kind = marks[offset]
+        timeline.add_at(start + offset, words, phase, kind, rep, side)
     timeline.advance(seconds)
 
 
@@ -256,26 +285,8 @@ def _hold_side(
 ) -> None:
     for rep in range(1, ex.repetitions + 1):
         _repetition_start(rep, ex.repetitions, side, first, timeline, restarts, locale)
-        start = timeline.now
-        timeline.add(locale.say("hold_start", cue=ex.cue), "hold", CUE, rep, side)
-        half = ex.seconds / 2
-        # Counts give the seconds still to go, ending in "3, 2, 1": a countdown throughout.
-        marks: dict[float, tuple[str, str]] = {}
-        elapsed = ex.count_every
-        while elapsed < ex.seconds - 3 - 1e-9:
-            if elapsed >= COUNT_CLEARANCE - 1e-9:
-                marks[elapsed] = (locale.say("count", n=_number(ex.seconds - elapsed)), COUNT)
-            elapsed += ex.count_every
-        if half >= COUNT_CLEARANCE and half < ex.seconds - 4:
-            marks = {k: v for k, v in marks.items() if abs(k - half) >= 1.0}
-            marks[half] = (locale.say("halfway"), CUE)
-        for remaining in (3, 2, 1):
-            if ex.seconds - remaining >= COUNT_CLEARANCE:
-                marks[ex.seconds - remaining] = (locale.say("count", n=remaining), COUNT)
-        for offset in sorted(marks):
-            text, kind = marks[offset]
-            timeline.add_at(start + offset, text, "hold", kind, rep, side)
-        timeline.advance(ex.seconds)
+        cue = locale.say("hold_start", cue=ex.cue, n=_number(ex.seconds))
+        _countdown(timeline, cue, "hold", ex.seconds, ex.count_every, rep, side, locale)
         timeline.add(locale.say("release"), "rest", CUE, rep, side)
         timeline.advance(READY_LEAD)
         if rep < ex.repetitions and ex.rest_seconds:

@@ -44,6 +44,9 @@ class ExerciseBase:
     setup_seconds: float
     side_switch_seconds: float = 8.0
     """Time to change to the other side before "Get ready" (seconds)."""
+    side_setup: dict[str, str] = field(default_factory=dict)
+    """What each side means for this exercise (``left``/``right`` to its text), said as that side
+    starts; a side without one gets the locale's generic "the mirror image of the position"."""
     pain_check: bool = False
     line: int = 0
 
@@ -60,6 +63,9 @@ class PirExercise(ExerciseBase):
     repetitions: int
     contract_seconds: float
     effort_cue: str
+    strength: str | None
+    """How hard to press ("a tenth of your strength"), restated in every contraction;
+    none: the locale's ``strength`` phrase."""
     breathing_cue: str
     hold_seconds: float
     relax_seconds: float
@@ -133,12 +139,14 @@ _COMMON = {
     "setup_seconds": Field(float, low=2, high=180, unit="seconds"),
     "pain_check": Field(bool, default=False),
     "side_switch_seconds": Field(float, default=8, low=3, high=60, unit="seconds"),
+    "side_setup": Field("map"),
 }
 
 _PIR = _COMMON | {
     "repetitions": Field(int, default=3, low=1, high=10),
     "contract_seconds": Field(float, default=7, low=3, high=30, unit="seconds"),
     "effort_cue": Field(str, default="Press gently", max_length=120),
+    "strength": Field(str, max_length=80),
     "breathing_cue": Field(str, default="breathe in", max_length=60),
     "hold_seconds": Field(float, default=0, low=0, high=10, unit="seconds"),
     "relax_seconds": Field(float, default=3, low=1, high=15, unit="seconds"),
@@ -157,6 +165,8 @@ _REPS = _COMMON | {
     "rest_between_reps": Field(float, default=0, low=0, high=60, unit="seconds"),
     "rest_between_sets": Field(float, default=30, low=0, high=300, unit="seconds"),
 }
+
+_SIDE_SETUP = {"left": Field(str, max_length=2000), "right": Field(str, max_length=2000)}
 
 _TEMPO_STEP = {
     "name": Field(str, required=True, max_length=30),
@@ -285,6 +295,8 @@ def _build_exercise(node: YNode, problems: Problems) -> Exercise | None:
     tempo: tuple[TempoStep, ...] = ()
     if kind == "reps" and values["tempo"] is not None:
         tempo = _build_tempo(values["tempo"], problems)
+    if kind != "rest" and len(problems.lines) == before:  # with a bad ``sides``, which sides are done is unknown
+        values["side_setup"] = _build_side_setup(values["side_setup"], values["sides"], problems)
     if len(problems.lines) > before:
         return None
     values.pop("kind")
@@ -294,7 +306,10 @@ def _build_exercise(node: YNode, problems: Problems) -> Exercise | None:
     values["id"] = values["id"] or _slug(values["name"])
     values["line"] = node.line
     if values.get("setup_seconds") is None:
-        values["setup_seconds"] = estimate_speech_seconds(f"{values['name']}. {values['setup']}") + 2.0
+        sides = values.get("sides") or "none"
+        first = values.get("side_setup", {}).get("left" if sides == "both" else sides)
+        opening = f"{values['name']}. {values['setup']}" + (f" Left side. {first}" if first else "")  # as the coach says it
+        values["setup_seconds"] = estimate_speech_seconds(opening) + 2.0
     if kind == "pir":
         return PirExercise(**values)
     if kind == "reps":
@@ -303,6 +318,24 @@ def _build_exercise(node: YNode, problems: Problems) -> Exercise | None:
     if kind == "hold":
         return TimedHold(**values)
     return RestBreak(**values)
+
+
+def _build_side_setup(node: YNode | None, sides: str | None, problems: Problems) -> dict[str, str]:
+    """``side_setup``: a text for each side the exercise does, and only for those."""
+    if node is None or sides is None:  # an invalid ``sides`` is reported already
+        return {}
+    texts = {k: v for k, v in check_mapping(node, _SIDE_SETUP, problems, "side_setup").items() if v is not None}
+    done = {"both": ("left", "right"), "left": ("left",), "right": ("right",)}.get(sides or "none", ())
+    if not done:
+        problems.add(node, "side_setup", "needs 'sides: both' (or left or right); this exercise is done once")
+        return {}
+    for side in texts:
+        if side not in done:
+            problems.add(node.value[side], "side_setup", f"'{side}' is not done here (sides: {sides})")
+    for side in done:
+        if isinstance(node.value, dict) and side not in node.value:
+            problems.add(node, "side_setup", f"missing '{side}': say what the {side} side means for this exercise")
+    return texts
 
 
 def _build_tempo(node: YNode, problems: Problems) -> tuple[TempoStep, ...]:
