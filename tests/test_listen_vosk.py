@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import KO_CHECK, ROOT, simulate, write_routine
+from conftest import KO_CHECK, ROOT, CoachHere, simulate, write_routine
 from testaudio import COMMANDS, RATINGS, Speech, babble, missing_tools, noise_bursts, padded, silence, white_noise
 
 from coach.core.messages import Command, Rating
@@ -282,10 +282,11 @@ def test_listen_vosk_hear_prints_what_was_heard_as_json(speech: Speech, tmp_path
     assert report["plain"][0]["became"] == {"rating": 8}
 
 
-def test_listen_vosk_hear_reports_a_bad_file_in_one_line(tmp_path: Path) -> None:
+def test_listen_vosk_hear_reports_a_bad_file_in_one_line(tmp_path: Path, coach_here: CoachHere) -> None:
+    """In this process (the model is already loaded); the JSON test above runs ``coach hear`` as a real process."""
     bad = tmp_path / "not.wav"
     bad.write_bytes(b"this is not audio at all")
-    result = coach_voice("hear", str(bad), "--lang", "ko")
+    result = coach_here("hear", str(bad), "--lang", "ko")
     assert result.returncode == 2 and result.stdout == ""
     [line] = result.stderr.splitlines()
     assert line.startswith(f"{bad}: ") and "sox" in line
