@@ -14,9 +14,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from test_records_cli import _hermetic, coach  # noqa: F401 (_hermetic: the autouse fixture)
 from test_store_seed import seed_store, started
 
-from coach.cli import main as cli
 from coach.log.guard import APPLICATION_ID, UnsafeLogError
 from coach.log.store import SqliteJournal
 
@@ -28,22 +28,6 @@ READERS = [
     ("report", "--out", "{tmp}/r.html"),
 ]
 
-
-@pytest.fixture(autouse=True)
-def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(cli, "EXTENSIONS", tuple(dict.fromkeys((*cli.EXTENSIONS, "coach.cli.records"))))
-    monkeypatch.setenv("COACH_CONFIG", "")
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
-
-
-def coach(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        code = cli.main(list(args))
-    except SystemExit as exc:  # argparse
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _reader(args: tuple[str, ...], state: Path, tmp: Path) -> list[str]:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from coach.errors import JournalError
 from coach.log.schema import COLUMNS, MIGRATIONS
+from coach.spec.files import file_kind
 
 APPLICATION_ID = 0x636F6163
 """``PRAGMA application_id`` of a coach log (the bytes of "coac")."""
@@ -58,7 +59,7 @@ def check_path(path: Path) -> bool:
     if stat.S_ISLNK(info.st_mode):
         raise UnsafeLogError(f"{path}: is a symbolic link; coach does not follow links to its files (name the file itself)")
     if not stat.S_ISREG(info.st_mode):
-        raise UnsafeLogError(f"{path}: is {_what(info.st_mode)}, not a plain file; coach will not open it")
+        raise UnsafeLogError(f"{path}: is {file_kind(info.st_mode)}, not a plain file; coach will not open it")
     return True
 
 
@@ -68,17 +69,6 @@ def check_files(db: Path, suffixes: tuple[str, ...]) -> bool:
         check_path(Path(f"{db}{suffix}"))
     return check_path(db)
 
-
-def _what(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
 
 
 def problem(conn: sqlite3.Connection) -> str | None:

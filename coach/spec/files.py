@@ -51,7 +51,7 @@ def read_capped(path: Path | str, limit: int, what: str = "a text file") -> byte
         if stat.S_ISDIR(mode):
             raise InputFileError(f"{shown}:0: is a directory, not {what}")
         if not stat.S_ISREG(mode):
-            raise InputFileError(f"{shown}:0: is not a regular file ({_kind(mode)}); give {what}")
+            raise InputFileError(f"{shown}:0: is not a regular file ({file_kind(mode)}); give {what}")
         data = _read_at_most(fd, limit + 1)  # never st_size: a device or a growing file says nothing true
     except OSError as exc:
         raise InputFileError(f"{shown}:0: cannot read: {exc.strerror or exc}") from None
@@ -74,7 +74,10 @@ def _read_at_most(fd: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is not a plain file is, for a person ("a FIFO", "a character device", ...)."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
     if stat.S_ISFIFO(mode):
         return "a FIFO"
     if stat.S_ISCHR(mode):
