@@ -69,6 +69,12 @@ class Block:
     duration: float
     restarts: tuple[Restart, ...]
     exercise_index: int | None = None
+    easier: Block | None = None
+    """The exercise's easier form, compiled on its own: what a rating above the stop threshold switches to."""
+    form: str | None = None
+    """``easier`` for an easier form's block (its exercise result says so); ``None``: the standard form."""
+    changes: str = ""
+    """What the easier form changes, in words ("less force, for longer"); empty for a standard form."""
 
     def restart_before(self, offset: float) -> Restart:
         """The latest restart point at or before ``offset`` (the start of the current repetition)."""
@@ -113,6 +119,12 @@ class Script:
             start += step.duration
 
     @property
+    def blocks(self) -> tuple[Block, ...]:
+        """Every block that may be played: the steps' blocks and each exercise's easier form."""
+        steps = [s for s in self.steps if isinstance(s, Block)]
+        return tuple(steps) + tuple(s.easier for s in steps if s.easier is not None)
+
+    @property
     def nominal_duration(self) -> float:
         return sum(NOMINAL_PROMPT_SECONDS if isinstance(s, PainCheck) else s.duration for s in self.steps)
 
@@ -146,8 +158,30 @@ def _intro_block(routine: Routine, locale: Locale) -> Block:
     return Block("intro", routine.title, timeline.cues(), timeline.now, tuple(restarts))
 
 
-def compile_exercise(exercise: Exercise, index: int, locale: Locale) -> Block:
-    """The cues of one exercise, all sides and repetitions, from its set-up to its closing cue."""
+def easier_changes(standard: Exercise, easier: Exercise, locale: Locale) -> str:
+    """What the easier form changes, in the locale's words: "less force, for longer, fewer repetitions"."""
+    found = []
+    if isinstance(standard, PirExercise) and isinstance(easier, PirExercise):
+        if easier.strength != standard.strength:
+            found.append(locale.say("easier_less_force"))
+        if easier.contract_seconds > standard.contract_seconds:
+            found.append(locale.say("easier_longer"))
+    reps = getattr(standard, "repetitions", 0) * getattr(standard, "sets", 1)
+    if getattr(easier, "repetitions", 0) * getattr(easier, "sets", 1) < reps:
+        found.append(locale.say("easier_fewer"))
+    if easier.setup != standard.setup or easier.side_setup != standard.side_setup or not found:
+        found.append(locale.say("easier_way"))
+    return ", ".join(found)
+
+
+def compile_exercise(exercise: Exercise, index: int, locale: Locale, changes: str = "") -> Block:
+    """The cues of one exercise, all sides and repetitions, from its set-up to its closing cue.
+
+    Its easier form, if it has one, is compiled too (``changes`` set: an easier form's block, which
+    opens "An easier way: *changes*." instead of the name, and whose set-up lasts that much longer)."""
+    easier = None
+    if exercise.easier is not None:
+        easier = compile_exercise(exercise.easier, index, locale, easier_changes(exercise, exercise.easier, locale))
     timeline = _Timeline()
     restarts = [Restart(0.0, None, None)]
     if isinstance(exercise, RestBreak):
@@ -155,13 +189,16 @@ def compile_exercise(exercise: Exercise, index: int, locale: Locale) -> Block:
         timeline.advance(exercise.seconds)
         return Block(exercise.id, exercise.name, timeline.cues(), timeline.now, tuple(restarts), index)
     first = exercise.side_list[0]
+    key, extra = ("setup", 0.0)
+    if changes:  # an easier form: "An easier way: less force, for longer." instead of the name, said in that much more time
+        key, extra = "easier_setup", estimate_speech_seconds(locale.say("easier_setup", changes=changes, setup=""))
+    words = {"name": exercise.name, "changes": changes, "setup": exercise.setup}
     if first in exercise.side_setup:  # the first side's own set-up belongs to the opening, before any movement
-        side_name, text = locale.side(first), exercise.side_setup[first]
-        opening = locale.say("setup_side", name=exercise.name, setup=exercise.setup, side=side_name, side_setup=text)
+        opening = locale.say(f"{key}_side", **words, side=locale.side(first), side_setup=exercise.side_setup[first])
     else:
-        opening = locale.say("setup", name=exercise.name, setup=exercise.setup)
+        opening = locale.say(key, **words)
     timeline.add(opening, "setup", INSTRUCTION)
-    timeline.advance(exercise.setup_seconds)
+    timeline.advance(exercise.setup_seconds + extra)
     for side_number, side in enumerate(exercise.side_list):
         if side_number > 0:
             if side in exercise.side_setup:
@@ -178,7 +215,8 @@ def compile_exercise(exercise: Exercise, index: int, locale: Locale) -> Block:
             _hold_side(exercise, side, timeline, restarts, locale, first=side_number == 0)
     timeline.add(locale.say("exercise_done"), "rest", CUE)
     timeline.advance(BLOCK_TAIL)
-    return Block(exercise.id, exercise.name, timeline.cues(), timeline.now, tuple(restarts), index)
+    form = "easier" if changes else None
+    return Block(exercise.id, exercise.name, timeline.cues(), timeline.now, tuple(restarts), index, easier, form, changes)
 
 
 def _ready(side: str | None, first: bool, timeline: _Timeline, locale: Locale) -> None:
