@@ -350,10 +350,10 @@ def _build_easier(node: YNode, standard: Exercise, kind: str, problems: Problems
         given["side_setup"] = _build_side_setup(given["side_setup"], standard.sides, problems)
     if len(problems.lines) > before:
         return None
-    if "setup_seconds" not in given and ("setup" in given or "side_setup" in given):
-        given["setup_seconds"] = _default_setup_seconds({"name": standard.name, "sides": standard.sides,
-                                                          "setup": given.get("setup", standard.setup),
-                                                          "side_setup": given.get("side_setup", standard.side_setup)})
+    if "setup_seconds" not in given and ("setup" in given or "side_setup" in given):  # the standard's time to move, kept
+        said = {"name": standard.name, "sides": standard.sides, "setup": standard.setup, "side_setup": standard.side_setup}
+        longer = _default_setup_seconds(said | given) - _default_setup_seconds(said)
+        given["setup_seconds"] = standard.setup_seconds + max(0.0, longer)
     easier = replace(standard, **given)
     for reason in harder(standard, easier):
         problems.add(node, "easier", reason)
