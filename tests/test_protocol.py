@@ -71,20 +71,24 @@ def _easier_problems(exercise: Exercise, block: Block, where: str, locale: Local
     """An easier form keeps to the protocol too, with the gentler PIR: a press of up to 30 s at no more
     than the standard form's strength; and every exercise that loads the back or a nerve has one."""
     easier, problems = exercise.easier, []
-    if easier is None or block.easier is None:
+    if easier is None or not block.easier:
         if any(word in exercise.id for word in LOADS_BACK_OR_NERVE):
             problems.append(f"{where}: loads the back or a nerve, and has no easier form to switch to")
         return problems
     where = f"{where} (easier)"
-    problems += _counting_problems(block.easier, where, locale)
-    problems += _side_problems(easier.sides, easier.setup, easier.side_setup, block.easier, where, locale)
+    whole = block.easier[0]  # from its start; the ones from a later side are checked for their side change
+    problems += _counting_problems(whole, where, locale)
+    problems += _side_problems(easier.sides, easier.setup, easier.side_setup, whole, where, locale)
+    for later in block.easier[1:]:
+        from_side = f"{where} from {later.cues[0].side}"
+        problems += _side_problems(easier.sides, easier.setup, easier.side_setup, later, from_side, locale)
     if isinstance(exercise, PirExercise) and isinstance(easier, PirExercise):
-        problems += _pir_problems(block.easier, where, locale, GENTLER_CONTRACT_SECONDS)
+        problems += _pir_problems(whole, where, locale, GENTLER_CONTRACT_SECONDS)
         standard, lighter = STRENGTHS.index(_strength(exercise)), STRENGTHS.index(_strength(easier))
         if lighter > standard:
             problems.append(f"{where}: presses with {_strength(easier)}, more than the standard form's {_strength(exercise)}")
-    if not block.easier.cues[0].text.startswith(locale.say("easier_setup", changes="", setup="").split(":")[0]):
-        problems.append(f"{where}: the easier form does not open by saying so: {block.easier.cues[0].text!r}")
+    if not whole.cues[0].text.startswith(locale.say("easier_setup", changes="", setup="").split(":")[0]):
+        problems.append(f"{where}: the easier form does not open by saying so: {whole.cues[0].text!r}")
     return problems
 
 

@@ -34,8 +34,9 @@ def test_regress_the_easier_form_is_loaded_and_compiled(tmp_path: Path) -> None:
     assert isinstance(pir, PirExercise) and isinstance(pir.easier, PirExercise)
     assert (pir.easier.repetitions, pir.easier.contract_seconds, pir.easier.sides) == (1, 12.0, "both")
     block = compile_script(routine, load_locale("en")).exercise_blocks[0]
-    easier = block.easier
-    assert easier is not None and easier.form == "easier" and easier.easier is None
+    assert len(block.easier) == 2  # from its start, and from the right side
+    easier = block.easier[0]
+    assert easier.form == "easier" and easier.easier == ()
     changes = "less force, for longer, fewer repetitions, a gentler way to do it"
     assert easier.cues[0].text == f"An easier way: {changes}. Lie on your back, knees bent."
     contracts = [c for c in easier.cues if c.phase == "contract" and c.kind == "cue"]
@@ -59,8 +60,7 @@ def test_regress_a_six_during_a_pir_switches_to_its_easier_form(tmp_path: Path) 
     begin = start + 15 + 3.0 + 10.0 + 1.0
     opening = run.first_say("An easier way:")
     assert opening["due"] == begin
-    easier = compile_script(routine, load_locale("en")).exercise_blocks[0].easier
-    assert easier is not None
+    easier = compile_script(routine, load_locale("en")).exercise_blocks[0].easier[0]
     expected = [(round(begin + c.offset, 6), c.text) for c in easier.cues]
     later = [e for e in run.says() if e["due"] >= begin and e["phase"] not in ("summary", "prompt")]
     played = [(round(e["due"], 6), e["text"]) for e in later]
@@ -112,3 +112,24 @@ def test_regress_an_easier_form_that_is_not_easier_is_refused_with_file_and_line
         load_routine(path)
     assert len(caught.value.problems) == 1
     assert caught.value.problems[0].startswith(f"{tmp_path}/{message}")
+
+
+def test_regress_on_the_second_side_the_easier_form_goes_on_from_that_side(tmp_path: Path) -> None:
+    """A side already finished stays done: a 6 on the right side goes on with the easier form's right side."""
+    routine = load_routine(write_routine(tmp_path, EASIER))
+    start = _intro(routine)
+    block = compile_script(routine, load_locale("en")).exercise_blocks[0]
+    switch = next(c.offset for c in block.cues if c.text.startswith("Now change sides"))
+    assert block.easier_for(switch - 1) is block.easier[0] and block.easier_for(switch + 1) is block.easier[1]
+    cut = start + switch + 20
+    run = simulate(routine, [rating(cut, 6)])
+    assert [s["action"] for s in run.of("safety")] == ["regress"]
+    begin = cut + 3.0 + 10.0 + 1.0
+    right = block.easier[1]
+    expected = [(round(begin + c.offset, 6), c.text, c.side) for c in right.cues]
+    later = [(round(e["due"], 6), e["text"], e.get("side")) for e in run.says() if e["due"] >= begin and e["phase"] != "prompt"]
+    assert later[: len(expected)] == expected
+    assert expected[0][1].startswith("An easier way:") and expected[1][1:] == ("Right side.", "right")
+    assert not [c for c in right.cues if c.side == "left"]
+    result = run.of("exercise")[0]
+    assert (result["status"], result["form"], result["repetitions_started"]) == ("done", "easier", 3)  # 2 left + 1 easier right

@@ -91,7 +91,7 @@ class StopExercise:
 @dataclass(frozen=True)
 class Regress:
     """A safety rule would stop the exercise the rating cut: its easier form ``block`` starts at ``at`` instead,
-    for the rest of the exercise (from its own start)."""
+    for the rest of the exercise (from the side under way: :meth:`Block.easier_for`)."""
 
     at: float
     block: Block
@@ -148,10 +148,11 @@ class PainDialogue:
         return Reply([self._say(prompt, at), Enter(State.PAIN_CHECK, at), Listen("rating")])
 
     def cut_in(
-        self, exercise: str | None, at: float, state: State, offset: float, paused: bool, easier: Block | None = None
+        self, exercise: str | None, at: float, state: State, offset: float, paused: bool, block: Block | None = None
     ) -> None:
-        """A rating nobody asked for came during a block (or a pause): it cut ``state`` at ``offset``;
-        ``easier``: the easier form a rating above the stop threshold switches to."""
+        """A rating nobody asked for came during a block (or a pause): it cut ``state`` at ``offset``
+        (into ``block``, whose easier form from there a rating above the stop threshold switches to)."""
+        easier = block.easier_for(offset) if block is not None else None
         self.current = Dialogue(
             "unprompted", exercise, at, was_paused=paused, return_state=state, return_offset=offset, easier=easier
         )
