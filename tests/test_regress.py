@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SMALL_PIR, rating, simulate, write_routine
+from conftest import KO_CHECK, SMALL_PIR, rating, simulate, write_routine
 
+from coach.core.records import SessionStarted
 from coach.core.script import Block, compile_script
 from coach.errors import RoutineError
 from coach.spec.locale import load_locale
@@ -133,3 +134,31 @@ def test_regress_on_the_second_side_the_easier_form_goes_on_from_that_side(tmp_p
     assert not [c for c in right.cues if c.side == "left"]
     result = run.of("exercise")[0]
     assert (result["status"], result["form"], result["repetitions_started"]) == ("done", "easier", 3)  # 2 left + 1 easier right
+
+
+def test_regress_the_log_keeps_the_form_and_the_regress_action(tmp_path: Path) -> None:
+    """``form`` has no column of its own: the log's one mapping keeps it in the JSON, and reads it back."""
+    from coach.core.records import ExerciseResult, SafetyFired
+    from coach.log.queries import records
+    from coach.log.store import SqliteJournal, Store
+
+    journal = SqliteJournal(tmp_path)
+    journal.append(SessionStarted(0.0, "r", "R", "v", "en"))
+    kept = [SafetyFired(4.0, "stop_exercise_above", "regress", "pain 6 is above 5; the easier form follows", 6),
+            ExerciseResult(9.0, "ql", 0, "done", 3, None, "easier")]  # fmt: skip
+    for record in kept:
+        journal.append(record)
+    journal.close()
+    store = Store(tmp_path)
+    back = [r.record for r in records(store)]
+    store.close()
+    assert back[1:] == kept
+
+
+def test_regress_a_korean_routine_says_it_in_korean(tmp_path: Path) -> None:
+    body = KO_CHECK + "    easier: {seconds: 10, setup: 더 편하게 누우세요.}\n"
+    routine = load_routine(write_routine(tmp_path, body))
+    block = compile_script(routine, load_locale("ko")).exercise_blocks[0]
+    assert block.easier[0].cues[0].text == "더 쉬운 방법: 더 부드러운 방법으로. 더 편하게 누우세요."
+    run = simulate(routine, [rating(_intro(routine) + 1, 4), rating(_intro(routine) + 12, 6)])
+    assert run.first_say("더 쉽게")["text"] == "통증이 6점으로 5점보다 높습니다. 더 쉽게 하겠습니다: 더 부드러운 방법으로."
