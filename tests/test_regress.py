@@ -162,3 +162,24 @@ def test_regress_a_korean_routine_says_it_in_korean(tmp_path: Path) -> None:
     assert block.easier[0].cues[0].text == "더 쉬운 방법: 더 부드러운 방법으로. 더 편하게 누우세요."
     run = simulate(routine, [rating(_intro(routine) + 1, 4), rating(_intro(routine) + 12, 6)])
     assert run.first_say("더 쉽게")["text"] == "통증이 6점으로 5점보다 높습니다. 더 쉽게 하겠습니다: 더 부드러운 방법으로."
+
+
+def test_regress_a_pause_in_the_easier_form_resumes_it_and_its_phrases_are_known_in_advance(tmp_path: Path) -> None:
+    """Paused in the easier form, the session resumes the easier form's repetition; and every text said,
+    the explanation and the easier form's cues included, is among those a speech cache renders first."""
+    from conftest import cmd
+
+    from coach.core.session import Session
+
+    routine = load_routine(write_routine(tmp_path, EASIER))
+    start = _intro(routine)
+    begin = start + 15 + 3.0 + 10.0 + 1.0
+    easier = compile_script(routine, load_locale("en")).exercise_blocks[0].easier[0]
+    contract = next(c for c in easier.cues if c.phase == "contract")
+    run = simulate(routine, [rating(start + 15, 6), cmd(begin + contract.offset + 2, "pause"), cmd(begin + 60, "resume")])
+    again = [e for e in run.says() if e["text"] == contract.text and e["side"] == "left"]
+    assert [e["due"] for e in again] == [begin + contract.offset, begin + 60 + 3.0 + 2.0]  # RESUME_LEAD, "Left side." first
+    assert run.of("exercise")[0]["form"] == "easier"
+    locale = load_locale("en")
+    known = Session(compile_script(routine, locale), locale).phrases()
+    assert {e["text"] for e in run.says() if e["phase"] != "summary"} <= known
