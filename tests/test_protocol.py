@@ -14,12 +14,14 @@ from conftest import ROUTINES, SMALL_PIR, write_routine
 
 from coach.core.script import COUNT, Block, Cue, compile_script
 from coach.spec.locale import Locale, available_languages, load_locale
-from coach.spec.routine import PirExercise, RestBreak, Routine, estimate_speech_seconds, load_routine
+from coach.spec.routine import Exercise, PirExercise, RestBreak, Routine, estimate_speech_seconds, load_routine
 
 SHIPPED = sorted(ROUTINES.glob("*.yaml"))
 
 CONTRACT_SECONDS = (5.0, 10.0)
 """Lewit: 5-10 s of gentle isometric contraction."""
+GENTLER_CONTRACT_SECONDS = (5.0, 30.0)
+"""An easier form: "if the contraction hurts, use less force for longer (10-30 s)"."""
 STRETCH_SECONDS = (10.0, 20.0)
 """Lewit: 10-20 s of lengthening into the new range."""
 REPETITIONS = (3, 5)
@@ -56,7 +58,42 @@ def protocol_problems(routine: Routine, locale: Locale) -> list[str]:
         problems += _side_problems(exercise.sides, exercise.setup, exercise.side_setup, block, where, locale)
         if isinstance(exercise, PirExercise):
             problems += _pir_problems(block, where, locale)
+        problems += _easier_problems(exercise, block, where, locale)
     return problems
+
+
+LOADS_BACK_OR_NERVE = ("pir", "knee", "bridge", "cat", "bird", "glide", "press-up", "extension")
+"""Exercise ids of the kinds that load the back or a nerve: each gets an easier form (pelvic tilts,
+bracing, breathing and rests do not)."""
+
+
+def _easier_problems(exercise: Exercise, block: Block, where: str, locale: Locale) -> list[str]:
+    """An easier form keeps to the protocol too, with the gentler PIR: a press of up to 30 s at no more
+    than the standard form's strength; and every exercise that loads the back or a nerve has one."""
+    easier, problems = exercise.easier, []
+    if easier is None or not block.easier:
+        if any(word in exercise.id for word in LOADS_BACK_OR_NERVE):
+            problems.append(f"{where}: loads the back or a nerve, and has no easier form to switch to")
+        return problems
+    where = f"{where} (easier)"
+    whole = block.easier[0]  # from its start; the ones from a later side are checked for their side change
+    problems += _counting_problems(whole, where, locale)
+    problems += _side_problems(easier.sides, easier.setup, easier.side_setup, whole, where, locale)
+    for later in block.easier[1:]:
+        from_side = f"{where} from {later.cues[0].side}"
+        problems += _side_problems(easier.sides, easier.setup, easier.side_setup, later, from_side, locale)
+    if isinstance(exercise, PirExercise) and isinstance(easier, PirExercise):
+        problems += _pir_problems(whole, where, locale, GENTLER_CONTRACT_SECONDS)
+        standard, lighter = STRENGTHS.index(_strength(exercise)), STRENGTHS.index(_strength(easier))
+        if lighter > standard:
+            problems.append(f"{where}: presses with {_strength(easier)}, more than the standard form's {_strength(exercise)}")
+    if not whole.cues[0].text.startswith(locale.say("easier_setup", changes="", setup="").split(":")[0]):
+        problems.append(f"{where}: the easier form does not open by saying so: {whole.cues[0].text!r}")
+    return problems
+
+
+def _strength(exercise: PirExercise) -> str:
+    return next(word for word in STRENGTHS if word in (exercise.strength or "a fifth"))
 
 
 def _side_problems(sides: str, setup: str, side_setup: dict[str, str], block: Block, where: str, locale: Locale) -> list[str]:
@@ -114,7 +151,9 @@ def _counting_problems(block: Block, where: str, locale: Locale) -> list[str]:
     return problems
 
 
-def _pir_problems(block: Block, where: str, locale: Locale) -> list[str]:
+def _pir_problems(
+    block: Block, where: str, locale: Locale, contract_seconds: tuple[float, float] = CONTRACT_SECONDS
+) -> list[str]:
     problems = []
     phases = _phases(block)
     if any(cue.text == locale.say("rest") for cue, _, _ in phases):
@@ -128,8 +167,8 @@ def _pir_problems(block: Block, where: str, locale: Locale) -> list[str]:
         for position, (cue, seconds) in enumerate(mine):
             rest = mine[position + 1 :]
             if cue.phase == "contract":
-                if not CONTRACT_SECONDS[0] <= seconds <= CONTRACT_SECONDS[1]:
-                    problems.append(f"{where}: a {seconds:g} s contraction; the protocol presses {CONTRACT_SECONDS} s")
+                if not contract_seconds[0] <= seconds <= contract_seconds[1]:
+                    problems.append(f"{where}: a {seconds:g} s contraction; the protocol presses {contract_seconds} s")
                 if "breathe in" not in cue.text:
                     problems.append(f"{where}: the contraction {cue.text!r} is not on an in-breath")
                 if not any(f"{word} of your strength" in cue.text for word in STRENGTHS):
@@ -157,6 +196,8 @@ def test_protocol_shipped_routines_have_pir_on_both_sides_and_a_countdown() -> N
     pir = [e for r in routines for e in r.exercises if isinstance(e, PirExercise)]
     assert len(routines) >= 4 and len(pir) >= 7
     assert {e.sides for e in pir} == {"none", "both"}
+    easier = [e.easier for r in routines for e in r.exercises if e.easier is not None]
+    assert len(easier) >= 13 and all(isinstance(e, PirExercise) for e in easier if e.id.endswith("pir"))
 
 
 def test_protocol_a_routine_that_breaks_it_is_told_how(tmp_path: Path, en: Locale) -> None:
@@ -177,3 +218,18 @@ def test_protocol_a_routine_that_breaks_it_is_told_how(tmp_path: Path, en: Local
     assert "small/ql: 2 s to change sides after saying how; allow 8" in problems
     assert "small/ql: contract does not end with the countdown 3, 2, 1" in problems  # a 4 s press is all cue
     assert any("a 4 s contraction" in p for p in problems) and any("a 6 s stretch" in p for p in problems)
+
+
+def test_protocol_an_easier_form_that_breaks_it_is_told_how(tmp_path: Path, en: Locale) -> None:
+    """The easier forms are checked too: a 35 s press would be refused on load, but a PIR's easier form
+    with too few repetitions, or an exercise that loads the back with none, is caught here."""
+    body = SMALL_PIR.replace("    repetitions: 2\n", "    repetitions: 3\n")
+    side_setup = "    side_setup: {left: Left knee bent., right: Right knee bent.}\n    side_switch_seconds: 12\n"
+    body = body.replace("    sides: both\n", "    sides: both\n" + side_setup)
+    assert protocol_problems(load_routine(write_routine(tmp_path, body.replace("id: ql", "id: ql-pir"))), en) == [
+        "small/ql-pir: loads the back or a nerve, and has no easier form to switch to"
+    ]
+    easier = body + "    easier: {repetitions: 2, strength: a tenth of your strength, contract_seconds: 12}\n"
+    problems = protocol_problems(load_routine(write_routine(tmp_path, easier)), en)
+    assert problems == ["small/ql (easier): 2 repetitions on side left; the protocol does 3-5",
+                        "small/ql (easier): 2 repetitions on side right; the protocol does 3-5"]

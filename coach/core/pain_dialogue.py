@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from coach.core.messages import CONFIRMED_SOURCES, Listen, Say
 from coach.core.records import UNCONFIRMED, RatingRecorded, Record, SafetyFired
-from coach.core.safety import CAUTION, END_SESSION, STOP_EXERCISE, evaluate
-from coach.core.script import INSTRUCTION
+from coach.core.safety import CAUTION, END_SESSION, REGRESS, STOP_EXERCISE, evaluate
+from coach.core.script import INSTRUCTION, Block
 from coach.core.states import ACK_GAP, SessionSettings, State
 from coach.spec.locale import Locale
 from coach.spec.routine import estimate_speech_seconds
@@ -43,6 +43,9 @@ class Dialogue:
     """Where an unprompted rating given during a block returns to. The dialogue owns this (a
     pause inside the dialogue moves the session's own bookmark); whatever asks which block the
     rating cut (the safety rule, stop, next, the return itself) reads it here."""
+    easier: Block | None = None
+    """The easier form of the exercise the rating cut, if it has one not yet in use: a rule that would
+    stop the exercise switches to it instead ("stop or regress", shared/PROTOCOL.md)."""
     then_step: int | None = None
     """A command ("next", "repeat") came while a heard rating waited for "yes": the script step it
     goes on with once the rating is settled, unless a rule stops the exercise or ends the session."""
@@ -86,6 +89,15 @@ class StopExercise:
 
 
 @dataclass(frozen=True)
+class Regress:
+    """A safety rule would stop the exercise the rating cut: its easier form ``block`` starts at ``at`` instead,
+    for the rest of the exercise (from the side under way: :meth:`Block.easier_for`)."""
+
+    at: float
+    block: Block
+
+
+@dataclass(frozen=True)
 class EndSession:
     """A safety rule ends the session at ``at`` (the summary follows)."""
 
@@ -102,7 +114,7 @@ class GoTo:
     step: int
 
 
-Outcome = NextStep | BackToBlock | StopExercise | EndSession | GoTo
+Outcome = NextStep | BackToBlock | StopExercise | Regress | EndSession | GoTo
 """What the session does once the dialogue is over."""
 
 
@@ -135,9 +147,15 @@ class PainDialogue:
         self.current = Dialogue(moment, exercise, at + self._answer_window(prompt))
         return Reply([self._say(prompt, at), Enter(State.PAIN_CHECK, at), Listen("rating")])
 
-    def cut_in(self, exercise: str | None, at: float, state: State, offset: float, paused: bool) -> None:
-        """A rating nobody asked for came during a block (or a pause): it cut ``state`` at ``offset``."""
-        self.current = Dialogue("unprompted", exercise, at, was_paused=paused, return_state=state, return_offset=offset)
+    def cut_in(
+        self, exercise: str | None, at: float, state: State, offset: float, paused: bool, block: Block | None = None
+    ) -> None:
+        """A rating nobody asked for came during a block (or a pause): it cut ``state`` at ``offset``
+        (into ``block``, whose easier form from there a rating above the stop threshold switches to)."""
+        easier = block.easier_for(offset) if block is not None else None
+        self.current = Dialogue(
+            "unprompted", exercise, at, was_paused=paused, return_state=state, return_offset=offset, easier=easier
+        )
 
     def rating(self, value: int, source: str, at: float) -> Reply:
         """A rating (0-10) for the current dialogue: a heard one is read back, any other counts at once."""
@@ -251,8 +269,9 @@ class PainDialogue:
             return [self.locale.say("summary_pain", before=before, after=after)]
         return [self.locale.say("summary_pain_one", n=last)] if last is not None else []
 
-    def phrases(self) -> set[str]:
-        """Everything the dialogue may say, but a before-and-after summary (for a speech cache)."""
+    def phrases(self, changes: set[str] | None = None) -> set[str]:
+        """Everything the dialogue may say, but a before-and-after summary (for a speech cache);
+        ``changes``: what the script's easier forms change (said when a rating switches to one)."""
         say, rules = self.locale.say, self.settings.rules
         texts = {say(key) for key in ("pain_reask", "pain_no_answer", "rating_again")}
         texts |= {say(f"pain_prompt_{moment}") for moment in ("before", "exercise", "after")}
@@ -261,6 +280,7 @@ class PainDialogue:
             texts.add(say("safety_stop_exercise", n=n, limit=rules.stop_exercise_above))
             texts.add(say("safety_caution", n=n, limit=rules.stop_exercise_above))
             texts.add(say("safety_end_high", n=n, limit=rules.end_session_at))
+            texts |= {say("safety_regress", n=n, limit=rules.stop_exercise_above, changes=c) for c in changes or ()}
         return texts
 
     # --- the conversation -------------------------------------------------------------------
@@ -305,9 +325,13 @@ class PainDialogue:
         in_exercise = dialogue.return_state is State.EXERCISE  # an unprompted rating that cut an exercise
         decision = evaluate(value, first, self.settings.rules, in_exercise)
         resume_at = at + ACK_GAP
+        easier = dialogue.easier if decision is not None and decision.action == STOP_EXERCISE else None
         if decision is not None:
-            phrase = self.locale.say(decision.phrase, n=value, limit=decision.limit, first=decision.first)
-            fired = SafetyFired(at, decision.rule, decision.action, decision.reason, value)
+            key, action = ("safety_regress", REGRESS) if easier is not None else (decision.phrase, decision.action)
+            changes = easier.changes if easier is not None else ""
+            phrase = self.locale.say(key, n=value, limit=decision.limit, first=decision.first, changes=changes)
+            reason = decision.reason + ("; the easier form follows" if easier is not None else "")
+            fired = SafetyFired(at, decision.rule, action, reason, value)
             reply.actions += [fired, self._say(phrase, resume_at, phase="safety")]
             resume_at += estimate_speech_seconds(phrase) + 1.0
             if decision.action == END_SESSION:
@@ -316,7 +340,8 @@ class PainDialogue:
                 return reply
             if decision.action == STOP_EXERCISE:  # only ever in an exercise (``in_exercise``)
                 self.current = None
-                reply.then = StopExercise(resume_at, dialogue.return_offset)
+                stop = StopExercise(resume_at, dialogue.return_offset)
+                reply.then = Regress(resume_at, easier) if easier is not None else stop
                 return reply
             assert decision.action == CAUTION
         reply.then = self._over(resume_at)

@@ -22,8 +22,9 @@ def session_phrases(
     """
     say = locale.say
     progress = Progress(script.routine.exercises)
-    texts = {cue.text for step in script.steps if isinstance(step, Block) for cue in step.cues}
-    texts |= {say(key) for key in ("paused", "resumed", "skipped", "stopped", "help", "goodbye")} | pain.phrases()
+    texts = {cue.text for block in script.blocks for cue in block.cues}  # easier forms too
+    changes = {block.changes for block in script.blocks if block.changes}
+    texts |= {say(key) for key in ("paused", "resumed", "skipped", "stopped", "help", "goodbye")} | pain.phrases(changes)
     blocks = [s for s in script.steps if isinstance(s, Block)]
     texts |= {say("repeating", name=block.title) for block in blocks}
     offers = [offer] if offer is not None else []

@@ -78,6 +78,10 @@ class ExerciseResult(Record):
     repetitions_started: int
     rest: bool | None = None
     """True for a rest break: it has a result like an exercise, but no tally counts it as one (None: an exercise)."""
+    form: str | None = None
+    """``easier`` when a rating above the stop threshold switched the exercise to its easier form (a
+    ``safety`` record with action ``regress``), which it finished (or was stopped) in; ``None``: the standard form.
+    ``repetitions_started`` then counts the easier form's repetitions."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ class SafetyFired(Record):
     kind: ClassVar[str] = "safety"
     rule: str
     action: str
-    """``stop-exercise``, ``end-session`` or ``caution``."""
+    """``stop-exercise``, ``regress`` (switched to the exercise's easier form instead), ``end-session`` or ``caution``."""
     reason: str
     rating: int | None = None
 

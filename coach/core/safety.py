@@ -27,6 +27,8 @@ from coach.spec.settings import SafetyRules
 END_SESSION = "end-session"
 STOP_EXERCISE = "stop-exercise"
 CAUTION = "caution"
+REGRESS = "regress"
+"""Not a decision of :func:`evaluate`: what a stop of an exercise becomes when it has an easier form to switch to."""
 
 UNACCEPTABLE_ABOVE = 5
 """Silbernagel: pain above 5 during exercise is unacceptable, whatever the person's usual pain (0-10)."""

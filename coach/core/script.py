@@ -11,7 +11,7 @@ follows, but time spent speaking never does.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from coach.spec.locale import Locale
 from coach.spec.routine import (
@@ -69,6 +69,22 @@ class Block:
     duration: float
     restarts: tuple[Restart, ...]
     exercise_index: int | None = None
+    easier: tuple[Block, ...] = ()
+    """The exercise's easier form, compiled on its own, from each side on (``easier[1]``: from the second
+    side, the first done): what a rating above the stop threshold switches to (:meth:`easier_for`)."""
+    form: str | None = None
+    """``easier`` for an easier form's block (its exercise result says so); ``None``: the standard form."""
+    changes: str = ""
+    """What the easier form changes, in words ("less force, for longer"); empty for a standard form."""
+    reps_before: int = 0
+    """An easier form from a later side: the repetitions of the sides done before it, in the standard form."""
+
+    def easier_for(self, offset: float) -> Block | None:
+        """The easier form to go on with after ``offset`` seconds into this block: from the side under way
+        (a side already finished stays done; the set-up and the first side start the easier form from
+        its start); ``None`` when there is none (or this is one)."""
+        side = next((c.side for c in reversed(self.cues) if c.offset <= offset + 1e-9 and c.side), None)
+        return next((b for b in self.easier if b.restarts[1:2] and b.restarts[1].side == side), next(iter(self.easier), None))
 
     def restart_before(self, offset: float) -> Restart:
         """The latest restart point at or before ``offset`` (the start of the current repetition)."""
@@ -113,6 +129,12 @@ class Script:
             start += step.duration
 
     @property
+    def blocks(self) -> tuple[Block, ...]:
+        """Every block that may be played: the steps' blocks and each exercise's easier form."""
+        steps = [s for s in self.steps if isinstance(s, Block)]
+        return tuple(steps) + tuple(easier for s in steps for easier in s.easier)
+
+    @property
     def nominal_duration(self) -> float:
         return sum(NOMINAL_PROMPT_SECONDS if isinstance(s, PainCheck) else s.duration for s in self.steps)
 
@@ -146,39 +168,81 @@ def _intro_block(routine: Routine, locale: Locale) -> Block:
     return Block("intro", routine.title, timeline.cues(), timeline.now, tuple(restarts))
 
 
-def compile_exercise(exercise: Exercise, index: int, locale: Locale) -> Block:
-    """The cues of one exercise, all sides and repetitions, from its set-up to its closing cue."""
+def easier_changes(standard: Exercise, easier: Exercise, locale: Locale) -> str:
+    """What the easier form changes, in the locale's words: "less force, for longer, fewer repetitions"."""
+    found = []
+    if isinstance(standard, PirExercise) and isinstance(easier, PirExercise):
+        if easier.strength != standard.strength:
+            found.append(locale.say("easier_less_force"))
+        if easier.contract_seconds > standard.contract_seconds:
+            found.append(locale.say("easier_longer"))
+    reps = getattr(standard, "repetitions", 0) * getattr(standard, "sets", 1)
+    if getattr(easier, "repetitions", 0) * getattr(easier, "sets", 1) < reps:
+        found.append(locale.say("easier_fewer"))
+    if easier.setup != standard.setup or easier.side_setup != standard.side_setup or not found:
+        found.append(locale.say("easier_way"))
+    return ", ".join(found)
+
+
+def compile_exercise(exercise: Exercise, index: int, locale: Locale, changes: str = "", start: int = 0) -> Block:
+    """The cues of one exercise, all sides and repetitions, from its set-up to its closing cue.
+
+    Its easier form, if it has one, is compiled too, once from each side on (``changes`` set: an easier
+    form's block, which opens "An easier way: *changes*." instead of the name, and whose set-up lasts
+    that much longer; ``start``: the index of the side it starts from, the person being on it already)."""
+    easier: tuple[Block, ...] = ()
+    if exercise.easier is not None:
+        said = easier_changes(exercise, exercise.easier, locale)
+        sides = range(len(exercise.side_list))  # the sides before ``k`` were done in this, the standard form:
+        before = [k * getattr(exercise, "repetitions", 1) for k in sides]
+        easier = tuple(replace(compile_exercise(exercise.easier, index, locale, said, k), reps_before=before[k]) for k in sides)
     timeline = _Timeline()
     restarts = [Restart(0.0, None, None)]
     if isinstance(exercise, RestBreak):
         timeline.add(locale.say("rest_break", setup=exercise.setup), "rest", INSTRUCTION)
         timeline.advance(exercise.seconds)
         return Block(exercise.id, exercise.name, timeline.cues(), timeline.now, tuple(restarts), index)
-    first = exercise.side_list[0]
+    first = exercise.side_list[start]
+    key, extra = ("setup", 0.0)
+    if changes:  # an easier form: "An easier way: less force, for longer." instead of the name, said in that much more time
+        key, extra = "easier_setup", estimate_speech_seconds(locale.say("easier_setup", changes=changes, setup=""))
+    words = {"name": exercise.name, "changes": changes, "setup": exercise.setup}
     if first in exercise.side_setup:  # the first side's own set-up belongs to the opening, before any movement
-        side_name, text = locale.side(first), exercise.side_setup[first]
-        opening = locale.say("setup_side", name=exercise.name, setup=exercise.setup, side=side_name, side_setup=text)
+        opening = locale.say(f"{key}_side", **words, side=locale.side(first), side_setup=exercise.side_setup[first])
     else:
-        opening = locale.say("setup", name=exercise.name, setup=exercise.setup)
-    timeline.add(opening, "setup", INSTRUCTION)
-    timeline.advance(exercise.setup_seconds)
+        opening = locale.say(key, **words)
+    if start:  # from a later side: as long as the side change, with that side's set-up and the easier way
+        switch = _switch_text(exercise, first, locale)
+        moving = max(exercise.side_switch_seconds, estimate_speech_seconds(switch) + 1.0) - estimate_speech_seconds(switch)
+        timeline.add(opening, "setup", INSTRUCTION, side=first)
+        timeline.advance(estimate_speech_seconds(opening) + moving)
+    else:
+        timeline.add(opening, "setup", INSTRUCTION)
+        timeline.advance(exercise.setup_seconds + extra)
     for side_number, side in enumerate(exercise.side_list):
-        if side_number > 0:
-            if side in exercise.side_setup:
-                switch = locale.say("side_switch_setup", side=locale.side(side), setup=exercise.side_setup[side or ""])
-            else:
-                switch = locale.say("side_switch", side=locale.side(side))
+        if side_number < start:
+            continue
+        if side_number > start:
+            switch = _switch_text(exercise, side, locale)
             timeline.add(switch, "setup", INSTRUCTION, side=side)
             timeline.advance(max(exercise.side_switch_seconds, estimate_speech_seconds(switch) + 1.0))
         if isinstance(exercise, PirExercise):
-            _pir_side(exercise, side, timeline, restarts, locale, first=side_number == 0)
+            _pir_side(exercise, side, timeline, restarts, locale, first=side_number == start)
         elif isinstance(exercise, CountedExercise):
-            _counted_side(exercise, side, timeline, restarts, locale, first=side_number == 0)
+            _counted_side(exercise, side, timeline, restarts, locale, first=side_number == start)
         else:
-            _hold_side(exercise, side, timeline, restarts, locale, first=side_number == 0)
+            _hold_side(exercise, side, timeline, restarts, locale, first=side_number == start)
     timeline.add(locale.say("exercise_done"), "rest", CUE)
     timeline.advance(BLOCK_TAIL)
-    return Block(exercise.id, exercise.name, timeline.cues(), timeline.now, tuple(restarts), index)
+    form = "easier" if changes else None
+    return Block(exercise.id, exercise.name, timeline.cues(), timeline.now, tuple(restarts), index, easier, form, changes)
+
+
+def _switch_text(exercise: Exercise, side: str | None, locale: Locale) -> str:
+    """ "Now change sides: Right side." and what that side means (or "the mirror image of the position")."""
+    if side in exercise.side_setup:
+        return locale.say("side_switch_setup", side=locale.side(side), setup=exercise.side_setup[side or ""])
+    return locale.say("side_switch", side=locale.side(side))
 
 
 def _ready(side: str | None, first: bool, timeline: _Timeline, locale: Locale) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from coach.core.messages import Action, Command, CommandName, End, Event, Listen, Rating, Say, StateChanged, Tick
 from coach.core.opening import offer_prompt, opening
-from coach.core.pain_dialogue import BackToBlock, EndSession, Enter, GoTo, NextStep, PainDialogue, Reply, StopExercise
+from coach.core.pain_dialogue import BackToBlock, EndSession, Enter, GoTo, NextStep, PainDialogue, Regress, Reply, StopExercise
 from coach.core.phrases import session_phrases
 from coach.core.records import ExerciseResult, Paused, Record, Repeated, Resumed, SessionEnded, Stopped
 from coach.core.script import INSTRUCTION, Block, Cue, PainCheck, Restart, Script
@@ -205,10 +205,11 @@ class Session:
 
     def _exercise_result(self, block: Block, status: str, at: float) -> None:
         assert block.exercise_index is not None
-        reps = sorted({(p.side, p.rep) for p in block.restarts if p.rep is not None and p.offset < at - self.block_start})
+        reps = {(p.side, p.rep) for p in block.restarts if p.rep is not None and p.offset < at - self.block_start}
+        started = len(reps) + block.reps_before  # an easier form from a later side: the sides done before count
         self.progress.status[block.exercise_index] = status
         rest = isinstance(self.script.routine.exercises[block.exercise_index], RestBreak) or None
-        self._record(ExerciseResult(at, block.name, block.exercise_index, status, len(reps), rest))
+        self._record(ExerciseResult(at, block.name, block.exercise_index, status, started, rest, block.form))
 
     # --- the pain dialogue ------------------------------------------------------------------
 
@@ -218,7 +219,7 @@ class Session:
         if self.state not in DIALOGUE:  # nobody asked: the rating cuts the block (or the pause) where it is
             paused = self.state is State.PAUSED
             state, offset = (self.return_to, self.paused_offset) if paused else (self.state, at - self.block_start)
-            self.pain.cut_in(self._exercise_id(), at, state, offset, paused)
+            self.pain.cut_in(self._exercise_id(), at, state, offset, paused, self.block)
         elif self.state is State.CONFIRM:
             self._drop_agenda()  # a new number replaces the one read back, and a read-back still to come
         self._follow(self.pain.rating(value, source, at))
@@ -247,6 +248,8 @@ class Session:
                 assert self.block is not None
                 self._exercise_result(self.block, "stopped-for-pain", self.block_start + offset)
                 self._start_step(self.step_index + 1, at)
+            case Regress(at, easier):  # the easier form, from the side under way, for the rest of the exercise
+                self._start_block(easier, at, State.EXERCISE)
             case EndSession(at, cut_exercise):
                 # At the closing check nothing is left to stop: the session did complete.
                 self._finish("stopped-for-pain" if cut_exercise or self._exercises_later() else "completed", at)

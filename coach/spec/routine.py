@@ -12,8 +12,10 @@ import re
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from coach.errors import CoachError, RoutineError
+from coach.spec.easier import harder
 from coach.spec.schema import Field, Problems, check_mapping, check_value, did_you_mean
 from coach.spec.settings import SafetyRules, setting_fields
 from coach.spec.yamlsrc import YNode, read_yaml_source
@@ -49,6 +51,10 @@ class ExerciseBase:
     starts; a side without one gets the locale's generic "the mirror image of the position"."""
     pain_check: bool = False
     line: int = 0
+    easier: Exercise | None = None
+    """The exercise's easier form (``easier:`` in the file: the standard form with some fields overridden), to
+    switch to for the rest of the exercise when a rating is above the stop threshold (shared/PROTOCOL.md,
+    "stop or regress"); ``None``: the exercise stops instead. An easier form has no easier form of its own."""
 
     @property
     def side_list(self) -> tuple[str | None, ...]:
@@ -140,6 +146,7 @@ _COMMON = {
     "pain_check": Field(bool, default=False),
     "side_switch_seconds": Field(float, default=8, low=3, high=60, unit="seconds"),
     "side_setup": Field("map"),
+    "easier": Field("map"),
 }
 
 _PIR = _COMMON | {
@@ -306,18 +313,53 @@ def _build_exercise(node: YNode, problems: Problems) -> Exercise | None:
     values["id"] = values["id"] or _slug(values["name"])
     values["line"] = node.line
     if values.get("setup_seconds") is None:
-        sides = values.get("sides") or "none"
-        first = values.get("side_setup", {}).get("left" if sides == "both" else sides)
-        opening = f"{values['name']}. {values['setup']}" + (f" Left side. {first}" if first else "")  # as the coach says it
-        values["setup_seconds"] = estimate_speech_seconds(opening) + 2.0
-    if kind == "pir":
-        return PirExercise(**values)
+        values["setup_seconds"] = _default_setup_seconds(values)
+    easier_node = values.pop("easier", None)
     if kind == "reps":
         values["tempo"] = tempo
-        return CountedExercise(**values)
-    if kind == "hold":
-        return TimedHold(**values)
-    return RestBreak(**values)
+    exercise: Exercise = {"pir": PirExercise, "reps": CountedExercise, "hold": TimedHold, "rest": RestBreak}[kind](**values)
+    if easier_node is not None:
+        easier = _build_easier(easier_node, exercise, kind, problems)
+        return None if easier is None else replace(exercise, easier=easier)
+    return exercise
+
+
+def _default_setup_seconds(values: dict[str, Any]) -> float:
+    sides = values.get("sides") or "none"
+    first = values.get("side_setup", {}).get("left" if sides == "both" else sides)
+    opening = f"{values['name']}. {values['setup']}" + (f" Left side. {first}" if first else "")  # as the coach says it
+    return estimate_speech_seconds(opening) + 2.0
+
+
+_NOT_EASIER = ("kind", "id", "name", "sides", "pain_check")
+"""What an easier form cannot change: it is the same exercise, on the same sides, at the same place."""
+def _build_easier(node: YNode, standard: Exercise, kind: str, problems: Problems) -> Exercise | None:
+    """``easier:``: overrides of the exercise's own fields, refused unless the result really is easier."""
+    before = len(problems.lines)
+    if isinstance(node.value, dict) and "easier" in node.value:
+        problems.add(node.value["easier"], "easier", "an easier form has no easier form of its own", node.key_where("easier"))
+        return None
+    fields = {k: replace(v, required=False) for k, v in _BY_KIND[kind].items() if k not in _NOT_EASIER and k != "easier"}
+    values = check_mapping(node, fields, problems, "an easier form")
+    if not isinstance(node.value, dict) or len(problems.lines) > before:
+        return None
+    given = {k: values[k] for k in node.value}
+    if "tempo" in given:
+        given["tempo"] = _build_tempo(given["tempo"], problems)
+    if "side_setup" in given:
+        given["side_setup"] = _build_side_setup(given["side_setup"], standard.sides, problems)
+    if len(problems.lines) > before:
+        return None
+    if "setup_seconds" not in given and ("setup" in given or "side_setup" in given):  # the standard's time to move, kept
+        said = {"name": standard.name, "sides": standard.sides, "setup": standard.setup, "side_setup": standard.side_setup}
+        longer = _default_setup_seconds(said | given) - _default_setup_seconds(said)
+        given["setup_seconds"] = standard.setup_seconds + max(0.0, longer)
+    easier = replace(standard, **given)
+    for reason in harder(standard, easier):
+        problems.add(node, "easier", reason)
+    if easier == standard:
+        problems.add(node, "easier", "changes nothing; say what is easier (fewer repetitions, less force, another set-up)")
+    return None if len(problems.lines) > before else easier
 
 
 def _build_side_setup(node: YNode | None, sides: str | None, problems: Problems) -> dict[str, str]:

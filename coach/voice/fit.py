@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from coach.core.script import Block, Script
+from coach.core.script import Script
 
 TOLERANCE = 0.05
 """A phrase may overrun its slot by this much before it is reported (seconds)."""
@@ -20,9 +20,7 @@ def slot_warnings(script: Script, seconds_of: Callable[[str], float | None]) -> 
     routine = script.routine
     warnings: list[str] = []
     seen: set[tuple[str, int, float]] = set()
-    for step in script.steps:
-        if not isinstance(step, Block):
-            continue
+    for step in script.blocks:  # easier forms too
         line = routine.exercises[step.exercise_index].line if step.exercise_index is not None else 1
         for index, cue in enumerate(step.cues):
             following = step.cues[index + 1].offset if index + 1 < len(step.cues) else step.duration
