@@ -41,7 +41,7 @@ class Endings:
 ENDING_KINDS = ("number", "filler", "command", "tens")
 SYMPTOM_KINDS = ("leg", "bladder-bowel")
 """What a symptom word is about: a leg (numb, weak, shooting: asked whether new) or bladder and bowel (urgent)."""
-CONSOLE_HINTS = ("paused", "pain-check", "confirm", "resume-offer", "ended")
+CONSOLE_HINTS = ("paused", "pain-check", "confirm", "resume-offer", "screen", "ended")
 """The states in which the console shows what to type."""
 
 
