@@ -124,9 +124,12 @@ def simulate(
     inputs: list[Input] | None = None,
     settings: SessionSettings | None = None,
     resume: ResumeOffer | None = None,
+    screen: bool = False,
 ) -> Simulated:
+    """``routine`` run on a FakeClock with ``inputs``; without the red-flag screen unless ``screen`` (most
+    tests are about something else, and an unanswered screen ends the session)."""
     locale = load_locale(routine.language)
-    session = Session(compile_script(routine, locale), locale, settings or SessionSettings(), resume=resume)
+    session = Session(compile_script(routine, locale), locale, settings or SessionSettings(), resume=resume, screen=screen)
     stream = io.StringIO()
     speaker, journal = FakeSpeaker(), MemoryJournal()
     clock = FakeClock()

@@ -3,9 +3,10 @@
 Before the first exercise the coach asks the five red-flag questions of the clinical text (new numbness
 or weakness in a leg; pain spreading below the knee that keeps growing; trouble controlling bladder or
 bowels; fever or unexplained weight loss with back pain; a recent fall or injury), one at a time, each
-answered yes or no. A yes ends the session with advice (bladder or bowel: urgent care now). Silence is
-not a no: a question is asked once more, and a screen still unanswered ends the session too, saying so,
-because a person who cannot answer (or is not there) has not been screened.
+answered yes or no (a "no" only once its question has been said). A yes ends the session with advice
+(bladder or bowel: urgent care now). Silence is not a no: a question is asked once more, and a screen
+still unanswered ends the session too, saying so, because a person who cannot answer (or is not there)
+has not been screened.
 
 Symptom words ("numb", "tingling", "bladder") may come at any moment: the session holds where it is and
 asks whether the symptom is new or spreading down the leg. Yes, or no answer: the session ends with the
@@ -70,6 +71,8 @@ class Screen:
         """The symptom whose "is it new?" is being asked, if any."""
         self.asked = 0
         self.deadline = 0.0
+        self.said_at = 0.0
+        """When the question being asked is said: a "no" before it (or with it) answers nothing; a yes always counts."""
 
     @property
     def active(self) -> bool:
@@ -114,7 +117,7 @@ class Screen:
                 return self._ask(reply, self.question, at + estimate_speech_seconds(text) + 0.5)
             reply.then = Clear(at + estimate_speech_seconds(text) + 0.5, resume=True)
             return reply
-        if self.question is None:
+        if self.question is None or at <= self.said_at:
             return ScreenReply()
         if self.question + 1 < len(QUESTIONS):
             return self._ask(ScreenReply(), self.question + 1, at)
@@ -144,7 +147,7 @@ class Screen:
     # --- parts ------------------------------------------------------------------------------
 
     def _ask(self, reply: ScreenReply, index: int, at: float) -> ScreenReply:
-        self.question, self.asked = index, 1
+        self.question, self.asked, self.said_at = index, 1, at
         text = self.locale.say(f"screen_{QUESTIONS[index]}")
         self.deadline = at + self._window(text)
         reply.actions += [self._say(text, at), Listen("confirm")]
