@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CoachHere, cmd, heard, simulate
+from conftest import SMALL_PIR, CoachHere, cmd, heard, simulate, write_routine
 
 from coach.controls.gestures import HOLD, PRESS
 from coach.controls.layouts import main_button
@@ -216,9 +216,10 @@ def test_screen_at_home_once_a_day(tmp_path: Path, coach_here: CoachHere) -> Non
     nothing = tmp_path / "nothing.txt"
     nothing.write_text("# no answers\n", encoding="utf-8")
     state = str(tmp_path / "state")
+    routine = write_routine(tmp_path, SMALL_PIR)  # not a shipped one: this is about the screen, not the routine
 
     def run(script: Path) -> list[dict[str, Any]]:
-        ran = coach_here("--config", str(config), "run", "quick-start", "--simulate", "--events", "-", "--state-dir", state,
+        ran = coach_here("--config", str(config), "run", str(routine), "--simulate", "--events", "-", "--state-dir", state,
                          "--input-script", str(script))  # fmt: skip
         assert ran.returncode == 0, ran.stderr
         return _events(ran.stdout)
@@ -234,7 +235,8 @@ def test_screen_at_home_once_a_day(tmp_path: Path, coach_here: CoachHere) -> Non
 def test_screen_a_simulation_that_does_not_answer_ends_not_screened(tmp_path: Path, coach_here: CoachHere) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("session:\n  red_flag_screen: true\n", encoding="utf-8")
-    ran = coach_here("--config", str(config), "run", "quick-start", "--simulate", "--events", "-")
+    routine = write_routine(tmp_path, SMALL_PIR)
+    ran = coach_here("--config", str(config), "run", str(routine), "--simulate", "--events", "-")
     assert ran.returncode == 0, ran.stderr
     events = _events(ran.stdout)
     assert next(e for e in events if e["type"] == "end")["status"] == "not-screened"
@@ -249,3 +251,14 @@ def test_screen_config_switch(tmp_path: Path) -> None:
     path.write_text("session:\n  red_flag_screen: maybe\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"config.yaml:2: .*red_flag_screen"):
         load_settings(path)
+
+
+def test_screen_symptom_words_reach_the_session_from_any_input() -> None:
+    from coach.cli.voice import meant
+    from coach.core.messages import Symptom
+    from coach.run.inputs import to_event, understood
+
+    item = understood("my leg is numb", parse_words("my leg is numb", EN), "voice", 3.0)
+    assert to_event(item, 3.0, EN) == Symptom(3.0, "leg", "voice")
+    assert to_event(Input("heard", "bladder", "heard", 4.0), 4.0, EN) == Symptom(4.0, "bladder-bowel", "heard")
+    assert meant(parse_words("bowel", EN)) == {"symptom": "bladder-bowel"}  # `coach hear` says what it meant
