@@ -159,6 +159,7 @@ def test_screen_button_press_is_yes_and_hold_is_no() -> None:
 def test_screen_phrases_are_in_the_speech_cache(small_pir: Routine) -> None:
     said = Session(compile_script(small_pir, EN), EN).phrases()
     assert {EN.say("screen_intro"), EN.say("red_flag_urgent"), EN.say("symptom_question")} <= said
+    assert f"{EN.say('screen_reask')} {EN.say('screen_fall')}" in said  # the re-ask, as it is said
 
 
 # --- once a day -------------------------------------------------------------------------------

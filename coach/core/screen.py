@@ -81,7 +81,8 @@ class Screen:
     def phrases(self) -> set[str]:
         keys = ["screen_intro", "screen_reask", "screen_clear", "screen_no_answer", "red_flag_advice", "red_flag_urgent"]
         keys += [f"screen_{q}" for q in QUESTIONS] + ["symptom_question", "symptom_gently"]
-        return {self.locale.say(k) for k in keys}
+        again = [self._again(q) for q in QUESTIONS]
+        return {self.locale.say(k) for k in keys} | set(again)
 
     def start(self, at: float) -> ScreenReply:
         """Begin the screen: the introduction, then the first question."""
@@ -136,7 +137,7 @@ class Screen:
             return ScreenReply()
         if self.asked < 2:
             self.asked += 1
-            text = f"{self.locale.say('screen_reask')} {self.locale.say(f'screen_{QUESTIONS[self.question]}')}"
+            text = self._again(QUESTIONS[self.question])
             self.deadline = at + self._window(text)
             return ScreenReply([self._say(text, at), Listen("confirm")])
         self.question = None
@@ -162,6 +163,9 @@ class Screen:
         self.question = self.symptom = None
         reply.then = RedFlag(at, "red-flag", self.locale.say("red_flag_urgent" if urgent else "red_flag_advice"))
         return reply
+
+    def _again(self, question: str) -> str:
+        return f"{self.locale.say('screen_reask')} {self.locale.say(f'screen_{question}')}"
 
     def _window(self, text: str) -> float:
         return estimate_speech_seconds(text) + self.settings.answer_seconds

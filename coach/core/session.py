@@ -10,11 +10,12 @@ Timing: each block (the introduction, an exercise) is placed on the session time
 starts; its cues are due at ``block_start + offset`` and the next block starts exactly at
 ``block_start + duration``. A late tick never shifts later cues, so speaking time never drifts.
 
-Parts: the pain ratings are a :class:`~coach.core.pain_dialogue.PainDialogue` the session owns
-(``pain``): the session calls it, and does what it hands back (:meth:`Session._follow`). What a
-summary counts is :class:`~coach.core.states.Progress`; commands go through one table. A heard rating
-that waits for "yes" is never lost to a command: it is read back after "next", "repeat" or help, and
-"stop" (or an abort) records it as heard and unconfirmed (:meth:`PainDialogue.unconfirmed`).
+Parts: the pain ratings are a :class:`~coach.core.pain_dialogue.PainDialogue` the session owns (``pain``): the
+session calls it, and does what it hands back (:meth:`Session._follow`); the red-flag screen and symptom words are a
+:class:`~coach.core.screen.Screen` (``screen``), followed the same way (:meth:`Session._screened`). What a summary
+counts is :class:`~coach.core.states.Progress`; commands go through one table. A heard rating that waits for "yes"
+is never lost to a command: it is read back after "next", "repeat" or help, and "stop" (or an abort) records it as
+heard and unconfirmed (:meth:`PainDialogue.unconfirmed`).
 """
 
 from __future__ import annotations
