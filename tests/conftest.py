@@ -55,6 +55,17 @@ class Ran:
     stderr: str
 
 
+SCREEN_OFF = "# written by the tests: no red-flag screen unless a test is about it\nsession:\n  red_flag_screen: false\n"
+
+
+def screen_off_config_home(home: Path) -> Path:
+    """A config home whose only setting turns the red-flag screen off: a ``coach run --simulate`` whose input
+    script does not answer the screen would end there (silence is not a "no"); the screen's own tests turn it on."""
+    (home / "coach").mkdir(parents=True, exist_ok=True)
+    (home / "coach" / "config.yaml").write_text(SCREEN_OFF, encoding="utf-8")
+    return home
+
+
 CoachHere = Callable[..., Ran]
 """``coach_here("validate", path, cwd=..., env={...})``: the ``coach`` command run in this process."""
 
@@ -66,7 +77,7 @@ def coach_here(
     """The ``coach`` command without a new process (each costs a Python start and the imports):
     ``cli.main`` with an empty config home, run in ``cwd``, its output captured at the file
     descriptors so that what espeak-ng or ALSA print themselves is seen as a process would see it."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("no-config")))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(screen_off_config_home(tmp_path_factory.mktemp("no-config"))))
     monkeypatch.setenv("COACH_CONFIG", "")
 
     def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> Ran:
@@ -113,9 +124,12 @@ def simulate(
     inputs: list[Input] | None = None,
     settings: SessionSettings | None = None,
     resume: ResumeOffer | None = None,
+    screen: bool = False,
 ) -> Simulated:
+    """``routine`` run on a FakeClock with ``inputs``; without the red-flag screen unless ``screen`` (most
+    tests are about something else, and an unanswered screen ends the session)."""
     locale = load_locale(routine.language)
-    session = Session(compile_script(routine, locale), locale, settings or SessionSettings(), resume=resume)
+    session = Session(compile_script(routine, locale), locale, settings or SessionSettings(), resume=resume, screen=screen)
     stream = io.StringIO()
     speaker, journal = FakeSpeaker(), MemoryJournal()
     clock = FakeClock()

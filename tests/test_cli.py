@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import KO_CHECK, ROOT, ROUTINES, CoachHere, write_routine
+from conftest import KO_CHECK, ROOT, ROUTINES, SCREEN_OFF, CoachHere, screen_off_config_home, write_routine
 
 import coach.cli.run as run_command
 from coach.cli import main as cli
 from coach.run.clock import FakeClock
 
 SHIPPED = sorted(p.stem for p in ROUTINES.glob("*.yaml"))
-NO_CONFIG = tempfile.mkdtemp(prefix="coach-test-config-")
+NO_CONFIG = str(screen_off_config_home(Path(tempfile.mkdtemp(prefix="coach-test-config-"))))
 """An empty config home, so a developer's own ~/.config/coach never leaks into the tests (the
 in-process ``coach_here`` of conftest.py has its own)."""
 
@@ -226,7 +226,7 @@ def test_cli_run_without_an_audio_device_says_so_once_and_shows_text(
     # The real ALSA open fails; only the waiting is simulated (real time: test_cli_real_time_run_at_high_speed).
     monkeypatch.setattr(run_command, "MonotonicClock", _JumpingClock)
     config = tmp_path / "config.yaml"
-    config.write_text("audio:\n  output_device: no_such_device_here\n", encoding="utf-8")
+    config.write_text("audio:\n  output_device: no_such_device_here\n" + SCREEN_OFF, encoding="utf-8")
     inputs = tmp_path / "inputs.txt"
     inputs.write_text("2 stop\n", encoding="utf-8")
     result = coach_here(

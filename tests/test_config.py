@@ -98,6 +98,7 @@ def test_config_lists_every_key_in_the_file_order(tmp_path: Path) -> None:
     assert sections == ["voice", "audio", "recognition", "session", "controls", "safety"]
     assert [k for k in keys if k.startswith(("session.", "safety."))] == [
         "session.answer_seconds",
+        "session.red_flag_screen",
         "safety.stop_exercise_above",
         "safety.end_session_at",
         "safety.end_session_rise",

@@ -131,7 +131,7 @@ def test_faults_a_speaker_that_raises_in_the_kiosk_menu_is_survived(
         Feed(clock, scripted=inputs),
         lambda: FailingJournal(1000),
         EventSink(None),
-        lambda r: SessionSettings(),
+        lambda r: SessionSettings(red_flag_screen=False),
         KioskTimes(),
         Notifier(address=""),
     )

@@ -48,6 +48,7 @@ def run_kiosk(
     max_sessions: int | None = None,
     journal_factory: Callable[[], Journal] | None = None,
     speaker: FakeSpeaker | None = None,
+    settings: SessionSettings | None = None,
 ) -> tuple[Kiosk, list[dict[str, Any]], FakeSpeaker, list[MemoryJournal]]:
     clock = FakeClock()
     stream = io.StringIO()
@@ -66,7 +67,7 @@ def run_kiosk(
         Feed(clock, scripted=inputs),
         journal_factory or open_journal,
         EventSink(stream),
-        lambda routine: SessionSettings(),
+        lambda routine: settings or SessionSettings(red_flag_screen=False),  # the screen's own tests turn it on
         KioskTimes(menu_answer_seconds=10, abandon_seconds=60),
         CountingNotifier(),
     )

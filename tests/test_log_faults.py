@@ -14,6 +14,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from conftest import screen_off_config_home
 from test_records_cli import _hermetic, coach  # noqa: F401 (_hermetic: the autouse fixture)
 from test_store_seed import seed_store, started
 
@@ -314,7 +315,8 @@ def test_log_faults_a_state_folder_of_another_user_is_refused(
 
 def test_log_faults_history_does_not_count_a_rest_as_an_exercise(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     state = tmp_path / "state"
-    code, _, err = coach(capsys, "run", "sciatica-gentle", "--simulate", "--state-dir", str(state))
+    config = screen_off_config_home(tmp_path / "config") / "coach" / "config.yaml"
+    code, _, err = coach(capsys, "--config", str(config), "run", "sciatica-gentle", "--simulate", "--state-dir", str(state))
     assert code == 0, err
     code, out, _ = coach(capsys, "history", "--state-dir", str(state))
     assert code == 0 and re.search(r"sciatica-gentle\s+completed\s+\S+ \S+ \S+\s+5/5$", out.splitlines()[1]), out

@@ -28,6 +28,7 @@ from coach.core.records import (
     Repeated,
     Resumed,
     SafetyFired,
+    Screened,
     SessionEnded,
     SessionStarted,
     Stopped,
@@ -185,7 +186,8 @@ def test_store_records_read_back_as_appended(tmp_path: Path) -> None:
     odd = _OddRecord(2, True, "3", "x", {"nested": [1, 2]})
     ids = [journal.append(r) for r in (session, rating, heard, result, ended, odd)]
     others: list[Record] = [SafetyFired(4.0, "stop_high", "stop-exercise", "pain 7 is above 5", 7), Paused(5.0, "rest"),
-                            Resumed(6.0), Repeated(7.0, "pelvic-tilt"), Stopped(8.0, None, "abandoned")]  # fmt: skip
+                            Resumed(6.0), Repeated(7.0, "pelvic-tilt"), Stopped(8.0, None, "abandoned"),
+                            Screened(8.5, "red-flag", "fall")]  # fmt: skip
     for other in others:
         journal.append(other)
     journal.close()

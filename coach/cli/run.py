@@ -97,7 +97,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     locale = load_locale(routine.language)
     journal = _journal(args, loaded)
     offer = resume_offer(journal, routine, RESUME_WITHIN)
-    session = Session(compile_script(routine, locale), locale, session_settings(loaded, routine), resume=offer)
+    settings = session_settings(loaded, routine)
+    screen = settings.red_flag_screen and not journal.screened_today()  # at home: once a day
+    session = Session(compile_script(routine, locale), locale, settings, resume=offer, screen=screen)
     feed, clock, events, console = _inputs_and_outputs(args, locale)
     speaker = _speaker(args, loaded, routine.language, clock, session.phrases(), console)
     sources = _hardware_inputs(args, loaded, locale, feed)
@@ -305,7 +307,7 @@ def _kiosk_phrases(routines: list[Routine], loaded: LoadedSettings) -> set[str]:
     texts: set[str] = set()
     for routine in routines:
         locale = load_locale(routine.language)
-        session = Session(compile_script(routine, locale), locale, session_settings(loaded, routine))
+        session = Session(compile_script(routine, locale), locale, session_settings(loaded, routine), screen=True)
         texts |= session.phrases(every_resume=True)
     return texts
 

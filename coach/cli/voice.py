@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from coach.core.words import Parsed, ParsedCommand, ParsedRating, parse_words
+from coach.core.words import Parsed, ParsedCommand, ParsedRating, ParsedSymptom, parse_words
 from coach.errors import CoachError
 from coach.spec.config import load_settings
 from coach.spec.locale import Locale, available_languages, load_locale
@@ -156,6 +156,8 @@ def meant(parsed: Parsed | None) -> dict[str, Any] | None:
         return {"command": parsed.name}
     if isinstance(parsed, ParsedRating):
         return {"rating": parsed.value}
+    if isinstance(parsed, ParsedSymptom):
+        return {"symptom": parsed.kind}
     return None
 
 

@@ -40,7 +40,11 @@ PRESS_MEANS = {
     "paused": CommandName.RESUME,
     "intro": CommandName.NEXT,
     "exercise": CommandName.NEXT,
+    "screen": CommandName.YES,
 }
+"""A press in each state. In the red-flag screen a press is "yes" (something to report) and a hold is "no":
+a stray or habitual press may end a session, but can never wave a red flag through."""
+HOLD_MEANS = {"screen": CommandName.NO}
 
 COUNT_GAP_SECONDS = 1.5
 """Quiet after the last press that ends a count (seconds): longer than the gap between deliberate
@@ -74,7 +78,7 @@ def main_button(kind: str, state: str) -> list[Input]:
     if kind == PRESS:
         name = PRESS_MEANS.get(state)
     elif kind == HOLD:
-        name = CommandName.PAUSE if state in PAUSABLE else None
+        name = CommandName.PAUSE if state in PAUSABLE else HOLD_MEANS.get(state)
     elif kind == LONG_HOLD:
         name = CommandName.STOP if state not in ("summary", "ended") else None
     return [command(name)] if name else []

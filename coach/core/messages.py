@@ -14,7 +14,7 @@ from coach.spec.commands import PERSON_COMMANDS, CommandName
 
 __all__ = [
     "CONFIRMED_SOURCES", "PERSON_COMMANDS", "REDIRECTING", "WAKE_COMMANDS", "Action", "Command", "CommandName", "End",
-    "Event", "Listen", "Rating", "Say", "StateChanged", "Tick",
+    "Event", "Listen", "Rating", "Say", "StateChanged", "Symptom", "Tick",
 ]  # fmt: skip
 
 # --- events in ------------------------------------------------------------------------------
@@ -58,7 +58,16 @@ class Rating:
     source: str = "keyboard"
 
 
-Event = Tick | Command | Rating
+@dataclass(frozen=True)
+class Symptom:
+    """Words naming a symptom were heard or typed: ``kind`` is ``leg`` or ``bladder-bowel``."""
+
+    at: float
+    kind: str
+    source: str = "voice"
+
+
+Event = Tick | Command | Rating | Symptom
 
 CONFIRMED_SOURCES = frozenset({"voice", "heard"})
 """Ratings from speech recognition are read back for confirmation before they count."""

@@ -95,6 +95,17 @@ class SafetyFired(Record):
 
 
 @dataclass(frozen=True)
+class Screened(Record):
+    """The red-flag screen's answer: ``clear`` (no to every question), ``red-flag`` or ``no-answer``.
+    "Screened today" is asked of these (a ``clear`` one today spares the question until tomorrow)."""
+
+    kind: ClassVar[str] = "screen"
+    status: str
+    reason: str | None = None
+    """The question answered yes (``numbness``, ``spreading``, ``bladder``, ``fever``, ``fall``), if any."""
+
+
+@dataclass(frozen=True)
 class Paused(Record):
     kind: ClassVar[str] = "pause"
     during: str
@@ -135,8 +146,10 @@ class SessionEnded(Record):
 
 RECORD_TYPES: dict[str, type[Record]] = {
     cls.kind: cls
-    for cls in (SessionStarted, RatingRecorded, ExerciseResult, SafetyFired, Paused, Resumed, Repeated, Stopped, SessionEnded)
-}
+    for cls in (
+        SessionStarted, RatingRecorded, ExerciseResult, SafetyFired, Screened, Paused, Resumed, Repeated, Stopped, SessionEnded
+    )
+}  # fmt: skip
 """Every kind of record, by its ``kind``."""
 
 

@@ -116,6 +116,10 @@ class Script:
     def exercise_blocks(self) -> tuple[Block, ...]:
         return tuple(s for s in self.steps if isinstance(s, Block) and s.exercise_index is not None)
 
+    def exercises_after(self, step_index: int) -> bool:
+        """Whether an exercise is still to come after step ``step_index``."""
+        return any(isinstance(s, Block) and s.exercise_index is not None for s in self.steps[step_index + 1 :])
+
     def timetable(self) -> Iterator[tuple[float, str, str | None, Cue | PainCheck]]:
         """Every cue and pain check with its nominal session time (checks take ``NOMINAL_PROMPT_SECONDS``)."""
         start = 0.0

@@ -10,23 +10,26 @@ Timing: each block (the introduction, an exercise) is placed on the session time
 starts; its cues are due at ``block_start + offset`` and the next block starts exactly at
 ``block_start + duration``. A late tick never shifts later cues, so speaking time never drifts.
 
-Parts: the pain ratings are a :class:`~coach.core.pain_dialogue.PainDialogue` the session owns
-(``pain``): the session calls it, and does what it hands back (:meth:`Session._follow`). What a
-summary counts is :class:`~coach.core.states.Progress`; commands go through one table. A heard rating
-that waits for "yes" is never lost to a command: it is read back after "next", "repeat" or help, and
-"stop" (or an abort) records it as heard and unconfirmed (:meth:`PainDialogue.unconfirmed`).
+Parts: the pain ratings are a :class:`~coach.core.pain_dialogue.PainDialogue` the session owns (``pain``): the
+session calls it, and does what it hands back (:meth:`Session._follow`); the red-flag screen and symptom words are a
+:class:`~coach.core.screen.Screen` (``screen``), followed the same way (:meth:`Session._screened`). What a summary
+counts is :class:`~coach.core.states.Progress`; commands go through one table. A heard rating that waits for "yes"
+is never lost to a command: it is read back after "next", "repeat" or help, and "stop" (or an abort) records it as
+heard and unconfirmed (:meth:`PainDialogue.unconfirmed`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from coach.core.messages import Action, Command, CommandName, End, Event, Listen, Rating, Say, StateChanged, Tick
-from coach.core.opening import offer_prompt, opening
-from coach.core.pain_dialogue import BackToBlock, EndSession, Enter, GoTo, NextStep, PainDialogue, Regress, Reply, StopExercise
+from coach.core.messages import Action, Command, CommandName, End, Event, Listen, Rating, Say, Symptom, Tick
+from coach.core.opening import Opening, offer_prompt, opening
+from coach.core.outbox import Outbox, summary_block
+from coach.core.pain_dialogue import BackToBlock, EndSession, GoTo, NextStep, PainDialogue, Regress, Reply, StopExercise
 from coach.core.phrases import session_phrases
 from coach.core.records import ExerciseResult, Paused, Record, Repeated, Resumed, SessionEnded, Stopped
-from coach.core.script import INSTRUCTION, Block, Cue, PainCheck, Restart, Script
+from coach.core.screen import Clear, RedFlag, Screen, ScreenReply
+from coach.core.script import INSTRUCTION, Block, Cue, PainCheck, Script
 from coach.core.states import ACK_GAP, RESUME_LEAD, Progress, ResumeOffer, SessionSettings, State
 from coach.spec.locale import Locale
 from coach.spec.routine import RestBreak, estimate_speech_seconds
@@ -38,12 +41,12 @@ DIALOGUE = (State.PAIN_CHECK, State.CONFIRM)
 """The states in which the pain dialogue is talking."""
 
 
-class Session:
+class Session(Outbox):
     """One run of a script, from idle to end; the pain ratings are its :class:`PainDialogue` (``pain``)."""
 
-    def __init__(
-        self, script: Script, locale: Locale, settings: SessionSettings | None = None, resume: ResumeOffer | None = None
-    ) -> None:
+    def __init__(self, script: Script, locale: Locale, settings: SessionSettings | None = None,
+                 resume: ResumeOffer | None = None, screen: bool = False) -> None:  # fmt: skip
+        super().__init__()
         self.script = script
         self.locale = locale
         self.settings = settings or SessionSettings()
@@ -51,20 +54,18 @@ class Session:
         """Offered at start; the person says yes, or no (or nothing) to start from the beginning."""
         self.offer_deadline = 0.0
         self.progress = Progress(script.routine.exercises)
-        self.state = State.IDLE
         self.step_index = -1
         self.block: Block | None = None
         self.block_start = 0.0
         self.next_cue = 0
         self.pain = PainDialogue(self.locale, self.settings)
+        self.screen = Screen(self.locale, self.settings, screen)
+        """The red-flag questions (``screen``: asked before the first exercise) and the symptom question."""
+        self.opening: tuple[Opening, float] | None = None
         self.return_to: State = State.IDLE
         """State to go back to after a pause or an unprompted rating."""
         self.paused_offset = 0.0
         self.end_status = ""
-        self.now = 0.0
-        self.agenda: list[Say] = []
-        """Things to say at a later time that belong to no block (a prompt after "got it")."""
-        self._out: list[Action] = []
         self._commands: dict[CommandName, Callable[[float], None]] = {
             CommandName.START: self._cmd_start,
             CommandName.PAUSE: self._cmd_pause,
@@ -98,7 +99,7 @@ class Session:
             return self.pain.current.deadline
         if self.state is State.RESUME_OFFER:
             return self.offer_deadline
-        return None
+        return self.screen.deadline if self.state is State.SCREEN else None
 
     def handle(self, event: Event) -> list[Action]:
         """Feed one event; return the actions to perform, in order."""
@@ -112,6 +113,9 @@ class Session:
             self._commands[CommandName(event.name)](event.at)
         elif isinstance(event, Rating):
             self._rating(event.value, event.source, event.at)
+        elif isinstance(event, Symptom) and self.state not in (State.IDLE, State.RESUME_OFFER, State.SUMMARY):
+            self._hold(event.at)
+            self._screened(self.screen.symptom_heard(event.kind, event.at))
         return self._out
 
     @property
@@ -120,7 +124,7 @@ class Session:
 
     def phrases(self, every_resume: bool = False) -> set[str]:
         """Everything this session may say that can be known in advance (for a speech cache)."""
-        return session_phrases(self.script, self.locale, self.pain, self.resume, every_resume)
+        return session_phrases(self.script, self.locale, self.pain, self.resume, every_resume) | self.screen.phrases()
 
     # --- time -------------------------------------------------------------------------------
 
@@ -136,6 +140,8 @@ class Session:
             self._follow(self.pain.timeout())
         elif self.state is State.RESUME_OFFER:
             self._begin(at, resume=False)
+        elif self.state is State.SCREEN:
+            self._screened(self.screen.timeout())
 
     def _play_due_cues(self, at: float) -> None:
         block = self.block
@@ -195,13 +201,8 @@ class Session:
         if status == "completed":
             texts.append(self.locale.say("summary_done", done=done, total=total))
         texts += [*self.pain.summary(), self.locale.say("goodbye")]
-        cues, offset = [], 0.0
-        for text in texts:
-            cues.append(Cue(offset, text, "summary", INSTRUCTION))
-            offset += estimate_speech_seconds(text) + 0.5
-        summary = Block("summary", "summary", tuple(cues), offset, (Restart(0.0, None, None),))
         self.pain.drop()
-        self._start_block(summary, at, State.SUMMARY)
+        self._start_block(summary_block(texts), at, State.SUMMARY)
 
     def _exercise_result(self, block: Block, status: str, at: float) -> None:
         assert block.exercise_index is not None
@@ -214,7 +215,7 @@ class Session:
     # --- the pain dialogue ------------------------------------------------------------------
 
     def _rating(self, value: int, source: str, at: float) -> None:
-        if self.state in (State.IDLE, State.RESUME_OFFER, State.ENDED) or not 0 <= value <= 10:
+        if self.state in (State.IDLE, State.RESUME_OFFER, State.SCREEN, State.ENDED) or not 0 <= value <= 10:
             return
         if self.state not in DIALOGUE:  # nobody asked: the rating cuts the block (or the pause) where it is
             paused = self.state is State.PAUSED
@@ -226,13 +227,7 @@ class Session:
 
     def _follow(self, reply: Reply) -> None:
         """Do what the pain dialogue asked, in order; then, if it is over, what it decided."""
-        for action in reply.actions:
-            if isinstance(action, Say):
-                self._speak(action)
-            elif isinstance(action, Enter):
-                self._set_state(action.state, action.at)
-            else:
-                self._out.append(action)
+        self._perform(reply.actions)
         match reply.then:
             case NextStep(at):
                 self._start_step(self.step_index + 1, at)
@@ -252,7 +247,8 @@ class Session:
                 self._start_block(easier, at, State.EXERCISE)
             case EndSession(at, cut_exercise):
                 # At the closing check nothing is left to stop: the session did complete.
-                self._finish("stopped-for-pain" if cut_exercise or self._exercises_later() else "completed", at)
+                left = cut_exercise or self.script.exercises_after(self.step_index)
+                self._finish("stopped-for-pain" if left else "completed", at)
 
     # --- commands ---------------------------------------------------------------------------
 
@@ -273,33 +269,60 @@ class Session:
         """Record the session's start, then run it from the top or from where the last one was cut."""
         begin, self.resume = opening(self.script, self.locale, self.resume, resume, at), None
         self._record(begin.started)
+        self.opening = (begin, at)  # the red-flag questions first (when on); :meth:`_opened` goes on once they are clear
+        self._screened(self.screen.start(at))
+
+    def _opened(self, begin: Opening, shift: float) -> None:
+        at = begin.started.at + shift
         if begin.said is not None:
             self._say(begin.said, at, "prompt", "cue")
         self.progress.first = begin.first
         if begin.ask_before:
             self.step_index = begin.step - 1
-            self._follow(self.pain.ask("before", None, begin.at))
+            self._follow(self.pain.ask("before", None, begin.at + shift))
         else:
-            self._start_step(begin.step, begin.at)
+            self._start_step(begin.step, begin.at + shift)
+
+    def _screened(self, reply: ScreenReply) -> None:
+        """Do what the screen asked; then go on, or end with its advice (:mod:`coach.core.screen`)."""
+        self._perform(reply.actions)
+        match reply.then:
+            case Clear(at, resume=False) if self.opening is not None:
+                (begin, began), self.opening = self.opening, None
+                self._opened(begin, at - began)
+            case Clear(at):
+                self._continue(at, announce=False)
+            case RedFlag(at, status, advice):
+                self._end_exercise(at, "stopped")
+                self._drop_agenda()
+                self._finish(status, at, [advice])
 
     def _cmd_pause(self, at: float) -> None:
         if self.state in (State.INTRO, State.EXERCISE, State.PAIN_CHECK, State.CONFIRM):
-            self.return_to = self.state
-            self.paused_offset = at - self.block_start
-            self._drop_agenda()
+            self._hold(at)
             self._record(Paused(at, self.state.value, self._exercise_id()))
             self._say(self.locale.say("paused"), at, "pause", INSTRUCTION, self._exercise_id())
             self._set_state(State.PAUSED, at)
 
+    def _hold(self, at: float) -> None:
+        """Keep where the session is (a pause, a symptom's question) to come back to it; a pause keeps its own."""
+        if self.state in (State.INTRO, State.EXERCISE, State.PAIN_CHECK, State.CONFIRM):
+            self.return_to, self.paused_offset = self.state, at - self.block_start
+        self._drop_agenda()
+
     def _cmd_resume(self, at: float) -> None:
-        if self.state is not State.PAUSED:
-            return
-        self._record(Resumed(at, self._exercise_id()))
+        if self.state is State.PAUSED:
+            self._record(Resumed(at, self._exercise_id()))
+            self._continue(at, announce=True)
+
+    def _continue(self, at: float, announce: bool) -> None:
+        """Go back to what a pause or a symptom's question held (:meth:`_hold`)."""
         if self.return_to in DIALOGUE and self.pain.current is not None:
-            self._say(self.locale.say("resumed"), at, "pause", "cue")
+            if announce:
+                self._say(self.locale.say("resumed"), at, "pause", "cue")
             self._follow(self.pain.reopen(at + 1.5))
         else:
-            self._resume_block(at, announce=True)
+            self._resume_block(at, announce=announce)
 
     def _resume_block(self, at: float, announce: bool) -> None:
         """Continue the block from the start of the repetition that was interrupted."""
@@ -311,7 +334,7 @@ class Session:
         self._start_block(block, at + RESUME_LEAD, self.return_to, from_offset=restart.offset)
 
     def _cmd_next(self, at: float) -> None:
-        if self.state in (State.IDLE, State.RESUME_OFFER, State.SUMMARY):
+        if self.state in (State.IDLE, State.RESUME_OFFER, State.SCREEN, State.SUMMARY):
             return
         state = self.return_to if self.state is State.PAUSED else self.state
         if state in DIALOGUE and self.pain.pending:  # the heard rating is not dropped: asked first, then on
@@ -330,7 +353,7 @@ class Session:
         self._start_step(self.step_index + 1, at + ACK_GAP)
 
     def _cmd_repeat(self, at: float) -> None:
-        if self.state in (State.IDLE, State.RESUME_OFFER, State.SUMMARY):
+        if self.state in (State.IDLE, State.RESUME_OFFER, State.SCREEN, State.SUMMARY):
             return
         index = self.step_index
         while index >= 0 and not isinstance(self.script.steps[index], Block):
@@ -365,7 +388,7 @@ class Session:
     def _end_exercise(self, at: float, status: str) -> None:
         """Record the result of an exercise that "next" or "stop" ends, if one is under way: under a
         pause and an unprompted rating, where the exercise really was when they cut it."""
-        if self.state is State.PAUSED:
+        if self.state in (State.PAUSED, State.SCREEN):
             state, offset = self.return_to, self.paused_offset
         else:
             state, offset = self.state, at - self.block_start
@@ -381,14 +404,18 @@ class Session:
             self._follow(self.pain.reopen(at + estimate_speech_seconds(text) + 0.5))
 
     def _cmd_yes(self, at: float) -> None:
-        if self.state is State.RESUME_OFFER:
+        if self.state is State.SCREEN:
+            self._screened(self.screen.yes(at))
+        elif self.state is State.RESUME_OFFER:
             self._begin(at, resume=True)
         elif self.state is State.CONFIRM:
             self._drop_agenda()  # a read-back still to come (after "next", "repeat", help) is answered
             self._follow(self.pain.yes(at))
 
     def _cmd_no(self, at: float) -> None:
-        if self.state is State.RESUME_OFFER:
+        if self.state is State.SCREEN:
+            self._screened(self.screen.no(at))
+        elif self.state is State.RESUME_OFFER:
             self._begin(at, resume=False)
         elif self.state is State.CONFIRM:
             self._drop_agenda()
@@ -405,10 +432,6 @@ class Session:
         block = self.block
         return block.name if block is not None and block.exercise_index is not None else None
 
-    def _exercises_later(self) -> bool:
-        """Whether an exercise is still to come after this step."""
-        return any(isinstance(s, Block) and s.exercise_index is not None for s in self.script.steps[self.step_index + 1 :])
-
     def abort(self, at: float, status: str) -> list[Action]:
         """End at once (Ctrl-C, a fatal fault): record the end and stop, with nothing more said."""
         self._out = []
@@ -423,26 +446,3 @@ class Session:
             self._record(SessionEnded(at, status, *self.progress.tally()))
         self._set_state(State.ENDED, at)
         self._out.append(End(status, at))
-
-    def _say(self, text: str, due: float, phase: str, kind: str, exercise: str | None = None) -> None:
-        self._speak(Say(text, due, phase, kind, exercise))
-
-    def _speak(self, say: Say) -> None:
-        """Say it now if it is due, else keep it on the agenda for its time."""
-        if say.due <= self.now:
-            self._out.append(say)
-        else:
-            self.agenda.append(say)
-            self.agenda.sort(key=lambda s: s.due)
-
-    def _drop_agenda(self) -> None:
-        """Forget pending prompts when the person redirects the session; keep safety advice."""
-        self.agenda = [s for s in self.agenda if s.phase == "safety"]
-
-    def _record(self, record: Record) -> None:
-        self._out.append(record)
-
-    def _set_state(self, state: State, at: float) -> None:
-        if state is not self.state:
-            self.state = state
-            self._out.append(StateChanged(state.value, at))

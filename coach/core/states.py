@@ -22,6 +22,8 @@ class State(Enum):
     EXERCISE = "exercise"
     PAIN_CHECK = "pain-check"
     CONFIRM = "confirm"
+    SCREEN = "screen"
+    """The red-flag questions, or a symptom's "is it new?" (:mod:`coach.core.screen`)."""
     PAUSED = "paused"
     SUMMARY = "summary"
     ENDED = "ended"

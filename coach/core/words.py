@@ -35,7 +35,14 @@ class ParsedRating:
     value: int
 
 
-Parsed = ParsedCommand | ParsedRating
+@dataclass(frozen=True)
+class ParsedSymptom:
+    """Words naming a symptom (``leg``: numb, weak, shooting; ``bladder-bowel``): the session stops for it."""
+
+    kind: str
+
+
+Parsed = ParsedCommand | ParsedRating | ParsedSymptom
 
 
 def parse_words(text: str, locale: Locale) -> Parsed | None:
@@ -47,6 +54,9 @@ def parse_words(text: str, locale: Locale) -> Parsed | None:
     cleaned = re.sub(r"[^\w\s']", " ", text.lower()).split()
     if not cleaned:
         return None
+    symptom = _symptom(cleaned, locale)  # first, and anywhere in the utterance: a symptom is never lost to noise
+    if symptom is not None:
+        return ParsedSymptom(symptom)
     command = _command(cleaned, locale)
     if command is not None:
         return ParsedCommand(command)
@@ -70,6 +80,23 @@ def parse_words(text: str, locale: Locale) -> Parsed | None:
             values.append(value)
     if len(values) == 1:
         return ParsedRating(values[0])
+    return None
+
+
+def _symptom(tokens: list[str], locale: Locale) -> str | None:
+    """The symptom category a phrase of ``tokens`` names (bladder and bowel first: the urgent one).
+
+    Lenient on purpose, unlike commands: other words around it ("my left leg is numb") do not hide it,
+    and in a locale with endings a glued one counts ("저려요"): asking once too often is the safe mistake.
+    """
+    glue = {e for kind in ("number", "filler", "command") for e in getattr(locale.endings, kind)}
+    for kind in sorted(locale.symptoms, key=lambda k: k != "bladder-bowel"):
+        for phrase in locale.symptoms[kind]:
+            words = phrase.split()
+            for i in range(len(tokens) - len(words) + 1):
+                *head, last = tokens[i : i + len(words)]
+                if head == words[:-1] and (last == words[-1] or (glue and _glued(last, [words[-1]], glue))):
+                    return kind
     return None
 
 

@@ -96,6 +96,10 @@ class MemoryJournal:
         """An in-memory journal remembers no earlier session."""
         return None
 
+    def screened_today(self) -> bool:
+        """Nor an earlier screen: it is asked."""
+        return False
+
     def now(self) -> _dt.datetime:
         return _dt.datetime.now(_dt.UTC)
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coach.core.records import ExerciseResult, Record, SessionEnded, SessionStarted
+from coach.core.records import ExerciseResult, Record, Screened, SessionEnded, SessionStarted
 from coach.errors import JournalError
 from coach.log.files import SIDE_FILES, LockFile, create_private
 from coach.log.guard import APPLICATION_ID, UnsafeLogError, check_files, diagnose, move_aside, move_wal_aside
@@ -271,6 +271,12 @@ class Store:
             resume = max(resume, start.resumed_from)
         return Interrupted(session_id, row[1], row[2], row[3], row[4], done, resume, recovered)
 
+    def screened_since(self, since: _dt.datetime, profile: str | None = None) -> bool:
+        """Whether a red-flag screen (of ``profile``'s sessions, if given) was answered ``clear`` at or after ``since``."""
+        query = "SELECT 1 FROM records JOIN sessions ON sessions.id = session_id WHERE kind = ? AND records.status = ?"
+        args = (Screened.kind, "clear", wall_text(since), profile, profile)
+        return self.conn.execute(query + " AND wall >= ? AND (? IS NULL OR profile = ?) LIMIT 1", args).fetchone() is not None
+
     def read_one(self, where: str, args: Sequence[Any]) -> StoredRecord | None:
         """The first record of ``SELECT * FROM records <where>``, typed, or None when there is none."""
         cursor = self.conn.cursor()
@@ -409,6 +415,13 @@ class SqliteJournal:
             return self.store.last_interrupted(self.profile)
         except sqlite3.Error:
             return None
+
+    def screened_today(self) -> bool:
+        """Whether a screen was answered clear since local midnight (the person's day, not UTC's)."""
+        midnight = self.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+        with contextlib.suppress(sqlite3.Error):
+            return self.store is not None and self.store.screened_since(midnight, self.profile)
+        return False
 
     def close(self) -> None:
         """Write what is still in memory if the disk allows, then close (idempotent)."""

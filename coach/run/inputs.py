@@ -15,8 +15,8 @@ import queue
 from dataclasses import dataclass
 from pathlib import Path
 
-from coach.core.messages import PERSON_COMMANDS, Command, CommandName, Event, Rating
-from coach.core.words import Parsed, ParsedCommand, ParsedRating, parse_words
+from coach.core.messages import PERSON_COMMANDS, Command, CommandName, Event, Rating, Symptom
+from coach.core.words import Parsed, ParsedCommand, ParsedRating, ParsedSymptom, parse_words
 from coach.errors import InputFileError, InputScriptError
 from coach.run.clock import Clock, MonotonicClock
 from coach.spec.files import printable, read_capped, unsafe_character
@@ -56,6 +56,8 @@ def understood(text: str, meaning: Parsed | None, source: str, at: float | None 
         return Input("command", meaning.name, source, at, words=text)
     if isinstance(meaning, ParsedRating):
         return Input("rating", meaning.value, source, at, words=text)
+    if isinstance(meaning, ParsedSymptom):
+        return Input("symptom", meaning.kind, source, at, words=text)
     return Input("unrecognised", text, source, at)
 
 
@@ -71,6 +73,8 @@ def to_event(item: Input, at: float, locale: Locale) -> Event | None:
         return Command(at, CommandName(str(item.value)), item.source)
     if item.kind == "rating":
         return Rating(at, int(item.value), item.source)
+    if item.kind == "symptom":
+        return Symptom(at, str(item.value), item.source)
     return None
 
 

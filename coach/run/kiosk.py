@@ -114,7 +114,9 @@ class Kiosk:
         self.notifier.status(f"session: {routine.id}")
         journal = self.open_journal()
         offer = resume_offer(journal, routine, KIOSK_RESUME_WITHIN)
-        session = Session(compile_script(routine, self.locale), self.locale, self.session_settings(routine), resume=offer)
+        settings = self.session_settings(routine)  # every person is screened: the kiosk cannot tell them apart
+        script = compile_script(routine, self.locale)
+        session = Session(script, self.locale, settings, resume=offer, screen=settings.red_flag_screen)
         runner = self._runner(session, journal, abandon_after=self.times.abandon_seconds)
         try:
             self.sessions.append(runner.run())
@@ -166,6 +168,9 @@ class _NoJournal:
 
     def last_interrupted(self) -> Interrupted | None:
         return None
+
+    def screened_today(self) -> bool:
+        return False
 
     def now(self) -> _dt.datetime:
         return _dt.datetime.now(_dt.UTC)

@@ -158,6 +158,11 @@ class Journal(Protocol):
         """The most recent session of this journal's profile, if it was cut off (``interrupted``)."""
         ...
 
+    def screened_today(self) -> bool:
+        """Whether this journal's profile answered the red-flag screen no to every question today (local
+        date): at home the screen is asked once a day. ``False`` when it cannot tell: then it is asked."""
+        ...
+
     def now(self) -> _dt.datetime:
         """The wall clock the journal stamps records with (aware, UTC)."""
         ...

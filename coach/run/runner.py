@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from coach.core.menu import AwaitQuiet, MenuAction, Note
-from coach.core.messages import REDIRECTING, Action, Command, CommandName, End, Event, Listen, Say, StateChanged, Tick
+from coach.core.messages import REDIRECTING, Action, Command, CommandName, End, Event, Listen, Say, StateChanged, Symptom, Tick
 from coach.core.records import Record
 from coach.errors import CoachError
 from coach.run.clock import Clock
@@ -154,7 +154,7 @@ class Runner:
             return
         kind, value = item.shown()
         self.events.emit("input", at, kind=kind, value=value, source=item.source)
-        if isinstance(event, Command) and event.name in REDIRECTING:
+        if isinstance(event, Symptom) or (isinstance(event, Command) and event.name in REDIRECTING):
             self.speaker.interrupt(at)
         self._feed(event)
 

@@ -7,7 +7,7 @@ are both built from the same file, so what can be said and what is understood ne
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,9 @@ class Endings:
 
 
 ENDING_KINDS = ("number", "filler", "command", "tens")
-CONSOLE_HINTS = ("paused", "pain-check", "confirm", "resume-offer", "ended")
+SYMPTOM_KINDS = ("leg", "bladder-bowel")
+"""What a symptom word is about: a leg (numb, weak, shooting: asked whether new) or bladder and bowel (urgent)."""
+CONSOLE_HINTS = ("paused", "pain-check", "confirm", "resume-offer", "screen", "ended")
 """The states in which the console shows what to type."""
 
 
@@ -61,6 +63,9 @@ class Locale:
     endings: Endings = Endings()
     console: dict[str, str] | None = None
     """Hints the console shows in a state (``paused``, ``pain-check``, ...): keys to type; ``None``: English."""
+    symptoms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Symptom category (``leg``, ``bladder-bowel``) to the words and phrases that name it: said at any
+    moment, they stop the exercise (see :mod:`coach.core.screen`)."""
 
     def say(self, key: str, **values: Any) -> str:
         """The phrase ``key`` with its placeholders filled in."""
@@ -130,6 +135,12 @@ def _parse(root: YNode, language: str) -> Locale:
     fillers = words(fillers_node) if fillers_node else ()
     endings = _endings(root.value.get("endings"))
     console = _console(root.value.get("console"), root.key_where("console"))
+    symptoms_node = root.value.get("symptoms")
+    symptoms: dict[str, tuple[str, ...]] = {}
+    for category, node in (symptoms_node.value.items() if symptoms_node and isinstance(symptoms_node.value, dict) else ()):
+        if category not in SYMPTOM_KINDS:
+            raise LocaleError(f"{node.where}: unknown symptoms {category!r}; known: {', '.join(SYMPTOM_KINDS)}")
+        symptoms[category] = words(node)
     return Locale(
         language=language,
         phrases=phrases,
@@ -141,6 +152,7 @@ def _parse(root: YNode, language: str) -> Locale:
         lines=lines,
         endings=endings,
         console=console,
+        symptoms=symptoms,
     )
 
 

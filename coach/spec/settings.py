@@ -118,6 +118,9 @@ class SessionSettings:
     """Silence after "I heard six, say yes" that accepts the rating (seconds)."""
     rules: SafetyRules = group(SafetyRules, section="safety")
     """The config's ``safety:`` section; a routine may tighten it (:meth:`SafetyRules.with_overrides`)."""
+    red_flag_screen: bool = setting(True, bool, section="session", after="answer_seconds")
+    """Ask the red-flag questions before the first exercise (once a day at home, every person at a kiosk);
+    a clinic that screens in person may switch it off."""
 
 
 @dataclass(frozen=True)

@@ -84,9 +84,9 @@ class Vocabulary:
 
 
 def locale_phrases(locale: Locale) -> list[str]:
-    """Every number word, command phrase and filler of the locale, in file order."""
+    """Every number word, command phrase, filler and symptom phrase of the locale, in file order."""
     found: list[str] = []
-    for group in (*locale.numbers.values(), *locale.commands.values(), locale.fillers):
+    for group in (*locale.numbers.values(), *locale.commands.values(), locale.fillers, *locale.symptoms.values()):
         found.extend(p for p in group if p not in found)
     return found
 
