@@ -41,8 +41,9 @@ UNIT_FILE = "/etc/systemd/system/coach.service"
 DROPIN_DIR = "/etc/systemd/system/coach.service.d"
 STATE_DIR = "/var/lib/coach"
 STAY_UP_SECONDS = 40.0
-SESSION_SCRIPT = "3 start\n6 rating 1\n38 rating 2\n"
-"""Wake the kiosk; choose the menu's first routine; answer the pain question before the exercises."""
+SESSION_SCRIPT = "3 start\n6 rating 1\n13 no\n20 no\n27 no\n34 no\n41 no\n75 rating 2\n"
+"""Wake the kiosk; choose the menu's first routine; answer no to each of the five red-flag questions (each
+after it is asked: 11.5, 13, 20, 27, 34 s); answer the pain question before the exercises (asked at 72.5 s)."""
 PROPS = ("ActiveState", "SubState", "StatusText", "NRestarts", "MainPID", "Result", "ExecMainStatus")
 PASS_THROUGH = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "PIP_DEFAULT_TIMEOUT",
                 "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")  # fmt: skip
@@ -250,9 +251,9 @@ def check_watchdog(c: Container, report: Report) -> None:
 def check_stop_recorded(c: Container, report: Report) -> None:
     """A session under way (started by an input script, as the service has no input device), then
     `systemctl stop` during its first exercise: the log must close it as stopped, not leave it open
-    or interrupted. The script wakes the kiosk, picks the menu's first routine and answers the first
-    pain question (asked about 30 s into the session), so the exercises start without a minute of
-    waiting for that question to go unanswered."""
+    or interrupted. The script wakes the kiosk, picks the menu's first routine, answers the red-flag
+    screen (every kiosk session is screened) and the first pain question, so the exercises start
+    without a minute of waiting for that question to go unanswered."""
     events = f"{STATE_DIR}/systest-events.jsonl"
     set_dropin(c, "systest-hold", None)
     set_dropin(c, "systest-session", ["--events", events], script=SESSION_SCRIPT)
