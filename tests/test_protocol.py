@@ -59,12 +59,32 @@ def protocol_problems(routine: Routine, locale: Locale) -> list[str]:
         if isinstance(exercise, PirExercise):
             problems += _pir_problems(block, where, locale)
         problems += _easier_problems(exercise, block, where, locale)
+    problems += _pain_check_problems(routine)
     return problems
 
 
 LOADS_BACK_OR_NERVE = ("pir", "knee", "bridge", "cat", "bird", "glide", "press-up", "extension")
 """Exercise ids of the kinds that load the back or a nerve: each gets an easier form (pelvic tilts,
 bracing, breathing and rests do not)."""
+
+
+def _pain_check_problems(routine: Routine) -> list[str]:
+    """Issue 14: every exercise that loads the back or a nerve is followed by a pain check before the
+    next such exercise starts: its own (``pain_check: true``), one after a pelvic tilt, bracing or rest
+    that follows it, or the routine's closing one; so a rise is heard, and put down to the right
+    exercise, while the next loading exercise has not yet added to it."""
+    problems, unchecked = [], None
+    for exercise in routine.exercises:
+        loads = isinstance(exercise, PirExercise) or any(word in exercise.id for word in LOADS_BACK_OR_NERVE)
+        if isinstance(exercise, RestBreak) or not loads:
+            unchecked = None if exercise.pain_check else unchecked
+            continue
+        if unchecked is not None:
+            problems.append(f"{routine.id}/{unchecked.id}: loads the back or a nerve, and no pain check follows it")
+        unchecked = None if exercise.pain_check else exercise
+    if unchecked is not None and not routine.pain_after:
+        problems.append(f"{routine.id}/{unchecked.id}: loads the back or a nerve, and no pain check follows it")
+    return problems
 
 
 def _easier_problems(exercise: Exercise, block: Block, where: str, locale: Locale) -> list[str]:
@@ -209,6 +229,7 @@ def test_protocol_a_routine_that_breaks_it_is_told_how(tmp_path: Path, en: Local
     assert problems == [
         "small/ql: a one-sided set-up done on one side only; use sides: both with a side_setup",
         "small/ql: 2 repetitions on side None; the protocol does 3-5",
+        "small/ql: loads the back or a nerve, and no pain check follows it",
     ]
     short = SMALL_PIR.replace("    contract_seconds: 7\n", "    contract_seconds: 4\n").replace(
         "    stretch_seconds: 10\n", "    stretch_seconds: 6\n"
@@ -227,9 +248,29 @@ def test_protocol_an_easier_form_that_breaks_it_is_told_how(tmp_path: Path, en: 
     side_setup = "    side_setup: {left: Left knee bent., right: Right knee bent.}\n    side_switch_seconds: 12\n"
     body = body.replace("    sides: both\n", "    sides: both\n" + side_setup)
     assert protocol_problems(load_routine(write_routine(tmp_path, body.replace("id: ql", "id: ql-pir"))), en) == [
-        "small/ql-pir: loads the back or a nerve, and has no easier form to switch to"
+        "small/ql-pir: loads the back or a nerve, and has no easier form to switch to",
+        "small/ql-pir: loads the back or a nerve, and no pain check follows it",
     ]
     easier = body + "    easier: {repetitions: 2, strength: a tenth of your strength, contract_seconds: 12}\n"
     problems = protocol_problems(load_routine(write_routine(tmp_path, easier)), en)
     assert problems == ["small/ql (easier): 2 repetitions on side left; the protocol does 3-5",
-                        "small/ql (easier): 2 repetitions on side right; the protocol does 3-5"]
+                        "small/ql (easier): 2 repetitions on side right; the protocol does 3-5",
+                        "small/ql: loads the back or a nerve, and no pain check follows it"]
+
+
+def test_protocol_a_loading_exercise_needs_a_pain_check_after_it(tmp_path: Path) -> None:
+    """Its own pain check, or one before the next loading exercise, or the closing one; not none."""
+    body = SMALL_PIR.replace("id: ql", "id: ql-pir")
+    bracing = "  - kind: hold\n    id: bracing\n    name: Bracing\n    setup: Brace.\n    seconds: 10\n    cue: Brace\n"
+    bridge = bracing.replace("id: bracing", "id: bridge") + "    pain_check: true\n"
+    unchecked = load_routine(write_routine(tmp_path, body + bracing + bridge))
+    assert _pain_check_problems(unchecked) == ["small/ql-pir: loads the back or a nerve, and no pain check follows it"]
+    assert _pain_check_problems(load_routine(write_routine(tmp_path, body))) == [
+        "small/ql-pir: loads the back or a nerve, and no pain check follows it"
+    ]
+    checked = body.replace("    rest_seconds: 5\n", "    rest_seconds: 5\n    pain_check: true\n")
+    assert _pain_check_problems(load_routine(write_routine(tmp_path, checked + bracing + bridge))) == []
+    after_bracing = load_routine(write_routine(tmp_path, body + bracing + "    pain_check: true\n" + bridge))
+    assert _pain_check_problems(after_bracing) == []
+    closing = body.replace("{before: false, after: false}", "{before: false, after: true}")
+    assert _pain_check_problems(load_routine(write_routine(tmp_path, closing + bracing))) == []
