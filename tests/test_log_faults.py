@@ -52,6 +52,20 @@ def _seeded(tmp_path: Path) -> Path:
     return state
 
 
+def _crashed_copy(tmp_path: Path, routine: str) -> Path:
+    """A copy of a seeded log taken while a session of ``routine`` is open: its records are still in the WAL,
+    as a crash leaves them."""
+    seeded = _seeded(tmp_path)
+    journal = SqliteJournal(seeded)
+    journal.append(started(routine))
+    state = tmp_path / "crashed"
+    state.mkdir(mode=0o700)
+    for name in ("coach.db", "coach.db-wal"):
+        shutil.copy(seeded / name, state / name)
+    journal.close()
+    return state
+
+
 def _foreign_wal(state: Path, tmp_path: Path) -> None:
     """Plant beside coach.db the WAL of another program's database (SQLite would replay it over the log)."""
     other = tmp_path / "other.db"
@@ -85,14 +99,7 @@ def test_log_faults_readers_report_a_damaged_log_and_leave_it_in_place(
 def test_log_faults_readers_never_write_a_sound_log(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
 ) -> None:
-    seeded = _seeded(tmp_path)
-    journal = SqliteJournal(seeded)  # a session cut off by a crash: its records are still in the WAL
-    journal.append(started("running"))
-    state = tmp_path / "crashed"
-    state.mkdir(mode=0o700)
-    for name in ("coach.db", "coach.db-wal"):
-        shutil.copy(seeded / name, state / name)
-    journal.close()
+    state = _crashed_copy(tmp_path, "running")
     before = _files(state)
     code, _, err = coach(capsys, *_reader(args, state, tmp_path))
     assert code == 0, err
@@ -355,14 +362,7 @@ def test_log_faults_forget_dry_run_changes_nothing_and_forget_names_what_it_set_
 
 def test_log_faults_a_crash_in_mid_checkpoint_is_not_taken_for_damage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The file alone may be half-copied from the WAL when a checkpoint is cut; with its WAL it is whole."""
-    seeded = _seeded(tmp_path)
-    journal = SqliteJournal(seeded)
-    journal.append(started("cut-off"))
-    state = tmp_path / "crashed"
-    state.mkdir(mode=0o700)
-    for name in ("coach.db", "coach.db-wal"):
-        shutil.copy(seeded / name, state / name)
-    journal.close()
+    state = _crashed_copy(tmp_path, "cut-off")
     wal = (state / "coach.db-wal").read_bytes()
     page_size = int.from_bytes(wal[8:12], "big")
     pages = {int.from_bytes(wal[at : at + 4], "big") for at in range(32, len(wal), 24 + page_size)} - {1}

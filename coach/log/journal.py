@@ -8,7 +8,6 @@ returns ``None``: the record is kept in memory and written later, and ``take_wri
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import stat
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 from coach.core.records import Record
 from coach.errors import JournalError
 from coach.log.guard import UnsafeLogError
+from coach.run.ports import NoJournal
 
 
 def default_state_dir() -> Path:
@@ -76,7 +76,7 @@ def check_private_dir(path: Path, notices: list[str] | None = None) -> bool:
     return True
 
 
-class MemoryJournal:
+class MemoryJournal(NoJournal):
     """A journal that keeps records in a list (tests, and ``--simulate`` without a state dir)."""
 
     def __init__(self) -> None:
@@ -85,23 +85,3 @@ class MemoryJournal:
     def append(self, record: Record) -> int:
         self.records.append({"id": len(self.records) + 1, "kind": record.kind, **record.fields()})
         return len(self.records)
-
-    def take_written(self) -> list[tuple[str, int]]:
-        return []
-
-    def take_notices(self) -> list[str]:
-        return []
-
-    def last_interrupted(self) -> None:
-        """An in-memory journal remembers no earlier session."""
-        return None
-
-    def screened_today(self) -> bool:
-        """Nor an earlier screen: it is asked."""
-        return False
-
-    def now(self) -> _dt.datetime:
-        return _dt.datetime.now(_dt.UTC)
-
-    def close(self) -> None:
-        pass

@@ -20,19 +20,17 @@ when the script is over.
 
 from __future__ import annotations
 
-import datetime as _dt
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from coach.core.menu import MENU_ANSWER_SECONDS, WAKE_COMMANDS, Menu
-from coach.core.records import Record
 from coach.core.script import compile_script
 from coach.core.session import Session, SessionSettings
 from coach.run.clock import Clock
 from coach.run.eventlog import EventSink
 from coach.run.inputs import Feed
-from coach.run.ports import Interrupted, Journal, Listener, NoListener, Speaker, StatusDisplay
+from coach.run.ports import Journal, Listener, NoJournal, NoListener, Speaker, StatusDisplay
 from coach.run.resume import KIOSK_RESUME_WITHIN, resume_offer
 from coach.run.runner import Machine, Runner
 from coach.run.sdnotify import Notifier
@@ -80,7 +78,7 @@ class Kiosk:
             self.notifier.status("waiting for a person")
             menu = Menu(self.routines, self.locale, self.clock.now(), self.times.menu_answer_seconds, self.speaker.lead)
             if self._menus is None:  # one for the kiosk's life: a speaker fault is told once, speech ends carry over
-                self._menus = self._runner(menu, _NoJournal(), narrate=False, upkeep=self.upkeep)
+                self._menus = self._runner(menu, NoJournal(), narrate=False, upkeep=self.upkeep)
             menus = self._menus
             menus.session = menu
             menus.run(autostart=False)
@@ -153,27 +151,3 @@ class Kiosk:
             upkeep=upkeep,
         )
 
-
-class _NoJournal:
-    """The menu's journal: a menu records nothing (nothing of one person is kept for the next)."""
-
-    def append(self, record: Record) -> int | None:
-        raise RuntimeError(f"the kiosk menu has nothing to record, got {record.kind}")
-
-    def take_written(self) -> list[tuple[str, int]]:
-        return []
-
-    def take_notices(self) -> list[str]:
-        return []
-
-    def last_interrupted(self) -> Interrupted | None:
-        return None
-
-    def screened_today(self) -> bool:
-        return False
-
-    def now(self) -> _dt.datetime:
-        return _dt.datetime.now(_dt.UTC)
-
-    def close(self) -> None:
-        pass

@@ -168,3 +168,31 @@ class Journal(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class NoJournal:
+    """A journal that keeps nothing and remembers nothing: the kiosk menu's (it records nothing, and
+    nothing of one person is kept for the next); :class:`coach.log.journal.MemoryJournal` builds on it."""
+
+    def append(self, record: Record) -> int | None:
+        raise RuntimeError(f"nothing is recorded here, got {record.kind}")
+
+    def take_written(self) -> list[tuple[str, int]]:
+        return []
+
+    def take_notices(self) -> list[str]:
+        return []
+
+    def last_interrupted(self) -> Interrupted | None:
+        """It remembers no earlier session."""
+        return None
+
+    def screened_today(self) -> bool:
+        """Nor an earlier screen: it is asked."""
+        return False
+
+    def now(self) -> _dt.datetime:
+        return _dt.datetime.now(_dt.UTC)
+
+    def close(self) -> None:
+        pass
