@@ -69,11 +69,11 @@ def test_store_migrates_an_older_database_keeping_its_records(tmp_path: Path, mo
     journal = SqliteJournal(tmp_path)
     session_id = journal.append(SessionStarted(0.0, "quick-start", "Quick start", "v1", "en"))
     journal.close()
-    assert _conn(tmp_path).execute("PRAGMA user_version").fetchone()[0] == 1
+    assert _conn(tmp_path).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     later = ("ALTER TABLE sessions ADD COLUMN device TEXT", "UPDATE sessions SET device = 'pi'")
     monkeypatch.setattr(dbschema, "MIGRATIONS", [*MIGRATIONS, later])
     store = Store(tmp_path)
-    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) + 1
     assert store.conn.execute("SELECT id, routine, device FROM sessions").fetchall() == [(session_id, "quick-start", "pi")]
     store.close()
 
@@ -93,7 +93,7 @@ def test_store_failed_migration_leaves_the_older_version_whole(tmp_path: Path, m
     with pytest.raises(sqlite3.OperationalError):
         Store(tmp_path)
     conn = _conn(tmp_path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half'").fetchone() == (0,)
 
 

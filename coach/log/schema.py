@@ -75,6 +75,25 @@ MIGRATIONS: list[tuple[str, ...]] = [
             SELECT id, session_id, wall, at, rule, action, reason, json_extract(extra, '$.rating') AS rating
             FROM records WHERE kind = 'safety'""",
     ),
+    # 2: a log that scales (indexes for the set-based queries of history, exports and the report), the
+    # outbox a station's sync sends from, and the columns a clinic store needs to hold many stations.
+    (
+        """CREATE INDEX records_by_session ON records (session_id, kind, id)""",
+        """CREATE INDEX sessions_by_start ON sessions (started, id)""",
+        """CREATE INDEX sessions_by_profile ON sessions (profile, started)""",
+        # NULL in a station's own log; in a clinic store, the station the session came from.
+        """ALTER TABLE sessions ADD COLUMN station TEXT""",
+        """CREATE INDEX sessions_by_station ON sessions (station, started)""",
+        # NULL in a station's own log; in a clinic store, the id the record was sent with
+        # ('<clinic>/<station>/<record id>'), so a second delivery of it is recognised and dropped.
+        """ALTER TABLE records ADD COLUMN message_id TEXT""",
+        """CREATE UNIQUE INDEX records_by_message ON records (message_id) WHERE message_id IS NOT NULL""",
+        # Records committed but not yet acknowledged by the clinic's broker; a row is queued in the same
+        # transaction as its record and leaves only on the broker's acknowledgement.
+        """CREATE TABLE outbox (record_id INTEGER PRIMARY KEY REFERENCES records(id) ON DELETE CASCADE)""",
+        # Every record already in the log when this version arrives is still to be sent.
+        """INSERT INTO outbox (record_id) SELECT id FROM records""",
+    ),
 ]
 """Schema versions: ``MIGRATIONS[n]`` takes a database from ``user_version`` n to n + 1. Only append."""
 
