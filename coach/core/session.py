@@ -24,24 +24,21 @@ from collections.abc import Callable
 
 from coach.core.messages import Action, Command, CommandName, End, Event, Listen, Rating, Say, Symptom, Tick
 from coach.core.opening import Opening, offer_prompt, opening
-from coach.core.outbox import Outbox, summary_block
+from coach.core.outbox import summary_block
 from coach.core.pain_dialogue import BackToBlock, EndSession, GoTo, NextStep, PainDialogue, Regress, Reply, StopExercise
 from coach.core.phrases import session_phrases
-from coach.core.records import ExerciseResult, Paused, Record, Repeated, Resumed, SessionEnded, Stopped
+from coach.core.records import ExerciseResult, Record, SessionEnded
+from coach.core.redirects import DIALOGUE, Redirects
 from coach.core.screen import Clear, RedFlag, Screen, ScreenReply
 from coach.core.script import INSTRUCTION, Block, Cue, PainCheck, Script
 from coach.core.states import ACK_GAP, RESUME_LEAD, Progress, ResumeOffer, SessionSettings, State
 from coach.spec.locale import Locale
-from coach.spec.routine import RestBreak, estimate_speech_seconds
+from coach.spec.routine import RestBreak
 
 __all__ = ["ACK_GAP", "RESUME_LEAD", "ResumeOffer", "Session", "SessionSettings", "State"]
 
 
-DIALOGUE = (State.PAIN_CHECK, State.CONFIRM)
-"""The states in which the pain dialogue is talking."""
-
-
-class Session(Outbox):
+class Session(Redirects):
     """One run of a script, from idle to end; the pain ratings are its :class:`PainDialogue` (``pain``)."""
 
     def __init__(self, script: Script, locale: Locale, settings: SessionSettings | None = None,
@@ -297,112 +294,6 @@ class Session(Outbox):
                 self._drop_agenda()
                 self._finish(status, at, [advice])
 
-    def _cmd_pause(self, at: float) -> None:
-        if self.state in (State.INTRO, State.EXERCISE, State.PAIN_CHECK, State.CONFIRM):
-            self._hold(at)
-            self._record(Paused(at, self.state.value, self._exercise_id()))
-            self._say(self.locale.say("paused"), at, "pause", INSTRUCTION, self._exercise_id())
-            self._set_state(State.PAUSED, at)
-
-    def _hold(self, at: float) -> None:
-        """Keep where the session is (a pause, a symptom's question) to come back to it; a pause keeps its own."""
-        if self.state in (State.INTRO, State.EXERCISE, State.PAIN_CHECK, State.CONFIRM):
-            self.return_to, self.paused_offset = self.state, at - self.block_start
-        self._drop_agenda()
-
-    def _cmd_resume(self, at: float) -> None:
-        if self.state is State.PAUSED:
-            self._record(Resumed(at, self._exercise_id()))
-            self._continue(at, announce=True)
-
-    def _continue(self, at: float, announce: bool) -> None:
-        """Go back to what a pause or a symptom's question held (:meth:`_hold`)."""
-        if self.return_to in DIALOGUE and self.pain.current is not None:
-            if announce:
-                self._say(self.locale.say("resumed"), at, "pause", "cue")
-            self._follow(self.pain.reopen(at + 1.5))
-        else:
-            self._resume_block(at, announce=announce)
-
-    def _resume_block(self, at: float, announce: bool) -> None:
-        """Continue the block from the start of the repetition that was interrupted."""
-        block = self.block
-        assert block is not None
-        restart = block.restart_before(self.paused_offset)
-        if announce:
-            self._say(self.locale.say("resumed"), at, "pause", "cue", self._exercise_id())
-        self._start_block(block, at + RESUME_LEAD, self.return_to, from_offset=restart.offset)
-
-    def _cmd_next(self, at: float) -> None:
-        if self.state in (State.IDLE, State.RESUME_OFFER, State.SCREEN, State.SUMMARY):
-            return
-        state = self.return_to if self.state is State.PAUSED else self.state
-        if state in DIALOGUE and self.pain.pending:  # the heard rating is not dropped: asked first, then on
-            self._end_exercise(at, "skipped")
-            self._drop_agenda()
-            self._say(self.locale.say("skipped"), at, "skip", "cue", self._exercise_id())
-            self.pain.go_on(self.step_index + 1, exercise_over=True)
-            self._follow(self.pain.reopen(at + ACK_GAP))
-            return
-        if state in DIALOGUE and (skipped := self.pain.skipped(at)) is not None:
-            self._record(skipped)
-        self._end_exercise(at, "skipped")
-        self._drop_agenda()
-        self._say(self.locale.say("skipped"), at, "skip", "cue", self._exercise_id())
-        self.pain.drop()
-        self._start_step(self.step_index + 1, at + ACK_GAP)
-
-    def _cmd_repeat(self, at: float) -> None:
-        if self.state in (State.IDLE, State.RESUME_OFFER, State.SCREEN, State.SUMMARY):
-            return
-        index = self.step_index
-        while index >= 0 and not isinstance(self.script.steps[index], Block):
-            index -= 1
-        step = self.script.steps[max(index, 0)]
-        assert isinstance(step, Block)
-        self._drop_agenda()
-        self._record(Repeated(at, step.name))
-        self._say(self.locale.say("repeating", name=step.title), at, "repeat", "cue", step.name)
-        if self.pain.pending:  # the heard rating is asked again first; the block starts once it is settled
-            self.pain.go_on(max(index, 0), exercise_over=False)
-            self._follow(self.pain.reopen(at + ACK_GAP))
-            return
-        self.pain.drop()
-        self.step_index = max(index, 0)
-        self._start_block(step, at + ACK_GAP, State.INTRO if step.exercise_index is None else State.EXERCISE)
-
-    def _stop(self, at: float, status: str) -> None:
-        """End now, with the summary: "stop", or ``abandon`` (nobody has answered for a long time)."""
-        if self.state in (State.IDLE, State.RESUME_OFFER):
-            self._end(at, status)
-            return
-        if self.state is State.SUMMARY:
-            return
-        self._end_exercise(at, "stopped")
-        self._drop_agenda()
-        kept = self.pain.unconfirmed(at).actions  # a heard rating still waiting for "yes" is not lost
-        self._out += [action for action in kept if isinstance(action, Record)]
-        self._record(Stopped(at, self._exercise_id(), status))
-        self._finish(status, at, [self.locale.say("stopped"), *(a.text for a in kept if isinstance(a, Say))])
-
-    def _end_exercise(self, at: float, status: str) -> None:
-        """Record the result of an exercise that "next" or "stop" ends, if one is under way: under a
-        pause and an unprompted rating, where the exercise really was when they cut it."""
-        if self.state in (State.PAUSED, State.SCREEN):
-            state, offset = self.return_to, self.paused_offset
-        else:
-            state, offset = self.state, at - self.block_start
-        cut = self.pain.return_point() if state in DIALOGUE else None
-        state, offset = cut if cut is not None else (state, offset)
-        if state is State.EXERCISE and self.block is not None:
-            self._exercise_result(self.block, status, self.block_start + offset)
-
-    def _cmd_help(self, at: float) -> None:
-        text = self.locale.say("help")
-        self._say(text, at, "help", INSTRUCTION, self._exercise_id())
-        if self.state is State.CONFIRM:  # the heard rating waits: read it back again after the help
-            self._follow(self.pain.reopen(at + estimate_speech_seconds(text) + 0.5))
-
     def _cmd_yes(self, at: float) -> None:
         if self.state is State.SCREEN:
             self._screened(self.screen.yes(at))
@@ -421,16 +312,7 @@ class Session(Outbox):
             self._drop_agenda()
             self._follow(self.pain.no(at))
 
-    def _cmd_wait(self, at: float) -> None:
-        """Someone is part-way through answering (counting button presses): give them time."""
-        if self.state in DIALOGUE:
-            self.pain.wait(at)
-
     # --- helpers ----------------------------------------------------------------------------
-
-    def _exercise_id(self) -> str | None:
-        block = self.block
-        return block.name if block is not None and block.exercise_index is not None else None
 
     def abort(self, at: float, status: str) -> list[Action]:
         """End at once (Ctrl-C, a fatal fault): record the end and stop, with nothing more said."""
