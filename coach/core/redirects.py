@@ -76,6 +76,7 @@ class Redirects(Outbox):
         """Keep where the session is (a pause, a symptom's question) to come back to it; a pause keeps its own."""
         if self.state in (State.INTRO, State.EXERCISE, State.PAIN_CHECK, State.CONFIRM):
             self.return_to, self.paused_offset = self.state, at - self.block_start
+        self.held_paused = self.state is State.PAUSED
         self._drop_agenda()
 
     def _cmd_resume(self, at: float) -> None:
@@ -148,10 +149,16 @@ class Redirects(Outbox):
             return
         self._end_exercise(at, "stopped")
         self._drop_agenda()
-        kept = self.pain.unconfirmed(at).actions  # a heard rating still waiting for "yes" is not lost
-        self._out += [action for action in kept if isinstance(action, Record)]
+        kept = self._keep_unconfirmed(at)
         self._record(Stopped(at, self._exercise_id(), status))
-        self._finish(status, at, [self.locale.say("stopped"), *(a.text for a in kept if isinstance(a, Say))])
+        self._finish(status, at, [self.locale.say("stopped"), *kept])
+
+    def _keep_unconfirmed(self, at: float) -> list[str]:
+        """Record a heard rating still waiting for "yes" as heard and unconfirmed (never lost when the session
+        ends: "stop", a red flag); return what to say of it (the caution of a high one), for the summary."""
+        kept = self.pain.unconfirmed(at).actions
+        self._out += [action for action in kept if isinstance(action, Record)]
+        return [action.text for action in kept if isinstance(action, Say)]
 
     def _end_exercise(self, at: float, status: str) -> None:
         """Record the result of an exercise that "next" or "stop" ends, if one is under way: under a

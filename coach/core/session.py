@@ -62,6 +62,7 @@ class Session(Redirects):
         self.return_to: State = State.IDLE
         """State to go back to after a pause or an unprompted rating."""
         self.paused_offset = 0.0
+        self.held_paused = False
         self.end_status = ""
         self._commands: dict[CommandName, Callable[[float], None]] = {
             CommandName.START: self._cmd_start,
@@ -287,12 +288,16 @@ class Session(Redirects):
             case Clear(at, resume=False) if self.opening is not None:
                 (begin, began), self.opening = self.opening, None
                 self._opened(begin, at - began)
+            case Clear(at) if self.held_paused:  # the person had paused: back to the pause, not on by itself
+                self._say(self.locale.say("paused"), at, "pause", INSTRUCTION, self._exercise_id())
+                self._set_state(State.PAUSED, at)
             case Clear(at):
                 self._continue(at, announce=False)
             case RedFlag(at, status, advice):
                 self._end_exercise(at, "stopped")
                 self._drop_agenda()
-                self._finish(status, at, [advice])
+                kept = self._keep_unconfirmed(at)
+                self._finish(status, at, [advice, *kept])
 
     def _cmd_yes(self, at: float) -> None:
         if self.state is State.SCREEN:
