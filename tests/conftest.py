@@ -181,7 +181,7 @@ exercises:
     setup_seconds: 4
     sides: both
     repetitions: 2
-    contract_seconds: 7
+    contract_seconds: 8
     relax_seconds: 3
     stretch_seconds: 10
     rest_seconds: 5

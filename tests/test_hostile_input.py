@@ -134,7 +134,7 @@ def test_hostile_reading_never_trusts_the_size(tmp_path: Path) -> None:
     ],
 )
 def test_hostile_yaml_values_one_line(tmp_path: Path, coach_here: CoachHere, value: str, needle: str) -> None:
-    path = _routine(tmp_path, "contract_seconds: 7", f"contract_seconds: {value}")
+    path = _routine(tmp_path, "contract_seconds: 8", f"contract_seconds: {value}")
     _one_line(coach_here("validate", str(path)), f"{path}:29:", needle)
 
 

@@ -162,7 +162,7 @@ def _counting_problems(block: Block, where: str, locale: Locale) -> list[str]:
                 problems.append(f"{where}: {cue.phase} count {count.text!r} is not the seconds still to go")
         if [c.text for c in counts if c.kind == COUNT][-3:] != ["3", "2", "1"]:
             problems.append(f"{where}: {cue.phase} does not end with the countdown 3, 2, 1")
-        if cue.phase in ("stretch", "hold") and f"{seconds:g} seconds" not in cue.text:
+        if cue.phase in ("contract", "stretch", "hold") and f"{seconds:g} seconds" not in cue.text:
             problems.append(f"{where}: {cue.text!r} does not announce its length ({seconds:g} seconds)")
         following = phases[index + 1][0].text if index + 1 < len(phases) else ""
         ends_well = following.startswith(ease.rstrip(".")) or following == locale.say("hold")  # "Hold still." ends in ease
@@ -231,7 +231,7 @@ def test_protocol_a_routine_that_breaks_it_is_told_how(tmp_path: Path, en: Local
         "small/ql: 2 repetitions on side None; the protocol does 3-5",
         "small/ql: loads the back or a nerve, and no pain check follows it",
     ]
-    short = SMALL_PIR.replace("    contract_seconds: 7\n", "    contract_seconds: 4\n").replace(
+    short = SMALL_PIR.replace("    contract_seconds: 8\n", "    contract_seconds: 4\n").replace(
         "    stretch_seconds: 10\n", "    stretch_seconds: 6\n"
     )
     problems = protocol_problems(load_routine(write_routine(tmp_path, short)), en)

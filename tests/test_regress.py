@@ -42,8 +42,8 @@ def test_regress_the_easier_form_is_loaded_and_compiled(tmp_path: Path) -> None:
     assert easier.cues[0].text == f"An easier way: {changes}. Lie on your back, knees bent."
     contracts = [c for c in easier.cues if c.phase == "contract" and c.kind == "cue"]
     assert [(c.side, c.text) for c in contracts] == [
-        ("left", "Press gently, a tenth of your strength, and breathe in."),
-        ("right", "Press gently, a tenth of your strength, and breathe in."),
+        ("left", "Press gently, a tenth of your strength, and breathe in. 12 seconds."),
+        ("right", "Press gently, a tenth of your strength, and breathe in. 12 seconds."),
     ]
 
 
@@ -66,7 +66,7 @@ def test_regress_a_six_during_a_pir_switches_to_its_easier_form(tmp_path: Path) 
     later = [e for e in run.says() if e["due"] >= begin and e["phase"] not in ("summary", "prompt")]
     played = [(round(e["due"], 6), e["text"]) for e in later]
     assert played[: len(expected)] == expected
-    assert ("Press gently, a tenth of your strength, and breathe in." in [t for _, t in played])
+    assert ("Press gently, a tenth of your strength, and breathe in. 12 seconds." in [t for _, t in played])
     result = run.of("exercise")[0]
     assert (result["exercise"], result["status"], result["form"], result["repetitions_started"]) == ("ql", "done", "easier", 2)
     assert run.status == "completed"

@@ -19,13 +19,13 @@ def test_script_contract_counts_land_on_their_second(small_pir: Routine, en: Loc
     block = _block(small_pir, en)
     contract = [c for c in block.cues if c.phase == "contract" and c.rep == 1 and c.side == "left"]
     start = contract[0].offset
-    assert contract[0].kind == "cue" and "breathe in" in contract[0].text
+    assert contract[0].kind == "cue" and contract[0].text == "Press gently, a fifth of your strength, and breathe in. 8 seconds."
     counts = [(c.offset - start, c.text) for c in contract[1:]]
-    # Counted down in seconds still to go (issue 14: one convention in every kind of exercise);
-    # none while the cue "Press gently, a fifth of your strength, and breathe in." is said (4 s).
-    assert counts == [(4.0, "3"), (5.0, "2"), (6.0, "1")]
+    # Announced, then counted down in seconds still to go (issue 14: one convention in every kind of
+    # exercise); none while the cue is said (5 s).
+    assert counts == [(5.0, "3"), (6.0, "2"), (7.0, "1")]
     relax = next(c for c in block.cues if c.phase == "relax" and c.rep == 1 and c.side == "left")
-    assert relax.offset - start == 7.0
+    assert relax.offset - start == 8.0
     stretch = next(c for c in block.cues if c.phase == "stretch" and c.rep == 1 and c.side == "left")
     assert stretch.offset - relax.offset == 3.0
 

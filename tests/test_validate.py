@@ -116,8 +116,8 @@ def test_validate_python_tag_never_runs(tmp_path: Path, validate: Validate) -> N
             "    repetitons: 3\n",
             "repetitons: unknown field in a 'pir' exercise (did you mean 'repetitions'?)",
         ),
-        ("    contract_seconds: 7\n", "    contract_seconds: 60\n", "contract_seconds: must be between 3 and 30 seconds, got 60"),
-        ("    contract_seconds: 7\n", "    contract_seconds: five\n", "contract_seconds: must be a number, got 'five'"),
+        ("    contract_seconds: 8\n", "    contract_seconds: 60\n", "contract_seconds: must be between 3 and 30 seconds, got 60"),
+        ("    contract_seconds: 8\n", "    contract_seconds: five\n", "contract_seconds: must be a number, got 'five'"),
         ("    repetitions: 3\n", "    repetitions: 2.5\n", "repetitions: must be a whole number, got 2.5"),
         ("  - kind: pir\n", "  - kind: pri\n", "kind: must be one of pir, reps, hold, rest, got 'pri' (did you mean 'pir'?)"),
         ("id: quick-start\n", "id: Quick Start\n", "id: use lower-case letters"),
@@ -147,7 +147,7 @@ def test_validate_field_problems_name_file_line_and_field(
 
 def test_validate_reports_every_problem_one_line_each(tmp_path: Path, validate: Validate) -> None:
     body = GOOD.replace("    repetitions: 3\n", "    repetitions: 99\n").replace(
-        "    contract_seconds: 7\n", "    contract_secs: 7\n"
+        "    contract_seconds: 8\n", "    contract_secs: 8\n"
     )
     path = tmp_path / "r.yaml"
     path.write_text(body, encoding="utf-8")

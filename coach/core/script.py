@@ -278,7 +278,8 @@ def _pir_side(
     for rep in range(1, ex.repetitions + 1):
         _repetition_start(rep, ex.repetitions, side, first, timeline, restarts, locale)
         strength = ex.strength or locale.say("strength")
-        contract = locale.say("contract", effort=ex.effort_cue, strength=strength, breathing=ex.breathing_cue)
+        words = {"effort": ex.effort_cue, "strength": strength, "breathing": ex.breathing_cue}
+        contract = locale.say("contract", **words, n=_number(ex.contract_seconds))
         _countdown(timeline, contract, "contract", ex.contract_seconds, ex.count_every, rep, side, locale)
         if ex.hold_seconds:
             timeline.add(locale.say("hold"), "hold", CUE, rep, side)

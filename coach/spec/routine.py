@@ -151,7 +151,7 @@ _COMMON = {
 
 _PIR = _COMMON | {
     "repetitions": Field(int, default=3, low=1, high=10),
-    "contract_seconds": Field(float, default=7, low=3, high=30, unit="seconds"),
+    "contract_seconds": Field(float, default=8, low=3, high=30, unit="seconds"),
     "effort_cue": Field(str, default="Press gently", max_length=120),
     "strength": Field(str, max_length=80),
     "breathing_cue": Field(str, default="breathe in", max_length=60),
