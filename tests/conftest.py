@@ -139,6 +139,19 @@ def simulate(
     return Simulated(status, events, speaker, journal)
 
 
+def side_check_nos(routine: Routine, inputs: list[Input] | None = None) -> list[Input]:
+    """``inputs`` and a "no" a second after each side check the simulated session asks (a nerve glide's "has it
+    moved further down your leg?"), found by running it: an unanswered check stops the exercise."""
+    inputs = list(inputs or [])
+    question = load_locale(routine.language).say("side_check_question")
+    while True:
+        answered = {i.at - 1 for i in inputs if i.value == "no"}
+        asked = [e["t"] for e in simulate(routine, inputs).says() if e["text"] == question and e["t"] not in answered]
+        if not asked:
+            return inputs
+        inputs = sorted([*inputs, cmd(asked[0] + 1, "no")], key=lambda i: i.at)
+
+
 def cmd(at: float, name: str) -> Input:
     return Input("command", name, "script", at)
 

@@ -14,7 +14,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import screen_off_config_home
+from conftest import screen_off_config_home, side_check_nos
 from test_records_cli import _hermetic, coach  # noqa: F401 (_hermetic: the autouse fixture)
 from test_store_seed import seed_store, started
 
@@ -325,12 +325,15 @@ def test_log_faults_a_state_folder_of_another_user_is_refused(
 def test_log_faults_history_does_not_count_a_rest_as_an_exercise(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     state = tmp_path / "state"
     config = screen_off_config_home(tmp_path / "config") / "coach" / "config.yaml"
-    code, _, err = coach(capsys, "--config", str(config), "run", "sciatica-gentle", "--simulate", "--state-dir", str(state))
+    ran = load_routine(Path(shipped_routines.__file__).parent / "sciatica-gentle.yaml")
+    answers = tmp_path / "answers.txt"  # "no" to the nerve glide's side check, which stops the exercise unanswered
+    answers.write_text("".join(f"{i.at:g} {i.value}\n" for i in side_check_nos(ran)), encoding="utf-8")
+    args = ("run", "sciatica-gentle", "--simulate", "--state-dir", str(state), "--input-script", str(answers))
+    code, _, err = coach(capsys, "--config", str(config), *args)
     assert code == 0, err
     code, out, _ = coach(capsys, "history", "--state-dir", str(state))
     # counted from the routine the coach ran by name (the shipped one), so a routine edit does not break the point:
     # its rests are not exercises
-    ran = load_routine(Path(shipped_routines.__file__).parent / "sciatica-gentle.yaml")
     exercises = sum(not isinstance(e, RestBreak) for e in ran.exercises)
     assert exercises < len(ran.exercises)
     done = f"{exercises}/{exercises}"

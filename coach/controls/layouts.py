@@ -85,7 +85,8 @@ def main_button(kind: str, state: str) -> list[Input]:
 
 
 class Layout:
-    """Shared by the layouts: the state, and a hint said once per session at the first pain check."""
+    """Shared by the layouts: the state, and hints said once per session: how to rate at the first pain
+    check, and how to answer yes or no (press, hold) when the red-flag screen or a symptom's question starts."""
 
     hint_key = ""
 
@@ -93,6 +94,7 @@ class Layout:
         self.phrases = phrases
         self.state = "idle"
         self.hinted = False
+        self.screen_hinted = False
         self.reset()
 
     def reset(self) -> None:
@@ -102,7 +104,11 @@ class Layout:
         was_rating = self.state in RATING_STATES
         self.state = state
         if state == "idle":
-            self.hinted = False
+            self.hinted = self.screen_hinted = False
+        if state == "screen" and not self.screen_hinted:
+            self.screen_hinted = True
+            hint = self.phrases.get("hint_screen")
+            return [announce(hint)] if hint else []
         if (state in RATING_STATES) != was_rating or state in ("idle", "summary", "ended"):
             self.reset()
         if state in RATING_STATES and not was_rating and not self.hinted:

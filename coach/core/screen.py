@@ -12,6 +12,12 @@ Symptom words ("numb", "tingling", "bladder") may come at any moment: the sessio
 asks whether the symptom is new or spreading down the leg. Yes, or no answer: the session ends with the
 advice; no: it goes on gently, recorded. Bladder or bowel words end the session at once.
 
+The nerve glide asks one more question as its first side ends: has pain or tingling moved further down the
+leg? It is the symptom question asked by the coach (the session plays it from the script, :data:`CHECK`
+cues): yes ends the session with the advice; no goes on to the other side, recorded; silence is asked
+once more, then stops the glide (:class:`StopGlide`), because spreading that nobody rules out is not safe to
+glide on, while nothing says the rest of the session is unsafe.
+
 Like :mod:`coach.core.pain_dialogue`, it knows nothing of the session's timeline: each call returns a
 :class:`ScreenReply`, the things to say, record, listen for and the states to enter, and, when the
 conversation is over, what it decided (:class:`Clear` or :class:`RedFlag`). Pure: no I/O, no clock.
@@ -31,6 +37,8 @@ from coach.spec.routine import estimate_speech_seconds
 
 QUESTIONS = ("numbness", "spreading", "bladder", "fever", "fall")
 """The red-flag questions, in the order asked (phrases ``screen_<name>``)."""
+SIDE_CHECK = "side-check"
+"""The symptom asked about by the nerve glide's check after its first side."""
 URGENT = frozenset({"bladder", "bladder-bowel"})
 """Answers that need urgent care now, not a call to the clinician today."""
 
@@ -52,10 +60,17 @@ class RedFlag:
     advice: str
 
 
+@dataclass(frozen=True)
+class StopGlide:
+    """Nobody answered the side check: the exercise stops at ``at`` and the session goes on with what follows."""
+
+    at: float
+
+
 @dataclass
 class ScreenReply:
     actions: list[Say | Record | Listen | Enter] = field(default_factory=list)
-    then: Clear | RedFlag | None = None
+    then: Clear | RedFlag | StopGlide | None = None
 
 
 class Screen:
@@ -81,7 +96,8 @@ class Screen:
     def phrases(self) -> set[str]:
         keys = ["screen_intro", "screen_reask", "screen_clear", "screen_no_answer", "red_flag_advice", "red_flag_urgent"]
         keys += [f"screen_{q}" for q in QUESTIONS] + ["symptom_question", "symptom_gently"]
-        again = [self._again(q) for q in QUESTIONS]
+        keys += ["side_check_clear", "side_check_no_answer"]
+        again = [self._again(q) for q in QUESTIONS] + [self._check_again()]
         return {self.locale.say(k) for k in keys} | set(again)
 
     def start(self, at: float) -> ScreenReply:
@@ -101,7 +117,16 @@ class Screen:
         self.deadline = at + self._window(text)
         return ScreenReply([self._say(text, at), Enter(State.SCREEN, at), Listen("confirm")])
 
+    def side_check(self, at: float) -> ScreenReply:
+        """The check after a nerve glide's first side: has pain or tingling moved further down the leg?"""
+        self.symptom, self.asked = SIDE_CHECK, 1
+        text = self.locale.say("side_check_question")
+        self.deadline = at + self._window(text)
+        return ScreenReply([self._say(text, at), Enter(State.SCREEN, at), Listen("confirm")])
+
     def yes(self, at: float) -> ScreenReply:
+        if self.symptom == SIDE_CHECK:
+            return self._red_flag(at, "side-check: pain or tingling further down the leg")
         if self.symptom is not None:
             return self._red_flag(at, f"symptom-{self.symptom}")
         if self.question is not None:
@@ -109,6 +134,12 @@ class Screen:
         return ScreenReply()
 
     def no(self, at: float) -> ScreenReply:
+        if self.symptom == SIDE_CHECK:
+            self.symptom = None
+            text = self.locale.say("side_check_clear")
+            reply = ScreenReply([SafetyFired(at, SIDE_CHECK, "continue", "not further down the leg"), self._say(text, at)])
+            reply.then = Clear(at + estimate_speech_seconds(text) + 0.5, resume=True)
+            return reply
         if self.symptom is not None:
             kind, self.symptom = self.symptom, None
             text = self.locale.say("symptom_gently")
@@ -131,6 +162,17 @@ class Screen:
     def timeout(self) -> ScreenReply:
         """The deadline passed with no answer: never taken as a no."""
         at = self.deadline
+        if self.symptom == SIDE_CHECK and self.asked < 2:
+            self.asked += 1
+            text = self._check_again()
+            self.deadline = at + self._window(text)
+            return ScreenReply([self._say(text, at), Listen("confirm")])
+        if self.symptom == SIDE_CHECK:
+            self.symptom = None
+            text = self.locale.say("side_check_no_answer")
+            reply = ScreenReply([SafetyFired(at, SIDE_CHECK, "stop-exercise", "no answer"), self._say(text, at)])
+            reply.then = StopGlide(at + estimate_speech_seconds(text) + 0.5)
+            return reply
         if self.symptom is not None:
             return self._red_flag(at, f"symptom-{self.symptom}: no answer")
         if self.question is None:
@@ -166,6 +208,9 @@ class Screen:
 
     def _again(self, question: str) -> str:
         return f"{self.locale.say('screen_reask')} {self.locale.say(f'screen_{question}')}"
+
+    def _check_again(self) -> str:
+        return f"{self.locale.say('screen_reask')} {self.locale.say('side_check_question')}"
 
     def _window(self, text: str) -> float:
         return estimate_speech_seconds(text) + self.settings.answer_seconds

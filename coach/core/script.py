@@ -36,6 +36,8 @@ NOMINAL_PROMPT_SECONDS = 10.0
 # Cue kinds, used by the speaker to resolve overlaps: counts are short and pre-empt,
 # instructions are long and may be moved, phase cues mark boundaries.
 COUNT, CUE, INSTRUCTION = "count", "cue", "instruction"
+CHECK = "check"
+"""A question the session asks where the cue falls (the nerve glide's after its first side): never spoken as a cue."""
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,9 @@ def compile_exercise(exercise: Exercise, index: int, locale: Locale, changes: st
     for side_number, side in enumerate(exercise.side_list):
         if side_number < start:
             continue
+        if side_number > start and exercise.side_check:  # asked as the first side ends; "no" goes on from the change
+            restarts.append(Restart(timeline.now, None, side))
+            timeline.add(locale.say("side_check_question"), "screen", CHECK, side=exercise.side_list[side_number - 1])
         if side_number > start:
             switch = _switch_text(exercise, side, locale)
             timeline.add(switch, "setup", INSTRUCTION, side=side)

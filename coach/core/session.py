@@ -29,8 +29,8 @@ from coach.core.pain_dialogue import BackToBlock, EndSession, GoTo, NextStep, Pa
 from coach.core.phrases import session_phrases
 from coach.core.records import ExerciseResult, Record, SessionEnded
 from coach.core.redirects import DIALOGUE, Redirects
-from coach.core.screen import Clear, RedFlag, Screen, ScreenReply
-from coach.core.script import INSTRUCTION, Block, Cue, PainCheck, Script
+from coach.core.screen import Clear, RedFlag, Screen, ScreenReply, StopGlide
+from coach.core.script import CHECK, INSTRUCTION, Block, Cue, PainCheck, Script
 from coach.core.states import ACK_GAP, RESUME_LEAD, Progress, ResumeOffer, SessionSettings, State
 from coach.spec.locale import Locale
 from coach.spec.routine import RestBreak
@@ -63,6 +63,8 @@ class Session(Redirects):
         """State to go back to after a pause or an unprompted rating."""
         self.paused_offset = 0.0
         self.held_paused = False
+        self.checked: set[tuple[str, str | None]] = set()
+        """The side checks already asked (exercise, side): a pause or a "no" that goes back to one goes on past it."""
         self.end_status = ""
         self._commands: dict[CommandName, Callable[[float], None]] = {
             CommandName.START: self._cmd_start,
@@ -145,8 +147,16 @@ class Session(Redirects):
         block = self.block
         assert block is not None
         while self.next_cue < len(block.cues) and self._due(block.cues[self.next_cue]) <= at:
-            self._say_cue(block.cues[self.next_cue])
+            cue = block.cues[self.next_cue]
             self.next_cue += 1
+            if cue.kind == CHECK:  # a question, not a cue: the block waits for its answer (asked once a session)
+                if (block.name, cue.side) not in self.checked:
+                    self.checked.add((block.name, cue.side))
+                    self._hold(self._due(cue))
+                    self._screened(self.screen.side_check(self._due(cue)))
+                    return
+                continue
+            self._say_cue(cue)
         end = self.block_start + block.duration
         if self.next_cue >= len(block.cues) and end <= at:
             self._block_finished(end)
@@ -293,6 +303,9 @@ class Session(Redirects):
                 self._set_state(State.PAUSED, at)
             case Clear(at):
                 self._continue(at, announce=False)
+            case StopGlide(at):
+                self._end_exercise(self.now, "stopped")
+                self._start_step(self.step_index + 1, at)
             case RedFlag(at, status, advice):
                 self._end_exercise(at, "stopped")
                 self._drop_agenda()

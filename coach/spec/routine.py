@@ -50,6 +50,9 @@ class ExerciseBase:
     """What each side means for this exercise (``left``/``right`` to its text), said as that side
     starts; a side without one gets the locale's generic "the mirror image of the position"."""
     pain_check: bool = False
+    side_check: bool = False
+    """Ask, after the first side, whether pain or tingling has moved further down the leg (a nerve glide:
+    shared/PROTOCOL.md, "stop if tingling spreads"); a yes ends the session with the red-flag advice."""
     line: int = 0
     easier: Exercise | None = None
     """The exercise's easier form (``easier:`` in the file: the standard form with some fields overridden), to
@@ -144,6 +147,7 @@ _COMMON = {
     "sides": Field("choice", default="none", choices=SIDES),
     "setup_seconds": Field(float, low=2, high=180, unit="seconds"),
     "pain_check": Field(bool, default=False),
+    "side_check": Field(bool, default=False),
     "side_switch_seconds": Field(float, default=8, low=3, high=60, unit="seconds"),
     "side_setup": Field("map"),
     "easier": Field("map"),
@@ -304,6 +308,8 @@ def _build_exercise(node: YNode, problems: Problems) -> Exercise | None:
         tempo = _build_tempo(values["tempo"], problems)
     if kind != "rest" and len(problems.lines) == before:  # with a bad ``sides``, which sides are done is unknown
         values["side_setup"] = _build_side_setup(values["side_setup"], values["sides"], problems)
+        if values["side_check"] and values["sides"] != "both":
+            problems.add(node.value["side_check"], "side_check", "a check after the first side needs 'sides: both'")
     if len(problems.lines) > before:
         return None
     values.pop("kind")
@@ -331,7 +337,7 @@ def _default_setup_seconds(values: dict[str, Any]) -> float:
     return estimate_speech_seconds(opening) + 2.0
 
 
-_NOT_EASIER = ("kind", "id", "name", "sides", "pain_check")
+_NOT_EASIER = ("kind", "id", "name", "sides", "pain_check", "side_check")
 """What an easier form cannot change: it is the same exercise, on the same sides, at the same place."""
 def _build_easier(node: YNode, standard: Exercise, kind: str, problems: Problems) -> Exercise | None:
     """``easier:``: overrides of the exercise's own fields, refused unless the result really is easier."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from coach.core.script import Script
+from coach.core.script import CHECK, Script
 
 TOLERANCE = 0.05
 """A phrase may overrun its slot by this much before it is reported (seconds)."""
@@ -23,6 +23,8 @@ def slot_warnings(script: Script, seconds_of: Callable[[str], float | None]) -> 
     for step in script.blocks:  # easier forms too
         line = routine.exercises[step.exercise_index].line if step.exercise_index is not None else 1
         for index, cue in enumerate(step.cues):
+            if cue.kind == CHECK:  # a question the block waits on, not a cue in a slot
+                continue
             following = step.cues[index + 1].offset if index + 1 < len(step.cues) else step.duration
             slot = following - cue.offset
             needed = seconds_of(cue.text)
