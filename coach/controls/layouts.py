@@ -29,7 +29,7 @@ from coach.controls.phrases import Phrases
 from coach.core.messages import CommandName
 from coach.run.inputs import Input
 
-RATING_STATES = frozenset({"pain-check", "confirm", "menu"})
+RATING_STATES = frozenset({"pain-check", "confirm", "menu", "code"})
 """States where presses enter a number: a pain rating, or a kiosk menu choice."""
 PAUSABLE = frozenset({"intro", "exercise", "pain-check", "confirm"})
 UNPROMPTED = frozenset({"intro", "exercise", "paused"})
@@ -41,10 +41,11 @@ PRESS_MEANS = {
     "intro": CommandName.NEXT,
     "exercise": CommandName.NEXT,
     "screen": CommandName.YES,
+    "code-confirm": CommandName.YES,
 }
 """A press in each state. In the red-flag screen a press is "yes" (something to report) and a hold is "no":
 a stray or habitual press may end a session, but can never wave a red flag through."""
-HOLD_MEANS = {"screen": CommandName.NO}
+HOLD_MEANS = {"screen": CommandName.NO, "code-confirm": CommandName.NO}
 
 COUNT_GAP_SECONDS = 1.5
 """Quiet after the last press that ends a count (seconds): longer than the gap between deliberate

@@ -38,6 +38,8 @@ STATE_PATTERNS: dict[str, Pattern] = {
     "pain-check": FAST_BLINK,
     "confirm": FAST_BLINK,
     "menu": FAST_BLINK,
+    "code": FAST_BLINK,
+    "code-confirm": FAST_BLINK,
     "resume-offer": FAST_BLINK,
     "paused": SLOW_BLINK,
     "ended": OFF,
