@@ -31,9 +31,16 @@ def subscription(clinic: str | None) -> str:
 
 class ClinicReceiver:
     def __init__(
-        self, store: Store, link: Link, clinic: str | None = None, *, say: Callable[[str], None] | None = None
+        self,
+        store: Store,
+        link: Link,
+        clinic: str | None = None,
+        *,
+        say: Callable[[str], None] | None = None,
+        backoff: tuple[float, float] = BACKOFF_SECONDS,
     ) -> None:
         self.store = store
+        self.backoff = backoff
         self.link = link
         self.topic = subscription(clinic)
         self.say = say or (lambda line: print(f"coach clinic: {line}", file=sys.stderr, flush=True))
@@ -45,7 +52,7 @@ class ClinicReceiver:
 
     def serve(self, stopping: Callable[[], bool], sleep: Callable[[float], None] = time.sleep) -> None:
         """Receive until ``stopping()``; reconnect on its own with back-off (1 s doubling to 60 s)."""
-        pause = BACKOFF_SECONDS[0]
+        pause = self.backoff[0]
         said = ""
         while not stopping():
             try:
@@ -56,15 +63,15 @@ class ClinicReceiver:
                     said = str(exc)
                     self.say(f"{exc}; trying again in {pause:g} s")
                 nap(pause, stopping, sleep)
-                pause = min(pause * 2, BACKOFF_SECONDS[1])
+                pause = min(pause * 2, self.backoff[1])
                 continue
-            pause, said = BACKOFF_SECONDS[0], ""
+            pause, said = self.backoff[0], ""
             self.say(f"receiving {self.topic}")
             while not stopping() and self.link.connected:
                 self.link.poll(0.5)
                 if not self.take(self.link.received()):
                     nap(pause, stopping, sleep)  # the store refused: give the disk a moment before the redelivery
-                    pause = min(pause * 2, BACKOFF_SECONDS[1])
+                    pause = min(pause * 2, self.backoff[1])
                     break
             if not stopping():
                 self.say(f"connection lost ({getattr(self.link, 'lost', None) or 'closed'}); reconnecting")

@@ -77,8 +77,10 @@ class StationSync:
         clock: Callable[[], float] = time.monotonic,
         problem: Callable[[], str] | None = None,
         say: Callable[[str], None] | None = None,
+        backoff: tuple[float, float] = BACKOFF_SECONDS,
     ) -> None:
         self.outbox = outbox
+        self.backoff = backoff
         self.link = link
         self.station = station
         self.window = AckWindow(window)
@@ -124,16 +126,16 @@ class StationSync:
 
     def serve(self, stopping: Callable[[], bool], sleep: Callable[[float], None] = time.sleep) -> None:
         """Send as records come, until ``stopping()``; reconnect on its own with back-off."""
-        pause = BACKOFF_SECONDS[0]
+        pause = self.backoff[0]
         while not stopping():
             try:
                 self.link.connect(10.0)
             except SyncError as exc:
                 self._say_once(f"{exc}; trying again in {pause:g} s")
                 nap(pause, stopping, sleep)
-                pause = min(pause * 2, BACKOFF_SECONDS[1])
+                pause = min(pause * 2, self.backoff[1])
                 continue
-            pause = BACKOFF_SECONDS[0]
+            pause = self.backoff[0]
             self._said.clear()
             self.say(f"connected to {self._describe()}")
             try:
