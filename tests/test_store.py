@@ -505,3 +505,22 @@ def test_store_outbox_reader_creates_nothing_and_waits_for_an_old_log(tmp_path: 
     reader = OutboxLog(tmp_path)
     assert not reader.open() and reader.waiting is not None and "no outbox yet" in reader.waiting
     assert old.execute("PRAGMA user_version").fetchone() == (1,)  # never migrated by the sync side
+
+
+def test_store_outbox_reader_may_delete_outbox_rows_and_write_nothing_else(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path)
+    first = journal.append(SessionStarted(0.0, "quick-start", "Quick start", "v1", "en"))
+    journal.close()
+    outbox = OutboxLog(tmp_path)
+    assert outbox.open() and outbox.conn is not None
+    for statement in (
+        "DELETE FROM records",
+        "UPDATE sessions SET status = 'completed'",
+        "INSERT INTO outbox (record_id) VALUES (99)",
+        "DROP TABLE outbox",
+        "PRAGMA user_version = 9",
+    ):
+        with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+            outbox.conn.execute(statement)
+    outbox.acknowledge([first])
+    assert outbox.backlog() == [] and _conn(tmp_path).execute("SELECT count(*) FROM records").fetchone() == (1,)

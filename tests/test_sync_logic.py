@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -310,3 +313,27 @@ def test_sync_without_a_sync_section_is_one_line(tmp_path: Path, capsys: pytest.
     path = _config(tmp_path, "language: en\n")
     assert cli.main(["--config", str(path), "sync", "--once"]) == 2
     assert capsys.readouterr().err.strip() == f"{path}: no 'sync:' section with broker, clinic and station; nothing to sync to"
+
+
+# --- the unit ----------------------------------------------------------------------------------------
+
+SYNC_UNIT = Path(__file__).resolve().parents[1] / "systemd" / "coach-sync.service"
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
+def test_sync_unit_exposure_is_2_or_lower() -> None:
+    result = subprocess.run(
+        ["systemd-analyze", "security", "--offline=yes", str(SYNC_UNIT)], capture_output=True, text=True, timeout=60, check=False
+    )
+    match = re.search(r"Overall exposure level for coach-sync\.service: ([0-9.]+)", result.stdout)
+    assert match, result.stdout + result.stderr
+    assert float(match.group(1)) <= 2.0
+
+
+def test_sync_unit_has_the_network_and_no_devices_and_writes_only_the_state_dir() -> None:
+    lines = [line.strip() for line in SYNC_UNIT.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    assert "ExecStart=/opt/coach/.venv/bin/coach sync" in lines and "User=coach" in lines
+    assert "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" in lines and "PrivateNetwork=yes" not in lines
+    assert {"PrivateDevices=yes", "DevicePolicy=closed", "ProtectSystem=strict", "CapabilityBoundingSet="} <= set(lines)
+    assert not [line for line in lines if line.startswith(("DeviceAllow=", "ReadWritePaths=", "SupplementaryGroups="))]
+    assert "StateDirectory=coach" in lines  # the one writable place: /var/lib/coach

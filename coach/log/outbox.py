@@ -123,6 +123,7 @@ class OutboxLog:
                 return False
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.set_authorizer(_outbox_only)
         except BaseException:
             conn.close()
             raise
@@ -185,6 +186,23 @@ class OutboxLog:
         monday = (local - _dt.timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
         (week,) = conn.execute("SELECT count(*) FROM sessions WHERE started >= ?", (wall_text(monday),)).fetchone()
         return StationStatus(in_session, None if last is None else str(last[1]), before, after, int(week), self.backlog_size())
+
+
+_READS = {
+    sqlite3.SQLITE_READ, sqlite3.SQLITE_SELECT, sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_FUNCTION,
+    sqlite3.SQLITE_SAVEPOINT, sqlite3.SQLITE_RECURSIVE,
+}  # fmt: skip
+_SETTINGS = {"busy_timeout", "synchronous", "foreign_keys"}
+
+
+def _outbox_only(action: int, arg1: str | None, arg2: str | None, database: str | None, trigger: str | None) -> int:
+    """The sync's connection may read anything and delete outbox rows; every other write is refused
+    (SQLite's authorizer), so no slip in the sync code can change a record, a session or the schema."""
+    if action in _READS or (action == sqlite3.SQLITE_DELETE and arg1 == "outbox"):
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_PRAGMA and (arg2 is None or arg1 in _SETTINGS):
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
 
 
 def _pain(conn: sqlite3.Connection, session_id: int) -> tuple[int | None, int | None]:
