@@ -98,6 +98,8 @@ class Link(Protocol):
     def disconnect(self) -> None: ...
 
 
+MAX_PACKETS_A_POLL = 1000
+
 Will = tuple[str, bytes]
 """A last will: the topic and the retained message the broker publishes if we vanish."""
 
@@ -219,6 +221,15 @@ class MqttLink:
         if self._client is not None:
             try:
                 code = self._client.loop(timeout=seconds)
+                # paho reads one packet a loop: go on while packets are waiting, so a burst of messages
+                # (a receiver's batch, a window's acknowledgements) is taken in one poll and one commit.
+                for _ in range(MAX_PACKETS_A_POLL):
+                    seen = len(self._inbox) + len(self._acked)
+                    if code != 0:
+                        break
+                    code = self._client.loop(timeout=0)
+                    if len(self._inbox) + len(self._acked) == seen:
+                        break
             except (OSError, ssl.SSLError) as exc:
                 code, self.lost = -1, _reason(exc)
             if code != 0:

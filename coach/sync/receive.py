@@ -68,7 +68,7 @@ class ClinicReceiver:
             pause, said = self.backoff[0], ""
             self.say(f"receiving {self.topic}")
             while not stopping() and self.link.connected:
-                self.link.poll(0.5)
+                self.link.poll(0.2)
                 if not self.take(self.link.received()):
                     nap(pause, stopping, sleep)  # the store refused: give the disk a moment before the redelivery
                     pause = min(pause * 2, self.backoff[1])
