@@ -235,11 +235,19 @@ def test_sync_broker_several_stations_into_one_clinic_store(broker: Mosquitto, t
     assert len(rows) == total
 
 
+class SlowLink(MqttLink):
+    """A millisecond a publish, so 300 records take long enough for the broker to go away among them."""
+
+    def publish(self, topic: str, payload: bytes, retain: bool = False) -> int:
+        time.sleep(0.001)
+        return super().publish(topic, payload, retain)
+
+
 def test_sync_broker_restarted_mid_stream_everything_arrives_once_in_order(broker: Mosquitto, tmp_path: Path) -> None:
     receiver = Receiver(broker, tmp_path / "clinic", "c2").start()
     ids = _station(tmp_path / "st", sessions=60)  # 300 records
     stop = False
-    syncer = StationSync(OutboxLog(tmp_path / "st"), MqttLink(Broker(broker.url), "coach-sync-c2-st"),
+    syncer = StationSync(OutboxLog(tmp_path / "st"), SlowLink(Broker(broker.url), "coach-sync-c2-st"),
                          Station("c2", "st"), say=lambda line: None, backoff=FAST)  # fmt: skip
     sender = threading.Thread(target=syncer.serve, args=(lambda: stop,), daemon=True)
     sender.start()

@@ -247,6 +247,18 @@ def _item() -> Outgoing:
     return Outgoing(7, "rating", "2026-01-01T00:00:00.000Z", {"at": 1.0, "value": 3}, None)
 
 
+def test_sync_fhir_option_carries_a_rating_as_an_observation() -> None:
+    plain = json.loads(record_message("north", "room-1", _item(), fhir=False))
+    body = json.loads(record_message("north", "room-1", _item(), fhir=True))
+    assert "observation" not in plain and body["fields"] == plain["fields"]
+    observation = body["observation"]
+    assert observation["resourceType"] == "Observation" and observation["valueInteger"] == 3
+    assert observation["code"]["coding"][0]["code"] == "72514-3"
+    assert observation["identifier"][0]["value"] == "north/room-1/7"
+    unanswered = Outgoing(8, "rating", "2026-01-01T00:00:00.000Z", {"at": 1.0, "status": "no-answer"}, None)
+    assert "observation" not in json.loads(record_message("north", "room-1", unanswered, fhir=True))
+
+
 # --- settings and secrets ------------------------------------------------------------------------------------
 
 
