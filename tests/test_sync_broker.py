@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 
 from coach.cli import main as cli
-from coach.core.records import RatingRecorded, SessionEnded, SessionStarted
+from coach.core.records import RatingRecorded, Record, SessionEnded, SessionStarted
 from coach.log.outbox import OutboxLog
-from coach.log.store import SqliteJournal, Store
+from coach.log.store import Pending, Store, utc_now, wall_text
 from coach.sync.link import Broker, MqttLink
 from coach.sync.messages import record_message
 from coach.sync.receive import ClinicReceiver
@@ -137,14 +137,16 @@ keyfile {folder / "server.key"}
 
 def _station(folder: Path, sessions: int, ratings: int = 3) -> list[int]:
     """A station's log with ``sessions`` sessions; the ids of its records, in order."""
-    journal = SqliteJournal(folder, profile="p1")
-    ids: list[int | None] = []
+    store = Store(folder)  # the journal's own write path (records and outbox), a transaction a session
+    ids: list[int] = []
+    wall = wall_text(utc_now())
     for _ in range(sessions):
-        ids.append(journal.append(SessionStarted(0.0, "quick-start", "Quick start", "v1", "en")))
-        ids.extend(journal.append(RatingRecorded(1.0 + n, n % 11, "answered", "keyboard", "before")) for n in range(ratings))
-        ids.append(journal.append(SessionEnded(30.0, "completed", 1, 1)))
-    journal.close()
-    return [i for i in ids if i is not None]
+        records: list[Record] = [SessionStarted(0.0, "quick-start", "Quick start", "v1", "en")]
+        records.extend(RatingRecorded(1.0 + n, n % 11, "answered", "keyboard", "before") for n in range(ratings))
+        records.append(SessionEnded(30.0, "completed", 1, 1))
+        ids.extend(store.write([Pending(record, wall) for record in records], "p1"))
+    store.close()
+    return ids
 
 
 class Receiver:
@@ -248,7 +250,7 @@ def test_sync_broker_restarted_mid_stream_everything_arrives_once_in_order(broke
     ids = _station(tmp_path / "st", sessions=60)  # 300 records
     stop = False
     syncer = StationSync(OutboxLog(tmp_path / "st"), SlowLink(Broker(broker.url), "coach-sync-c2-st"),
-                         Station("c2", "st"), say=lambda line: None, backoff=FAST)  # fmt: skip
+                         Station("c2", "st"), say=lambda line: None, backoff=FAST, idle_poll=0.05)  # fmt: skip
     sender = threading.Thread(target=syncer.serve, args=(lambda: stop,), daemon=True)
     sender.start()
     _until(lambda: syncer.sent >= 40, what="some records acknowledged")

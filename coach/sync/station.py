@@ -78,9 +78,12 @@ class StationSync:
         problem: Callable[[], str] | None = None,
         say: Callable[[str], None] | None = None,
         backoff: tuple[float, float] = BACKOFF_SECONDS,
+        idle_poll: float = IDLE_POLL_SECONDS,
     ) -> None:
         self.outbox = outbox
         self.backoff = backoff
+        self.idle_poll = idle_poll
+        """Seconds between looks at the outbox when all is sent (also how soon a stop request is seen)."""
         self.link = link
         self.station = station
         self.window = AckWindow(window)
@@ -141,7 +144,7 @@ class StationSync:
             try:
                 self._greet()
                 while not stopping() and self.link.connected:
-                    self._step(IDLE_POLL_SECONDS if self._idle() else 0.2)
+                    self._step(self.idle_poll if self._idle() else 0.2)
             except (sqlite3.Error, JournalError) as exc:
                 self._say_once(f"cannot read the session log: {exc}; trying again")
                 nap(pause, stopping, sleep)
