@@ -362,3 +362,30 @@ def test_sync_broker_status_is_retained_and_says_offline_when_done(broker: Mosqu
     status = json.loads(seen["coach/c8/st/status"])
     assert status["state"] == "offline" and status["activity"] == "idle" and status["sessions_this_week"] == 1
     assert status["pain_before"] == 0 and status["backlog"] == 0
+
+
+def test_sync_broker_the_commands_run_until_sigterm_and_exit_cleanly(broker: Mosquitto, tmp_path: Path) -> None:
+    """``coach clinic receive`` and ``coach sync`` as the services run them: records flow, SIGTERM ends both with 0."""
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    ids = _station(tmp_path / "st", sessions=2)
+    config = _config(tmp_path, "c9", "st", broker.url)
+    coach = [sys.executable, "-m", "coach"]
+    receive = subprocess.Popen([*coach, "clinic", "receive", "--broker", broker.url, "--clinic", "c9", "--state-dir",
+                                str(tmp_path / "clinic")], env=env, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    sync = None
+    try:
+        assert receive.stderr is not None
+        assert "receiving coach/c9/+/records" in receive.stderr.readline()  # subscribed: now the station may send
+        sync = subprocess.Popen([*coach, "--config", str(config), "sync", "--state-dir", str(tmp_path / "st")], env=env,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+        clinic = Receiver(broker, tmp_path / "clinic", "c9")
+        _until(lambda: len(clinic.rows()) == len(ids), what="the records through the real commands")
+    finally:
+        for process in (sync, receive):
+            if process is not None:
+                process.send_signal(signal.SIGTERM)
+    assert sync is not None and sync.wait(5) == 0 and receive.wait(5) == 0
+    assert sync.stderr is not None and "connected to" in sync.stderr.read()
+    _in_order(clinic.rows(), "c9", "st", ids)
