@@ -20,7 +20,7 @@ from types import FrameType
 from typing import Any
 
 from coach.errors import CoachError
-from coach.log.journal import check_private_dir, resolve_state_dir
+from coach.log.journal import ensure_private_dir, resolve_state_dir
 from coach.log.outbox import OutboxLog
 from coach.spec.config import LoadedSettings, load_settings
 from coach.sync.link import Broker, MqttLink, SyncError, read_password
@@ -63,7 +63,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     sync = loaded.settings.sync
     assert sync.clinic is not None and sync.station is not None
     folder = resolve_state_dir(args.state_dir, loaded.settings.state_dir)
-    check_private_dir(folder)
+    ensure_private_dir(folder)  # the folder (0700) for the lock; the log itself is the kiosk's to create
     lock = _take_lock(folder)
     station = Station(sync.clinic, sync.station, sync.fhir, sync.home_assistant, loaded.settings.recognition.enabled)
     will = (f"coach/{sync.clinic}/{sync.station}/status", status_message(sync.station, None, None, online=False))
