@@ -5,7 +5,7 @@ each at QoS 1, poll the connection for acknowledgements, and take off the outbox
 records with nothing unacknowledged before them (:class:`~coach.sync.window.AckWindow`). A lost
 connection forgets what was in flight; the next one starts again at the outbox's head. :meth:`send_once`
 drains the backlog and returns; :meth:`serve` keeps going until told to stop, checking the outbox about
-once a second and reconnecting on its own with a growing pause (1 s doubling to 60 s).
+twice a second and reconnecting on its own with a growing pause (1 s doubling to 60 s).
 
 Read-only towards the station: it subscribes to nothing, so nothing from the broker can reach a session.
 """
@@ -27,8 +27,8 @@ from coach.sync.link import Link, SyncError
 from coach.sync.messages import discovery_messages, record_message, records_topic, status_message, status_topic
 from coach.sync.window import AckWindow
 
-IDLE_POLL_SECONDS = 1.0
-"""How often an idle sync looks for new records (and a replaced log)."""
+IDLE_POLL_SECONDS = 0.5
+"""How often an idle sync looks for new records (and a replaced log), and so how soon it answers SIGTERM (seconds)."""
 STATUS_SECONDS = 5.0
 """How often the status is recomputed (published only when it changed)."""
 BACKOFF_SECONDS = (1.0, 60.0)
