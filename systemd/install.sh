@@ -6,6 +6,8 @@
 #   sudo systemd/install.sh --uninstall   remove the service, the user "coach" and /opt/coach;
 #                                         the session log in /var/lib/coach and /etc/coach are kept
 #   sudo systemd/install.sh --uninstall --purge   ... and remove /var/lib/coach, /var/cache/coach, /etc/coach
+#   sudo systemd/install.sh --sync        also install coach-sync.service (clinic sync over MQTT); it is
+#                                         installed anyway when /etc/coach/config.yaml has a `sync:` section
 #
 # What it does: apt-get update, then installs python3-venv, espeak-ng and alsa-utils (and on arm64 or
 # a Raspberry Pi: libatomic1, which vosk's native library needs); creates the system user "coach"
@@ -28,6 +30,8 @@ trap 'echo "install.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 prefix=/opt/coach
 unit=/etc/systemd/system/coach.service
+sync_unit=/etc/systemd/system/coach-sync.service
+sync=no
 mode=install
 purge=no
 start=yes
@@ -37,6 +41,7 @@ for arg in "$@"; do
     --uninstall) mode=uninstall ;;
     --purge) purge=yes ;;
     --no-start) start=no ;;
+    --sync) sync=yes ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
   esac
@@ -49,8 +54,9 @@ systemd_running() { [ -d /run/systemd/system ]; }
 if [ "$mode" = uninstall ]; then
   if systemd_running; then
     systemctl disable --now coach.service 2>/dev/null || true
+    systemctl disable --now coach-sync.service 2>/dev/null || true
   fi
-  rm -f "$unit"
+  rm -f "$unit" "$sync_unit"
   if systemd_running; then systemctl daemon-reload; systemctl reset-failed coach.service 2>/dev/null || true; fi
   if id coach >/dev/null 2>&1; then userdel coach; fi
   getent group coach >/dev/null && groupdel coach
@@ -107,14 +113,19 @@ controls:
 YAML
 fi
 install -m 0644 "$prefix/src/systemd/coach.service" "$unit"
+# Clinic sync (issue 16): its own unit, with the network the kiosk does not have.
+grep -q '^sync:' /etc/coach/config.yaml && sync=yes
+[ "$sync" = yes ] && install -m 0644 "$prefix/src/systemd/coach-sync.service" "$sync_unit"
 if ! systemd_running; then
   echo "coach: installed; systemd is not running here, so the service was not enabled or started."
   exit 0
 fi
 systemctl daemon-reload
 systemctl enable coach.service >/dev/null 2>&1
+if [ "$sync" = yes ]; then systemctl enable coach-sync.service >/dev/null 2>&1; fi
 if [ "$start" = yes ]; then
   systemctl restart coach.service  # a re-install runs the new code
+  if [ "$sync" = yes ]; then systemctl restart coach-sync.service; fi
   systemctl --no-pager status coach.service | head -5 || true
 fi
 echo "coach: installed. Logs: journalctl -u coach -f; check the hardware with: sudo -u coach $prefix/.venv/bin/coach doctor"

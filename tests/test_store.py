@@ -439,3 +439,88 @@ def test_store_moves_aside_a_database_that_fails_integrity_check(tmp_path: Path)
 def test_store_new_databases_use_small_pages(tmp_path: Path) -> None:
     SqliteJournal(tmp_path).close()
     assert _conn(tmp_path).execute("PRAGMA page_size").fetchone() == (1024,)
+
+
+# --- the outbox (issue 16): every committed record is queued in its own transaction -------------
+
+from coach.log.outbox import OutboxLog  # noqa: E402
+
+
+def test_store_outbox_queues_every_committed_record_in_order(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path, profile="p7")
+    first = journal.append(SessionStarted(0.0, "quick-start", "Quick start", "v1", "en"))
+    second = journal.append(RatingRecorded(1.0, 3, "answered", "keyboard", "before"))
+    outbox = OutboxLog(tmp_path)
+    assert outbox.open()
+    items = outbox.backlog()
+    assert [item.record_id for item in items] == [first, second]
+    assert items[0].session is not None and items[0].session["id"] == first and items[0].session["profile"] == "p7"
+    assert items[1].fields == {"at": 1.0, "value": 3, "status": "answered", "source": "keyboard", "moment": "before"}
+    assert [item.record_id for item in outbox.backlog(after=first)] == [second]
+    outbox.acknowledge([first])
+    assert [item.record_id for item in outbox.backlog()] == [second]
+    journal.close()
+    outbox.close()
+
+
+def test_store_outbox_a_record_and_its_queue_entry_commit_together(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path)
+    journal.append(SessionStarted(0.0, "quick-start", "Quick start", "v1", "en"))
+    conn = _conn(tmp_path)
+    conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'outbox refused'); END")
+    conn.commit()
+    assert journal.append(RatingRecorded(1.0, 3, "answered", "keyboard", "before")) is None  # the second statement failed
+    assert conn.execute("SELECT count(*) FROM records").fetchone() == (1,)  # so the record is not there either
+    conn.execute("DROP TRIGGER refuse")
+    conn.commit()
+    later = journal.append(RatingRecorded(2.0, 4, "answered", "keyboard", "after"))
+    assert later is not None
+    ids = [row[0] for row in conn.execute("SELECT id FROM records ORDER BY id")]
+    assert len(ids) == 3 and [row[0] for row in conn.execute("SELECT record_id FROM outbox ORDER BY 1")] == ids
+    journal.close()
+
+
+def test_store_outbox_holds_the_end_a_crash_recovery_writes(tmp_path: Path) -> None:
+    crashed = SqliteJournal(tmp_path)
+    crashed.append(SessionStarted(0.0, "quick-start", "Quick start", "v1", "en"))
+    assert crashed.store is not None and crashed._lock is not None
+    crashed._lock.release()  # as if killed: its lock went with it
+    crashed._lock = None
+    again = SqliteJournal(tmp_path)
+    assert again.recovered
+    kinds = [row[0] for row in _conn(tmp_path).execute("SELECT kind FROM outbox JOIN records ON id = record_id ORDER BY id")]
+    assert kinds == ["session", "session_end"]
+    again.close()
+    crashed.close()
+
+
+def test_store_outbox_reader_creates_nothing_and_waits_for_an_old_log(tmp_path: Path) -> None:
+    outbox = OutboxLog(tmp_path / "none")
+    assert not outbox.open() and not (tmp_path / "none").exists()
+    old = sqlite3.connect(tmp_path / "coach.db")
+    for statement in MIGRATIONS[0]:
+        old.execute(statement)
+    old.execute("PRAGMA user_version = 1")
+    old.commit()
+    reader = OutboxLog(tmp_path)
+    assert not reader.open() and reader.waiting is not None and "no outbox yet" in reader.waiting
+    assert old.execute("PRAGMA user_version").fetchone() == (1,)  # never migrated by the sync side
+
+
+def test_store_outbox_reader_may_delete_outbox_rows_and_write_nothing_else(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path)
+    first = journal.append(SessionStarted(0.0, "quick-start", "Quick start", "v1", "en"))
+    journal.close()
+    outbox = OutboxLog(tmp_path)
+    assert outbox.open() and outbox.conn is not None
+    for statement in (
+        "DELETE FROM records",
+        "UPDATE sessions SET status = 'completed'",
+        "INSERT INTO outbox (record_id) VALUES (99)",
+        "DROP TABLE outbox",
+        "PRAGMA user_version = 9",
+    ):
+        with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+            outbox.conn.execute(statement)
+    outbox.acknowledge([first])
+    assert outbox.backlog() == [] and _conn(tmp_path).execute("SELECT count(*) FROM records").fetchone() == (1,)

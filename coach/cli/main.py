@@ -33,6 +33,8 @@ EXTENSIONS: tuple[str, ...] = (
     "coach.cli.controls",
     "coach.cli.records",
     "coach.cli.doctor",
+    "coach.cli.sync",
+    "coach.cli.clinic",
 )
 """Modules that add subcommands: each has ``register(commands)`` taking the subparsers object
 and setting ``handler`` (a function from the parsed arguments to an exit status)."""
@@ -44,6 +46,8 @@ EXTENSION_COMMANDS: dict[str, tuple[str, ...]] = {
     "coach.cli.controls": ("hw-test",),
     "coach.cli.records": ("history", "export", "report", "forget"),
     "coach.cli.doctor": ("doctor",),
+    "coach.cli.sync": ("sync",),
+    "coach.cli.clinic": ("clinic",),
 }
 """The commands each extension adds (a test checks them against ``register``), so that a command
 imports only its own module. An extension not listed here is always imported."""

@@ -25,6 +25,8 @@ Why SQLite, and how it is set up:
 - **Full or read-only disk.** :class:`SqliteJournal` keeps records in memory, says so once, returns
   ``None`` from ``append`` (not durable yet) and writes them, in order, with the next record that can be
   written; :meth:`SqliteJournal.take_written` then reports their ids.
+- **The outbox.** Every record is queued for the clinic's broker (table ``outbox``) in the transaction
+  that writes it, so a record is never committed without being queued (:mod:`coach.log.outbox`).
 - **Privacy.** The folder is 0700 and the files 0600; no audio and no names are stored, only an optional
   clinic profile code. ``coach forget`` deletes for real (see :mod:`coach.log.queries`).
 """
@@ -34,18 +36,21 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import sqlite3
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coach.core.records import ExerciseResult, Record, Screened, SessionEnded, SessionStarted
+from coach.core.records import ExerciseResult, Record, SessionEnded, SessionStarted
 from coach.errors import JournalError
 from coach.log.files import SIDE_FILES, LockFile, create_private
 from coach.log.guard import APPLICATION_ID, UnsafeLogError, check_files, diagnose, move_aside, move_wal_aside
 from coach.log.journal import check_private_dir, ensure_private_dir
-from coach.log.schema import NewerSchemaError, StoredRecord, from_row, migrate, refuse_newer, to_columns
+from coach.log.outbox import queue
+from coach.log.reads import StoreReads
+from coach.log.reads import utc_now as utc_now  # re-exported: exports and queries stamp times with them
+from coach.log.reads import wall_text as wall_text
+from coach.log.schema import NewerSchemaError, migrate, refuse_newer, to_columns
 from coach.run.ports import Interrupted
 
 DB_NAME = "coach.db"
@@ -57,15 +62,6 @@ Connect = Callable[..., sqlite3.Connection]
 Now = Callable[[], _dt.datetime]
 
 
-def utc_now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.UTC)
-
-
-def wall_text(moment: _dt.datetime) -> str:
-    """ISO 8601 in UTC with milliseconds and ``Z``: sorts as text, and is a FHIR ``dateTime``."""
-    return moment.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 @dataclass(frozen=True)
 class Pending:
     """A record waiting to be written: its wall time is when it happened, not when it was saved."""
@@ -74,7 +70,7 @@ class Pending:
     wall: str
 
 
-class Store:
+class Store(StoreReads):
     """One connection to ``coach.db``: schema, corruption recovery, writes and reads.
 
     ``readonly`` (history, exports, report): the file is opened ``mode=ro``, nothing is created, moved
@@ -175,6 +171,7 @@ class Store:
         conn.execute("BEGIN IMMEDIATE")
         try:
             ids = [self._insert(item, profile) for item in items]
+            queue(conn, ids)  # in the same transaction: no record is ever committed without being queued
             conn.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
@@ -234,7 +231,7 @@ class Store:
                     (session_id, ExerciseResult.kind),
                 ).fetchone()
                 end = SessionEnded(float(last_at or 0.0), "interrupted", done, None, recovered=True)
-                self._insert_row(session_id, end, wall)
+                queue(self.conn, [self._insert_row(session_id, end, wall)])
                 self.conn.execute(
                     "UPDATE sessions SET ended = ?, status = ?, exercises_done = ? WHERE id = ?",
                     (last_wall, end.status, done, session_id),
@@ -245,53 +242,6 @@ class Store:
                 self.conn.execute("ROLLBACK")
             raise
         return open_ids
-
-    # --- reading ----------------------------------------------------------------------------
-
-    def last_interrupted(self, profile: str | None = None) -> Interrupted | None:
-        """The most recent session (of ``profile``, if given) when it ended ``interrupted``; else None."""
-        query = "SELECT id, routine, version, started, ended, status FROM sessions"
-        args: tuple[Any, ...] = ()
-        if profile is not None:
-            query, args = query + " WHERE profile = ?", (profile,)
-        row = self.conn.execute(query + " ORDER BY id DESC LIMIT 1", args).fetchone()
-        if row is None or row[5] != "interrupted":
-            return None
-        session_id = row[0]
-        done, any_result = self.conn.execute(
-            "SELECT max(CASE WHEN status = 'done' THEN ex_index END), max(ex_index) FROM records "
-            "WHERE session_id = ? AND kind = ?",
-            (session_id, ExerciseResult.kind),
-        ).fetchone()
-        end = self.read_one("WHERE session_id = ? AND kind = ? ORDER BY id DESC LIMIT 1", (session_id, SessionEnded.kind))
-        recovered = isinstance(end, SessionEnded) and bool(end.recovered)
-        resume = 0 if any_result is None else any_result + 1
-        start = self.read_one("WHERE id = ?", (session_id,))
-        if isinstance(start, SessionStarted) and start.resumed_from is not None:  # cut again before its first result
-            resume = max(resume, start.resumed_from)
-        return Interrupted(session_id, row[1], row[2], row[3], row[4], done, resume, recovered)
-
-    def screened_since(self, since: _dt.datetime, profile: str | None = None) -> bool:
-        """Whether a red-flag screen (of ``profile``'s sessions, if given) was answered ``clear`` at or after ``since``."""
-        query = "SELECT 1 FROM records JOIN sessions ON sessions.id = session_id WHERE kind = ? AND records.status = ?"
-        args = (Screened.kind, "clear", wall_text(since), profile, profile)
-        return self.conn.execute(query + " AND wall >= ? AND (? IS NULL OR profile = ?) LIMIT 1", args).fetchone() is not None
-
-    def read_one(self, where: str, args: Sequence[Any]) -> StoredRecord | None:
-        """The first record of ``SELECT * FROM records <where>``, typed, or None when there is none."""
-        cursor = self.conn.cursor()
-        cursor.row_factory = sqlite3.Row
-        row = cursor.execute(f"SELECT * FROM records {where}", args).fetchone()
-        return None if row is None else from_row(row)[0]
-
-    def instance_id(self) -> str:
-        """This database's random id (made when its schema was created): exports name records with it."""
-        row = self.conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
-        try:
-            return uuid.UUID(hex=str(row[0])).hex
-        except (TypeError, ValueError):  # a hand edit: still one stable id for this file
-            return uuid.uuid5(uuid.NAMESPACE_URL, self.path.resolve().as_uri()).hex
-
 
 # --- helpers ------------------------------------------------------------------------------------
 

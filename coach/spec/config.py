@@ -34,7 +34,7 @@ __all__ = [
 """``ControlSettings`` and ``Settings`` (from coach.spec.settings) are re-exported for the callers that
 load settings and hand them on."""
 
-SECTIONS = ("voice", "audio", "recognition", "session", "controls", "safety")
+SECTIONS = ("voice", "audio", "recognition", "session", "controls", "safety", "sync")
 """The file's sections, in the order ``coach config`` lists them."""
 
 
@@ -150,6 +150,7 @@ def parse_settings(root: YNode, path: Path) -> LoadedSettings:
         _check_pins(settings.controls, root.value["controls"], problems)
         _check_holds(settings.controls, root.value["controls"], problems)
     _check_language(settings.language, root, problems)
+    _check_sync(settings, root, problems)
     if problems:
         raise ConfigError(problems.lines[0], problems.lines)
     return LoadedSettings(settings, path, sources)
@@ -229,3 +230,61 @@ def settings_table(loaded: LoadedSettings) -> list[tuple[str, Any, str]]:
             value = getattr(value, name)
         rows.append((slot.key, value, loaded.sources[slot.key]))
     return rows
+
+
+# --- sync (issue 16) ------------------------------------------------------------------------------
+
+SYNC_SCHEMES = {"mqtt": 1883, "mqtts": 8883}
+"""Broker URL schemes and their default ports."""
+
+
+def parse_broker(url: str) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of a broker URL; raise ValueError with what is wrong."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in SYNC_SCHEMES:
+        raise ValueError(f"must be mqtt://host:port or mqtts://host:port, got {url!r}")
+    if any(c in rest for c in "/?#@ ") or not rest:
+        raise ValueError(f"must be mqtt://host:port or mqtts://host:port (no path, user or spaces), got {url!r}")
+    host, colon, port_text = rest.rpartition(":") if not rest.endswith("]") else (rest, "", "")
+    if not colon:
+        host, port_text = rest, str(SYNC_SCHEMES[scheme])
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not host or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ValueError(f"needs a host and a port between 1 and 65535, got {url!r}")
+    return scheme, host, int(port_text)
+
+
+def topic_id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a clinic or station id (one MQTT topic segment), or None when it can."""
+    if not value:
+        return "must not be empty"
+    if any(c in value for c in "/+#") or not all(c.isprintable() and not c.isspace() for c in value):
+        return f"must be one topic segment: printable, no spaces and none of / + #, got {value!r}"
+    if value.startswith("$"):
+        return f"must not start with $ (reserved by brokers), got {value!r}"
+    return None
+
+
+def _check_sync(settings: Settings, root: YNode, problems: Problems) -> None:
+    """The ``sync:`` section: a broker URL that parses, and clinic and station ids that are safe topic segments.
+
+    The password file itself is checked by ``coach sync`` when it connects, not here: every command
+    reads this file, and a kiosk must not refuse to start over the sync's secret."""
+    node = root.value.get("sync") if isinstance(root.value, dict) else None
+    if not isinstance(node, YNode) or not isinstance(node.value, dict):
+        return
+    sync = settings.sync
+    if sync.broker is not None:
+        try:
+            parse_broker(sync.broker)
+        except ValueError as exc:
+            problems.add(node.value["broker"], "broker", str(exc))
+    for name in ("clinic", "station"):
+        value = getattr(sync, name)
+        if value is None:
+            if sync.broker is not None:
+                problems.add(node, name, "is needed to sync (an id for the topic coach/<clinic>/<station>/records)")
+            continue
+        problem = topic_id_problem(value)
+        if problem is not None:
+            problems.add(node.value[name], name, problem)

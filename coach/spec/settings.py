@@ -145,6 +145,29 @@ class ControlSettings:
 
 
 @dataclass(frozen=True)
+class SyncSettings:
+    """``coach sync``: the station's records to the clinic's MQTT broker (issue 16). Read by ``coach sync``
+    only: the kiosk has no network. No secret is held here, only where it is: the password is read from
+    ``password_file`` when connecting, so it is in no repr, no log line and no ``coach config`` output."""
+
+    broker: str | None = setting(None, str, nullable=True, max_length=300)
+    """``mqtt://host:port`` or ``mqtts://host:port`` (TLS); none: the station does not sync."""
+    clinic: str | None = setting(None, str, nullable=True, max_length=64)
+    """The clinic's id: a topic segment (``coach/<clinic>/<station>/records``)."""
+    station: str | None = setting(None, str, nullable=True, max_length=64)
+    """This station's id within the clinic: a topic segment."""
+    username: str | None = setting(None, str, nullable=True, max_length=200)
+    password_file: str | None = setting(None, str, nullable=True, max_length=500)
+    """A file holding the broker password (owned by the user coach runs as, mode 0600)."""
+    ca_file: str | None = setting(None, str, nullable=True, max_length=500)
+    """The CA certificate (PEM) an ``mqtts://`` broker's certificate is checked against; none: the system's."""
+    home_assistant: bool = setting(False, bool)
+    """Also publish Home Assistant discovery (retained ``homeassistant/sensor/...``): a home Pi appears as sensors."""
+    fhir: bool = setting(False, bool)
+    """Also carry each pain rating as a FHIR Observation in its message."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the config file sets, one group per subsystem."""
 
@@ -161,6 +184,7 @@ class Settings:
     recognition: RecognitionSettings = group(RecognitionSettings)
     session: SessionSettings = group(SessionSettings)
     controls: ControlSettings = group(ControlSettings)
+    sync: SyncSettings = group(SyncSettings)
 
     @property
     def safety(self) -> SafetyRules:
