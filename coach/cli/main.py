@@ -202,6 +202,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     failed = False
     for name in args.paths:
         try:
+            if _programme_file(name):  # a programme (issue 15): validated with the routines it names
+                print(f"{_validate_programme(name, loaded)}: ok")
+                continue
             path = find_routine(name, extra_dirs(loaded))
             routine = load_routine(path, languages)
             print(f"{path}: ok")
@@ -243,3 +246,25 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+# --- programmes (issue 15) -------------------------------------------------------------------------
+
+
+def _programme_file(name: str) -> bool:
+    from pathlib import Path
+
+    from coach.spec.programme import is_programme_file
+
+    path = Path(name)
+    return path.suffix in (".yaml", ".yml") and path.is_file() and is_programme_file(path)
+
+
+def _validate_programme(name: str, loaded: LoadedSettings) -> str:
+    from pathlib import Path
+
+    from coach.run.wiring import extra_dirs
+    from coach.spec.programme import load_programme
+
+    load_programme(Path(name), extra_dirs(loaded))
+    return printable(name)
