@@ -33,6 +33,7 @@ EXTENSIONS: tuple[str, ...] = (
     "coach.cli.controls",
     "coach.cli.records",
     "coach.cli.doctor",
+    "coach.cli.programme",
 )
 """Modules that add subcommands: each has ``register(commands)`` taking the subparsers object
 and setting ``handler`` (a function from the parsed arguments to an exit status)."""
@@ -44,6 +45,7 @@ EXTENSION_COMMANDS: dict[str, tuple[str, ...]] = {
     "coach.cli.controls": ("hw-test",),
     "coach.cli.records": ("history", "export", "report", "forget"),
     "coach.cli.doctor": ("doctor",),
+    "coach.cli.programme": ("programme",),
 }
 """The commands each extension adds (a test checks them against ``register``), so that a command
 imports only its own module. An extension not listed here is always imported."""
@@ -82,7 +84,11 @@ def build_parser(extensions: Sequence[str] | None = None) -> argparse.ArgumentPa
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
     plan = commands.add_parser("plan", help="print a routine's timetable", description="Print what will be said, and when.")
-    plan.add_argument("routine", help="routine name or path")
+    plan.add_argument("routine", nargs="?", help="routine name or path (none, or --today: today's programme session)")
+    plan.add_argument("--today", action="store_true", help="today's programme session, at today's levels")
+    plan.add_argument("--as-of", metavar="YYYY-MM-DD", help="the calendar date for --today (default: today)")
+    plan.add_argument("--profile", metavar="CODE", help="whose programme: a clinic profile code (default: the config's)")
+    plan.add_argument("--state-dir", metavar="DIR", help="where the session log is (for --today)")
     plan.set_defaults(handler=cmd_plan)
 
     validate = commands.add_parser(
@@ -136,6 +142,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from coach.run.wiring import load_named
     from coach.spec.locale import load_locale
 
+    if args.today or args.routine is None:  # today's programme session (issue 15)
+        from coach.cli.programme import print_today
+
+        return print_today(args, print_plan)
     loaded = load_settings(args.config)
     routine = load_named(args.routine, loaded)
     script = compile_script(routine, load_locale(routine.language))

@@ -1,0 +1,137 @@
+"""The next-morning check-in: "Compared with yesterday morning, is your back better, the same, or worse?"
+then a 0-10 rating (shared/PROTOCOL.md, the Silbernagel next-morning rule), as a small pure dialogue.
+
+The question is a ``say`` with phase ``checkin``; the rating's prompt is a pain prompt (phase ``prompt``).
+Answers: the words of the locale's ``answers`` (by voice, typed, or ``heard better`` in an input script);
+or, by buttons and keyboard, a count: the dialogue shows the ``pain-check`` state while it asks, so one
+press (or typing 1) is *better*, two presses (2) *the same*, three (3) *worse*, as the question says. A
+spoken number is not taken as an answer to the question (a misheard "three" must not mean "worse").
+Silence is asked once more, then the check-in goes on without that answer (recorded as ``None``): the day's
+plan is then set as if the morning were no worse, and no good day is counted for it (see
+:mod:`coach.core.progression`). Like the red-flag screen it knows nothing of a session's timeline: each
+call returns what to say, record and show, and when it is over, the :class:`Morning` it found.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+from coach.core.messages import Answer, Command, CommandName, Event, Listen, Rating, Say, StateChanged
+from coach.core.progression import ANSWERS, Morning
+from coach.core.records import CheckIn, Record
+from coach.core.script import INSTRUCTION
+from coach.spec.locale import Locale
+from coach.spec.routine import estimate_speech_seconds
+
+COUNT_SOURCES = frozenset({"button", "keyboard", "script"})
+"""Where a number 1-3 answers the question (a press count, a typed digit), not a voice."""
+STATE = "pain-check"
+"""The state shown while the check-in asks: the buttons count presses in it, the console asks for a number."""
+
+
+@dataclass
+class Reply:
+    actions: list[Say | Record | Listen | StateChanged] = field(default_factory=list)
+    done: Morning | None = None
+    """Set when the check-in is over (its ``answer`` and ``rating`` may be ``None``: no answer)."""
+    at: float = 0.0
+    """When it ended (what follows starts then)."""
+    stopped: bool = False
+    """The person said stop: nothing follows."""
+
+
+class CheckInDialogue:
+    """One check-in: the question (asked at most twice), then the rating (asked at most twice)."""
+
+    def __init__(self, locale: Locale, day: _dt.date, answer_seconds: float, programme: str | None = None) -> None:
+        self.locale = locale
+        self.day = day
+        self.answer_seconds = answer_seconds
+        self.programme = programme
+        self.step = "idle"
+        """``question``, ``rating`` or ``done``."""
+        self.asked = 0
+        self.deadline: float | None = None
+        self.answer: str | None = None
+        self.rating: int | None = None
+
+    def start(self, at: float) -> Reply:
+        reply = Reply([StateChanged(STATE, at)])
+        self._ask(reply, "question", "checkin_question", "checkin", at)
+        return reply
+
+    def handle(self, event: Event) -> Reply:
+        if self.step == "done":
+            return Reply()
+        if isinstance(event, Command) and event.name == CommandName.STOP:
+            return self._finish(event.at, stopped=True)
+        if isinstance(event, Command) and event.name == CommandName.NEXT:  # skip the rest of the check-in
+            return self._finish(event.at)
+        if self.step == "question":
+            answer = _answer_of(event)
+            if answer is not None:
+                self.answer = answer
+                reply = Reply()
+                self._ask(reply, "rating", "checkin_rating", "prompt", event.at)
+                return reply
+        elif self.step == "rating" and isinstance(event, Rating):
+            self.rating = event.value
+            return self._finish(event.at)
+        return Reply()
+
+    def timeout(self, at: float) -> Reply:
+        """The answer window closed with nothing: ask once more, then go on without it."""
+        if self.step not in ("question", "rating"):
+            return Reply()
+        if self.asked < 2:
+            reply = Reply()
+            key = "checkin_reask" if self.step == "question" else "checkin_rating_reask"
+            self._ask(reply, self.step, key, "checkin" if self.step == "question" else "prompt", at, again=True)
+            return reply
+        if self.step == "question":  # no answer to the question: the rating is still worth asking
+            reply = Reply([self._say(self.locale.say("checkin_no_answer"), at, "checkin")])
+            self._ask(reply, "rating", "checkin_rating", "prompt", at + self._seconds("checkin_no_answer"))
+            return reply
+        return self._finish(at)
+
+    def _ask(self, reply: Reply, step: str, key: str, phase: str, at: float, again: bool = False) -> None:
+        self.step = step
+        self.asked = self.asked + 1 if again else 1
+        reply.actions += [self._say(self.locale.say(key), at, phase), Listen("rating")]
+        self.deadline = at + self._seconds(key) + self.answer_seconds
+
+    def _finish(self, at: float, stopped: bool = False) -> Reply:
+        self.step, self.deadline = "done", None
+        morning = Morning(self.day, self.answer, self.rating)
+        record = CheckIn(at, self.answer, self.rating, self.day.isoformat(), self.programme)
+        reply = Reply([record], done=morning, at=at, stopped=stopped)
+        if not stopped and (self.answer is not None or self.rating is not None):
+            reply.actions.append(self._say(self.locale.say("checkin_thanks"), at, "checkin"))
+            reply.at = at + self._seconds("checkin_thanks")
+        return reply
+
+    def _seconds(self, key: str) -> float:
+        return estimate_speech_seconds(self.locale.say(key)) + 0.5
+
+    def _say(self, text: str, at: float, phase: str) -> Say:
+        return Say(text, at, phase, INSTRUCTION)
+
+    def phrases(self) -> set[str]:
+        keys = (
+            "checkin_question",
+            "checkin_reask",
+            "checkin_rating",
+            "checkin_rating_reask",
+            "checkin_thanks",
+            "checkin_no_answer",
+        )
+        return {self.locale.say(k) for k in keys}
+
+
+def _answer_of(event: Event) -> str | None:
+    if isinstance(event, Answer) and event.value in ANSWERS:
+        return event.value
+    if isinstance(event, Rating) and event.source in COUNT_SOURCES and 1 <= event.value <= len(ANSWERS):
+        return ANSWERS[event.value - 1]
+    return None
