@@ -242,7 +242,7 @@ def print_today(args: argparse.Namespace, print_plan: Callable[[Any, Any], None]
     if plan is None:
         raise CoachError("no programme is active (coach programme start NAME); give a routine to plan")
     morning = next((m for m in plan.history.mornings if m.day == day), None)
-    decision = decide(plan.programme, plan.history, day, morning)
+    decision = decide(plan.programme, plan.history, day, morning or Morning(day, "same", None))  # not yet asked: no worse
     _print_levels(plan, decision, load_locale(plan.programme.language), out, morning is not None)
     routine = todays_routine(plan, decision)
     print_plan(compile_script(routine, load_locale(routine.language)), out)
@@ -255,7 +255,7 @@ def _print_levels(plan: TodayPlan, decision: Decision, locale: Locale, out: Any,
         f"{plan.programme.id}: {stage.name} (stage {stage.id}), week {decision.week}, day {decision.day_number}, {plan.day}\n"
     )
     if not checked:
-        out.write("  (before this morning's check-in: its answer may still change a level)\n")
+        out.write("  (before this morning's check-in, as if the morning is no worse: a worse one lowers levels)\n")
     for exercise, level in decision.levels.items():
         what = describe_level(stage.exercises[exercise].levels[level - 1], locale)
         out.write(f"  {exercise:<20} level {level} of {len(stage.exercises[exercise].levels)}: {what}\n")

@@ -151,7 +151,7 @@ class Today:
         decision = self.decision = decide(plan.programme, plan.history, plan.day, morning)
         out: list[Action] = [StateChanged("intro", at)]
         texts = []
-        if decision.stage_started and decision.day_number > 1:
+        if decision.stage_started and decision.stage is not plan.programme.stages[0]:
             texts.append(self.locale.say("progress_stage", stage=decision.stage.name))
         for change in decision.changes:
             texts.append(change_text(change, plan, decision, self.locale))
