@@ -21,9 +21,10 @@ from coach.core.records import ProgrammeChanged
 from coach.core.script import compile_script
 from coach.core.session import Session
 from coach.core.today import Today, TodayPlan, describe_level, todays_routine
-from coach.errors import CoachError
+from coach.errors import CoachError, JournalError
 from coach.log.journal import resolve_state_dir
 from coach.log.programmes import ProgrammeLog, read_programme, record_programme
+from coach.run.kiosk import TodaysSession
 from coach.run.ports import Journal
 from coach.run.resume import RESUME_WITHIN, resume_offer
 from coach.run.wiring import extra_dirs, load_named, session_settings
@@ -261,3 +262,33 @@ def _print_levels(plan: TodayPlan, decision: Decision, locale: Locale, out: Any,
         out.write(f"  {exercise:<20} level {level} of {len(stage.exercises[exercise].levels)}: {what}\n")
     for change in decision.changes:
         out.write(f"  change: {change.exercise} {change.old} -> {change.new} ({change.reason})\n")
+
+
+def kiosk_today(args: argparse.Namespace, loaded: LoadedSettings) -> Callable[[], TodaysSession | None] | None:
+    """For the kiosk: each round, today's programme session (``None`` when none is active), read afresh from
+    the log (the date may have changed, a session may have been done); ``None`` for a simulation without a log."""
+    if args.simulate and not args.state_dir:
+        return None
+    state = resolve_state_dir(args.state_dir, loaded.settings.state_dir)
+    told: list[str] = []
+
+    def todays() -> TodaysSession | None:
+        day = today_of(args)
+        try:
+            plan = todays_plan(state, loaded, day)
+            if plan is None:
+                return None
+            preview = todays_routine(plan, decide(plan.programme, plan.history, plan.day, None))
+            title = load_locale(plan.programme.language).say("programme_title", title=preview.title)
+            preview = replace(preview, title=title)  # the menu's item only: the session says the routine's own
+            done = day in read_programme(state, loaded.settings.profile).session_days
+        except JournalError:  # a log this coach cannot use: the kiosk has said so once, and runs without logging
+            return None
+        except (CoachError, OSError) as exc:  # the kiosk goes on with its menu; the problem is said once
+            if str(exc) not in told:
+                told.append(str(exc))
+                print(f"coach: kiosk: today's programme session cannot be offered: {exc}", file=sys.stderr)
+            return None
+        return TodaysSession(preview, lambda journal: todays_machine(plan, loaded, journal).machine, done)
+
+    return todays

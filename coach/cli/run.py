@@ -16,6 +16,7 @@ request, exits 0.
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import queue
 import sys
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from coach.cli.programme import add_day_options, make_today, profiled
+from coach.cli.programme import add_day_options, kiosk_today, make_today, profiled
 from coach.controls import Controls, build_controls
 from coach.controls.keyboard import KeyboardInput
 from coach.core.script import compile_script
@@ -218,7 +219,7 @@ class _Held:
 
 def cmd_kiosk(args: argparse.Namespace) -> int:
     """The service: it comes up whatever is wrong or missing, says what, and serves with the rest."""
-    loaded = _kiosk_settings(args.config)
+    loaded = profiled(_kiosk_settings(args.config), args)
     routines = _kiosk_routines(args.routines, loaded)
     locale = load_locale(routines[0].language)
     feed, clock, events, console = _inputs_and_outputs(args, locale)
@@ -240,6 +241,10 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
         KioskTimes(),
         Notifier(),
     )
+    kiosk.todays = kiosk_today(args, loaded)  # a programme's session first in the menu, and its reminders (issue 15)
+    kiosk.reminder_at = loaded.settings.programme.reminder_times()
+    if args.as_of is not None or args.simulate:
+        kiosk.wall = _wall(args, clock)
     retrying = Retrying([] if args.simulate else _kiosk_parts(args, loaded, locale, kiosk), feed.inbox, clock)
     retrying.upkeep(clock.now())  # the first attempt: what is missing is said before the kiosk is ready
     kiosk.upkeep = retrying.upkeep
@@ -254,6 +259,14 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     if kiosk.stopped is not None:
         print(f"coach: kiosk stopped ({kiosk.stopped})", file=sys.stderr)
     return 0
+
+
+def _wall(args: argparse.Namespace, clock: Clock) -> Callable[[], _dt.datetime]:
+    """The kiosk's wall clock on ``--as-of``'s date (a simulation's from its start), running with the session clock."""
+    now = _dt.datetime.now().astimezone()
+    base = now.replace(year=args.as_of.year, month=args.as_of.month, day=args.as_of.day) if args.as_of else now
+    start = clock.now()
+    return lambda: base + _dt.timedelta(seconds=clock.now() - start)
 
 
 def _kiosk_parts(args: argparse.Namespace, loaded: LoadedSettings, locale: Locale, kiosk: Kiosk) -> list[Part]:
@@ -323,7 +336,7 @@ def _kiosk_phrases(routines: list[Routine], loaded: LoadedSettings) -> set[str]:
         locale = load_locale(routine.language)
         session = Session(compile_script(routine, locale), locale, session_settings(loaded, routine), screen=True)
         texts |= session.phrases(every_resume=True)
-    return texts
+    return texts | {load_locale(loaded.settings.language).say("reminder")} if loaded.settings.programme.reminders else texts
 
 
 def _inputs_and_outputs(args: argparse.Namespace, locale: Locale) -> tuple[Feed, Clock, EventSink, IO[str]]:

@@ -19,7 +19,7 @@ from typing import Any
 from coach.errors import ConfigError, InputFileError
 from coach.spec.locale import available_languages
 from coach.spec.schema import Field, Problems, check_mapping
-from coach.spec.settings import ControlSettings, Settings
+from coach.spec.settings import ControlSettings, Settings, parse_reminders
 from coach.spec.yamlsrc import YNode, read_yaml
 
 __all__ = [
@@ -34,7 +34,7 @@ __all__ = [
 """``ControlSettings`` and ``Settings`` (from coach.spec.settings) are re-exported for the callers that
 load settings and hand them on."""
 
-SECTIONS = ("voice", "audio", "recognition", "session", "controls", "safety")
+SECTIONS = ("voice", "audio", "recognition", "session", "controls", "safety", "programme")
 """The file's sections, in the order ``coach config`` lists them."""
 
 
@@ -150,6 +150,7 @@ def parse_settings(root: YNode, path: Path) -> LoadedSettings:
         _check_pins(settings.controls, root.value["controls"], problems)
         _check_holds(settings.controls, root.value["controls"], problems)
     _check_language(settings.language, root, problems)
+    _check_reminders(settings, root, problems)
     if problems:
         raise ConfigError(problems.lines[0], problems.lines)
     return LoadedSettings(settings, path, sources)
@@ -229,3 +230,15 @@ def settings_table(loaded: LoadedSettings) -> list[tuple[str, Any, str]]:
             value = getattr(value, name)
         rows.append((slot.key, value, loaded.sources[slot.key]))
     return rows
+
+
+def _check_reminders(settings: Settings, root: YNode, problems: Problems) -> None:
+    """``programme.reminders``: every word a time of day (issue 15)."""
+    try:
+        parse_reminders(settings.programme.reminders or "")
+    except ValueError as exc:
+        section = root.value.get("programme") if isinstance(root.value, dict) else None
+        node = root
+        if isinstance(section, YNode) and isinstance(section.value, dict):
+            node = section.value.get("reminders", section)
+        problems.add(node, "reminders", str(exc))
