@@ -188,3 +188,12 @@ def test_programme_the_red_flag_screen_is_answered_after_the_check_in(coach_here
     phases = [e["phase"] for e in of(seen, "say")]
     assert phases.index("checkin") < phases.index("screen")
     assert [e["status"] for e in of(seen, "screen")] == ["clear"] and of(seen, "end")[-1]["status"] == "completed"
+
+
+def test_programme_a_damaged_log_runs_the_default_routine(coach_here: CoachHere, tmp_path: Path) -> None:
+    """Without a readable log there is no programme to read: ``coach run`` still runs (the journal moves the log aside)."""
+    tmp_path.chmod(0o700)
+    (tmp_path / "coach.db").write_bytes(b"not a database" * 100)
+    (tmp_path / "coach.db").chmod(0o600)
+    events = run_day(coach_here, tmp_path, 0, answer="")
+    assert of(events, "session")[0]["routine"] == "quick-start" and of(events, "end")[-1]["status"] == "completed"

@@ -228,7 +228,11 @@ def todays_machine(plan: TodayPlan, loaded: LoadedSettings, journal: Journal) ->
 
 def make_today(args: argparse.Namespace, loaded: LoadedSettings, state_dir: Path) -> Callable[[Journal], Made] | None:
     """For ``coach run`` without a routine: today's programme session, or ``None`` when none is active."""
-    plan = todays_plan(state_dir, loaded, today_of(args))
+    try:
+        plan = todays_plan(state_dir, loaded, today_of(args))
+    except JournalError as exc:  # a damaged or newer log: the journal says what it does with it; the default routine runs
+        print(f"coach: no programme session: {exc}", file=sys.stderr)
+        return None
     if plan is None:
         return None
     return lambda journal: todays_machine(plan, loaded, journal)
