@@ -8,13 +8,18 @@ import datetime as dt
 import pytest
 
 from coach.core.checkin import CheckInDialogue
-from coach.core.messages import Answer, Command, CommandName, Listen, Rating, Say, StateChanged
+from coach.core.messages import Answer, Command, CommandName, End, Listen, Rating, Say, StateChanged, Symptom
 from coach.core.progression import Morning
 from coach.core.records import CheckIn, ExerciseResult, RatingRecorded
+from coach.core.script import compile_script
+from coach.core.session import Session, SessionSettings
+from coach.core.today import Today, TodayPlan
 from coach.core.words import ParsedAnswer, ParsedRating, parse_words
 from coach.log.programmes import _outcomes
 from coach.run.inputs import Input, to_event
 from coach.spec.locale import load_locale
+from coach.spec.programme import find_programme, load_programme
+from coach.spec.routine import Routine, find_routine, load_routine
 from coach.voice.grammar import build_vocabulary, locale_phrases
 
 DAY = dt.date(2026, 3, 3)
@@ -120,3 +125,55 @@ def test_checkin_log_outcomes_a_regressed_exercise_and_its_pain() -> None:
     assert set(outcomes) == {"bridge", "pelvic-tilt"}
     assert outcomes["bridge"].regressed and outcomes["bridge"].pain == 6
     assert outcomes["pelvic-tilt"].pain == 6 and not outcomes["pelvic-tilt"].regressed  # none of its own: the session's highest
+
+
+# --- the check-in composed before the session (coach.core.today) -----------------------------
+
+
+def today_machine(day: dt.date = DAY) -> Today:
+    from coach.core.progression import History
+
+    programme = load_programme(find_programme("lumbar-6-weeks"))
+    routines = {s.routine: load_routine(find_routine(s.routine)) for s in programme.stages}
+    plan = TodayPlan(programme, History(dt.date(2026, 3, 2)), day, routines, checkin=True)
+
+    def make_session(routine: Routine) -> Session:
+        return Session(compile_script(routine, EN), EN, SessionSettings(red_flag_screen=False))
+
+    return Today(plan, EN, make_session)
+
+
+def test_today_symptom_words_in_the_check_in_go_straight_to_the_session_question() -> None:
+    machine = today_machine()
+    machine.handle(Command(0.0, CommandName.START, "auto"))
+    actions = machine.handle(Symptom(3.0, "leg", "voice"))
+    kinds = [type(a).__name__ for a in actions]
+    assert machine.session is not None and "SessionStarted" in kinds
+    assert [a for a in actions if isinstance(a, CheckIn)] == [CheckIn(3.0, None, None, "2026-03-03", "lumbar-6-weeks")]
+    assert EN.say("symptom_question") in [a.text for a in actions if isinstance(a, Say)]  # asked at once, not held back
+
+
+def test_today_stop_in_the_check_in_ends_with_nothing_more_said() -> None:
+    machine = today_machine()
+    machine.handle(Command(0.0, CommandName.START, "auto"))
+    machine.handle(Answer(1.0, "better"))
+    actions = machine.handle(Command(2.0, CommandName.STOP))
+    assert machine.ended and machine.session is None
+    assert actions[-1] == End("stopped", 2.0) and not [a for a in actions if isinstance(a, Say)]
+
+
+def test_today_stop_while_the_changes_are_said_ends_the_session_before_it_starts() -> None:
+    from coach.core.progression import DaySession, History, Morning, Outcome
+
+    start = dt.date(2026, 3, 2)
+    good = {"back-release": Outcome(1), "pelvic-tilt": Outcome(1)}
+    history = History(start, tuple(DaySession(start + dt.timedelta(n), "settle", good) for n in range(3)),
+                      tuple(Morning(start + dt.timedelta(n), "same", 2) for n in range(3)))  # fmt: skip
+    machine = today_machine(start + dt.timedelta(3))
+    machine.plan = TodayPlan(machine.plan.programme, history, machine.plan.day, machine.plan.routines, checkin=True)
+    machine.handle(Command(0.0, CommandName.START, "auto"))
+    machine.handle(Answer(1.0, "same"))
+    told = machine.handle(Rating(2.0, 2, "keyboard"))
+    assert [a.phase for a in told if isinstance(a, Say)] == ["checkin", "programme", "programme"] and machine.session is None
+    stopped = machine.handle(Command(4.0, CommandName.STOP))
+    assert machine.ended and machine.session is None and stopped[-1] == End("stopped", 4.0)

@@ -20,7 +20,7 @@ from coach.core.progression import Decision, Morning, current_levels, decide, we
 from coach.core.records import ProgrammeChanged
 from coach.core.script import compile_script
 from coach.core.session import Session
-from coach.core.today import Today, TodayPlan, describe_level, todays_routine
+from coach.core.today import Today, TodayPlan, change_text, describe_level, todays_routine
 from coach.errors import CoachError, JournalError
 from coach.log.journal import resolve_state_dir
 from coach.log.programmes import ProgrammeLog, read_programme, record_programme
@@ -223,6 +223,9 @@ def todays_machine(plan: TodayPlan, loaded: LoadedSettings, journal: Journal) ->
     machine = Today(plan, locale, make_session, loaded.settings.session.answer_seconds)
     preview = todays_routine(plan, decide(plan.programme, plan.history, plan.day, None))
     phrases = machine.phrases() | make_session(preview).phrases()
+    for answer in ("same", "worse"):  # what the changes would say, rendered ahead like every other phrase
+        decision = decide(plan.programme, plan.history, plan.day, Morning(plan.day, answer, None))
+        phrases |= {change_text(change, plan, decision, locale) for change in decision.changes}
     return Made(machine, locale, phrases)
 
 

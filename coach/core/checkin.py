@@ -95,6 +95,13 @@ class CheckInDialogue:
             return reply
         return self._finish(at)
 
+    def interrupt(self, at: float) -> Reply:
+        """End the check-in at once (symptom words: the session asks about them), keeping what was answered."""
+        reply = self._finish(at)
+        reply.actions = [a for a in reply.actions if not isinstance(a, Say)]
+        reply.at = at
+        return reply
+
     def _ask(self, reply: Reply, step: str, key: str, phase: str, at: float, again: bool = False) -> None:
         self.step = step
         self.asked = self.asked + 1 if again else 1

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from coach.core.checkin import CheckInDialogue, Reply
-from coach.core.messages import Action, Command, CommandName, End, Event, Say, StateChanged, Tick
+from coach.core.messages import Action, Command, CommandName, End, Event, Say, StateChanged, Symptom, Tick
 from coach.core.progression import Change, Decision, History, Morning, decide
 from coach.core.records import ProgrammeDay, Progress, Record, SessionStarted
 from coach.core.script import INSTRUCTION
@@ -107,8 +107,16 @@ class Today:
         if self.starts_at is not None:
             if isinstance(event, Tick) and event.at >= self.starts_at:
                 return self._start_session(self.starts_at)
+            if isinstance(event, Symptom):  # symptom words are never held back: the session asks about them now
+                return self._start_session(event.at) + self._through(self._session().handle(event))
+            if isinstance(event, Command) and event.name == CommandName.STOP:
+                self.status = "stopped"
+                return [*self._held, End("stopped", event.at)]
             return []
-        if self.checkin is not None and self.checkin.step != "idle":
+        if self.checkin is not None and self.checkin.step not in ("idle", "done"):
+            if isinstance(event, Symptom):  # the check-in ends where it is; the session asks about the symptom at once
+                started = self._checked(self.checkin.interrupt(event.at), at_once=True)  # the session starts now
+                return started + self._through(self._session().handle(event))
             if isinstance(event, Tick):
                 deadline = self.checkin.deadline
                 return self._checked(self.checkin.timeout(deadline)) if deadline is not None and event.at >= deadline else []
@@ -131,7 +139,11 @@ class Today:
 
     # --- steps ------------------------------------------------------------------------------
 
-    def _checked(self, reply: Reply) -> list[Action]:
+    def _session(self) -> Session:
+        assert self.session is not None
+        return self.session
+
+    def _checked(self, reply: Reply, at_once: bool = False) -> list[Action]:
         out: list[Action] = []
         for action in reply.actions:
             if isinstance(action, Record):
@@ -143,9 +155,9 @@ class Today:
         if reply.stopped:
             self.status = "stopped"
             return [*out, *self._held, End("stopped", reply.at)]
-        return out + self._announce(reply.done, reply.at)
+        return out + self._announce(reply.done, reply.at, at_once)
 
-    def _announce(self, morning: Morning | None, at: float) -> list[Action]:
+    def _announce(self, morning: Morning | None, at: float, at_once: bool = False) -> list[Action]:
         """Decide today's levels, say what changed and why; the session starts when that is said."""
         plan = self.plan
         decision = self.decision = decide(plan.programme, plan.history, plan.day, morning)
@@ -170,7 +182,7 @@ class Today:
         levels = ",".join(f"{k}={v}" for k, v in decision.levels.items())
         self._held.append(ProgrammeDay(at, plan.programme.id, decision.stage.id, decision.week, plan.day.isoformat(), levels))
         t = at
-        for text in texts:
+        for text in [] if at_once else texts:  # cut short by symptom words: recorded, not said
             out.append(Say(text, t, "programme", INSTRUCTION))
             t += estimate_speech_seconds(text) + 0.5
         self.starts_at = t
