@@ -41,7 +41,7 @@ def test_checkin_asks_then_rates_and_records() -> None:
     assert says(opened.actions) == [("checkin", EN.say("checkin_question"))] and Listen("rating") in opened.actions
     answered = d.handle(Answer(12.0, "worse", "voice"))
     assert says(answered.actions) == [("prompt", EN.say("checkin_rating"))]  # a pain prompt stays a prompt
-    done = d.handle(Rating(15.0, 4, "heard"))
+    done = d.handle(Rating(15.0, 4, "keyboard"))
     assert done.done == Morning(DAY, "worse", 4)
     assert done.actions[0] == CheckIn(15.0, "worse", 4, "2026-03-03", "lumbar-6-weeks")
     assert done.at > 15.0 and says(done.actions) == [("checkin", "Thank you.")]
@@ -177,3 +177,21 @@ def test_today_stop_while_the_changes_are_said_ends_the_session_before_it_starts
     assert [a.phase for a in told if isinstance(a, Say)] == ["checkin", "programme", "programme"] and machine.session is None
     stopped = machine.handle(Command(4.0, CommandName.STOP))
     assert machine.ended and machine.session is None and stopped[-1] == End("stopped", 4.0)
+
+
+def test_checkin_a_heard_rating_is_read_back_first() -> None:
+    d = dialogue()
+    d.start(0.0)
+    d.handle(Answer(1.0, "same"))
+    read = d.handle(Rating(2.0, 7, "heard"))
+    assert read.done is None and says(read.actions) == [("prompt", EN.say("confirm_rating", n=7))] and d.step == "confirm"
+    denied = d.handle(Command(3.0, CommandName.NO))
+    assert says(denied.actions) == [("prompt", EN.say("checkin_rating_reask"))] and d.step == "rating"
+    d.handle(Rating(4.0, 3, "voice"))
+    assert d.handle(Command(5.0, CommandName.YES)).done == Morning(DAY, "same", 3)
+    silent = dialogue()
+    silent.start(0.0)
+    silent.handle(Answer(1.0, "worse"))
+    silent.handle(Rating(2.0, 5, "heard"))
+    assert silent.deadline is not None
+    assert silent.timeout(silent.deadline).done == Morning(DAY, "worse", 5)  # not denied: it counts, as in a session

@@ -220,7 +220,8 @@ def todays_machine(plan: TodayPlan, loaded: LoadedSettings, journal: Journal) ->
         offer = resume_offer(journal, routine, RESUME_WITHIN)
         return Session(compile_script(routine, load_locale(routine.language)), locale, settings, resume=offer, screen=screen)
 
-    machine = Today(plan, locale, make_session, loaded.settings.session.answer_seconds)
+    session = loaded.settings.session
+    machine = Today(plan, locale, make_session, session.answer_seconds, session.auto_accept_seconds)
     preview = todays_routine(plan, decide(plan.programme, plan.history, plan.day, None))
     phrases = machine.phrases() | make_session(preview).phrases()
     for answer in ("same", "worse"):  # what the changes would say, rendered ahead like every other phrase

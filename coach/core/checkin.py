@@ -5,7 +5,8 @@ The question is a ``say`` with phase ``checkin``; the rating's prompt is a pain 
 Answers: the words of the locale's ``answers`` (by voice, typed, or ``heard better`` in an input script);
 or, by buttons and keyboard, a count: the dialogue shows the ``pain-check`` state while it asks, so one
 press (or typing 1) is *better*, two presses (2) *the same*, three (3) *worse*, as the question says. A
-spoken number is not taken as an answer to the question (a misheard "three" must not mean "worse").
+spoken number is not taken as an answer to the question (a misheard "three" must not mean "worse"), and a
+heard rating is read back first ("I heard four. Say yes, ...") and counts on yes or silence, as in a session.
 Silence is asked once more, then the check-in goes on without that answer (recorded as ``None``): the day's
 plan is then set as if the morning were no worse, and no good day is counted for it (see
 :mod:`coach.core.progression`). Like the red-flag screen it knows nothing of a session's timeline: each
@@ -17,7 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 
-from coach.core.messages import Answer, Command, CommandName, Event, Listen, Rating, Say, StateChanged
+from coach.core.messages import CONFIRMED_SOURCES, Answer, Command, CommandName, Event, Listen, Rating, Say, StateChanged
 from coach.core.progression import ANSWERS, Morning
 from coach.core.records import CheckIn, Record
 from coach.core.script import INSTRUCTION
@@ -44,10 +45,16 @@ class Reply:
 class CheckInDialogue:
     """One check-in: the question (asked at most twice), then the rating (asked at most twice)."""
 
-    def __init__(self, locale: Locale, day: _dt.date, answer_seconds: float, programme: str | None = None) -> None:
+    def __init__(
+        self, locale: Locale, day: _dt.date, answer_seconds: float, programme: str | None = None, auto_accept_seconds: float = 4.0
+    ) -> None:
         self.locale = locale
         self.day = day
         self.answer_seconds = answer_seconds
+        self.auto_accept_seconds = auto_accept_seconds
+        """Silence after "I heard four, say yes" that accepts a heard rating, as in a session's pain check."""
+        self.candidate: int | None = None
+        """A heard rating waiting for "yes" (step ``confirm``)."""
         self.programme = programme
         self.step = "idle"
         """``question``, ``rating`` or ``done``."""
@@ -75,13 +82,32 @@ class CheckInDialogue:
                 reply = Reply()
                 self._ask(reply, "rating", "checkin_rating", "prompt", event.at)
                 return reply
-        elif self.step == "rating" and isinstance(event, Rating):
+        elif self.step in ("rating", "confirm") and isinstance(event, Rating):
+            if event.source in CONFIRMED_SOURCES:  # heard, not typed or pressed: read back first
+                return self._read_back(event.value, event.at)
             self.rating = event.value
             return self._finish(event.at)
+        elif self.step == "confirm" and isinstance(event, Command) and event.name == CommandName.YES:
+            self.rating = self.candidate
+            return self._finish(event.at)
+        elif self.step == "confirm" and isinstance(event, Command) and event.name == CommandName.NO:
+            reply = Reply([StateChanged(STATE, event.at)])
+            self._ask(reply, "rating", "checkin_rating_reask", "prompt", event.at, again=True)
+            return reply
         return Reply()
 
+    def _read_back(self, value: int, at: float) -> Reply:
+        self.step, self.candidate = "confirm", value
+        text = self.locale.say("confirm_rating", n=value)
+        self.deadline = at + estimate_speech_seconds(text) + self.auto_accept_seconds
+        return Reply([StateChanged("confirm", at), self._say(text, at, "prompt"), Listen("confirm")])
+
     def timeout(self, at: float) -> Reply:
-        """The answer window closed with nothing: ask once more, then go on without it."""
+        """The answer window closed with nothing: ask once more, then go on without it (a heard rating read
+        back and not denied counts, as in a session)."""
+        if self.step == "confirm":
+            self.rating = self.candidate
+            return self._finish(at)
         if self.step not in ("question", "rating"):
             return Reply()
         if self.asked < 2:
@@ -133,7 +159,7 @@ class CheckInDialogue:
             "checkin_thanks",
             "checkin_no_answer",
         )
-        return {self.locale.say(k) for k in keys}
+        return {self.locale.say(k) for k in keys} | {self.locale.say("confirm_rating", n=n) for n in range(11)}
 
 
 def _answer_of(event: Event) -> str | None:

@@ -74,11 +74,13 @@ class Today:
         locale: Locale,
         make_session: Callable[[Routine], Session],
         answer_seconds: float = 8.0,
+        auto_accept_seconds: float = 4.0,
     ) -> None:
         self.plan = plan
         self.locale = locale
         self.make_session = make_session
-        self.checkin = CheckInDialogue(locale, plan.day, answer_seconds, plan.programme.id) if plan.checkin else None
+        checkin = CheckInDialogue(locale, plan.day, answer_seconds, plan.programme.id, auto_accept_seconds)
+        self.checkin = checkin if plan.checkin else None
         self.session: Session | None = None
         self.decision: Decision | None = None
         self.starts_at: float | None = None
