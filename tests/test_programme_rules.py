@@ -130,3 +130,13 @@ def test_rules_no_check_in_is_no_good_day(lumbar: Programme) -> None:
             START, (*history.sessions, DaySession(day(n), "settle", outcomes)), (), (*history.changes, *decision.changes)
         )
     assert decision.levels["pelvic-tilt"] == 1 and decision.good_days["pelvic-tilt"] == 0
+
+
+def test_rules_a_second_session_on_a_day_changes_nothing_again(lumbar: Programme) -> None:
+    """Missed days lower the levels at the day's first session; the day's second session (no check-in) keeps them."""
+    first = course(lumbar, [0, 1, 2, 3, 4, 5, 6, 13])[-1]
+    assert {c.reason for c in first.changes} == {"missed-days"} and first.levels["pelvic-tilt"] == 2
+    earlier = (*(Change(ex, 1, 3, "good-sessions", day(6), "settle") for ex in first.levels), *first.changes)
+    history = History(START, (DaySession(day(6), "settle", {"pelvic-tilt": Outcome(2)}),), (), earlier)
+    again = decide(lumbar, history, day(13), None)
+    assert again.changes == [] and again.levels == first.levels

@@ -152,6 +152,8 @@ def decide(programme: Programme, history: History, today: _dt.date, morning: Mor
     for ex, ladder in stage.exercises.items():
         level = levels[ex]
         since = _last_change_day(history.changes, stage.id, ex)
+        if since is not None and since >= today:  # changed today already (today's first session): one change a day
+            continue
         mine = [d for d in days if d.stage == stage.id and ex in d.exercises and (since is None or d.day >= since)]
         change = None
         if away >= rules.regress_after_missed_days and level > 1:
