@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import CoachHere
+import pytest
+from conftest import CoachHere, screen_off_config_home
+
+from coach.cli import main as cli
 
 START = dt.date(2026, 3, 2)
 ANSWER_PAIN = [f"{t} rating 2" for t in range(40, 1200, 25)]
@@ -52,24 +57,58 @@ def of(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [e for e in events if e["type"] == kind]
 
 
+@pytest.fixture(scope="module")
+def four_good_days(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[list[dict[str, Any]]]]:
+    """Four good days of lumbar-6-weeks, run once for the module: the log, and each day's events (tests copy the log)."""
+    state = tmp_path_factory.mktemp("four-days")
+    home = screen_off_config_home(tmp_path_factory.mktemp("config"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(home))
+        patch.setenv("COACH_CONFIG", "")
+
+        def here(*args: str, **_: Any) -> Any:
+            code = cli.main(list(args))
+            return type("Ran", (), {"returncode": code, "stderr": "", "stdout": ""})
+
+        assert cli.main(["programme", "start", "lumbar-6-weeks", "--state-dir", str(state), "--as-of", day(0)]) == 0
+        days = [run_day(here, state, n) for n in range(4)]
+    return state, days
+
+
+@pytest.fixture
+def after_four_days(four_good_days: tuple[Path, list[list[dict[str, Any]]]], tmp_path: Path) -> Callable[[], Path]:
+    def copy() -> Path:
+        target = tmp_path / "state"
+        shutil.copytree(four_good_days[0], target)
+        target.chmod(0o700)
+        return target
+
+    return copy
+
+
 def test_programme_list_names_one_programme_per_line(coach_here: CoachHere) -> None:
     ran = coach_here("programme", "list")
     assert ran.returncode == 0
     assert [line.split()[0] for line in ran.stdout.splitlines()] == ["lumbar-6-weeks", "sciatica-6-weeks"]
 
 
-def test_programme_a_good_course_goes_up_and_says_why(coach_here: CoachHere, tmp_path: Path) -> None:
+def test_programme_a_good_course_goes_up_and_says_why(
+    coach_here: CoachHere,
+    four_good_days: tuple[Path, list[list[dict[str, Any]]]],
+    after_four_days: Callable[[], Path],
+    tmp_path: Path,
+) -> None:
     start(coach_here, tmp_path)
     first = status(coach_here, tmp_path, 0)
     assert (first["programme"], first["stage"], first["week"], first["day"]) == ("lumbar-6-weeks", "settle", 1, 1)
     assert first["levels"] == {"back-release": 1, "pelvic-tilt": 1}
-    for n in range(3):
-        events = run_day(coach_here, tmp_path, n)
+    days = four_good_days[1]
+    for n, events in enumerate(days[:3]):
         asked = [e for e in of(events, "say") if e["phase"] == "checkin"]
         assert asked[0]["text"].startswith("Compared with yesterday morning, is your back better, the same, or worse?")
         assert [(c["answer"], c["rating"], c["day"]) for c in of(events, "checkin")] == [("same", 2, day(n))]
         assert of(events, "progress") == [] and of(events, "end")[-1]["status"] == "completed"
-    fourth = run_day(coach_here, tmp_path, 3)
+    fourth = days[3]
     changes = [{k: e[k] for k in ("exercise", "from", "to", "reason")} for e in of(fourth, "progress")]
     assert changes == [
         {"exercise": "back-release", "from": 1, "to": 2, "reason": "good-sessions"},
@@ -79,8 +118,8 @@ def test_programme_a_good_course_goes_up_and_says_why(coach_here: CoachHere, tmp
     told = said.index("Your pelvic tilt goes up to 6 repetitions: 3 good days in a row.")
     assert told < said.index("Welcome. Quick start.")  # at the start of the session
     assert any(e["text"].startswith("6. ") for e in of(fourth, "say"))  # six tilts now
-    assert not any(e["text"].startswith("5. ") for e in of(events, "say"))  # four the day before
-    assert status(coach_here, tmp_path, 3)["levels"] == {"back-release": 2, "pelvic-tilt": 2}
+    assert not any(e["text"].startswith("5. ") for e in of(days[2], "say"))  # four the day before
+    assert status(coach_here, after_four_days(), 3)["levels"] == {"back-release": 2, "pelvic-tilt": 2}
 
 
 def test_programme_the_check_in_is_asked_once_a_day(coach_here: CoachHere, tmp_path: Path) -> None:
@@ -93,10 +132,10 @@ def test_programme_the_check_in_is_asked_once_a_day(coach_here: CoachHere, tmp_p
     assert today["done_today"] and today["checked_in_today"] and today["days_done"] == 1
 
 
-def test_programme_a_flare_goes_down_and_the_coach_says_so_at_the_start(coach_here: CoachHere, tmp_path: Path) -> None:
-    start(coach_here, tmp_path)
-    for n in range(4):
-        run_day(coach_here, tmp_path, n)
+def test_programme_a_flare_goes_down_and_the_coach_says_so_at_the_start(
+    coach_here: CoachHere, after_four_days: Callable[[], Path]
+) -> None:
+    tmp_path = after_four_days()
     flare = run_day(coach_here, tmp_path, 4, answer="worse", rating=5)
     assert [(e["exercise"], e["from"], e["to"], e["reason"]) for e in of(flare, "progress")] == [
         ("back-release", 2, 1, "worse-next-morning"),
@@ -110,10 +149,10 @@ def test_programme_a_flare_goes_down_and_the_coach_says_so_at_the_start(coach_he
     assert status(coach_here, tmp_path, 4)["levels"] == {"back-release": 1, "pelvic-tilt": 1}
 
 
-def test_programme_a_missed_week_starts_lower_and_a_new_stage_is_told(coach_here: CoachHere, tmp_path: Path) -> None:
-    start(coach_here, tmp_path)
-    for n in range(4):
-        run_day(coach_here, tmp_path, n)
+def test_programme_a_missed_week_starts_lower_and_a_new_stage_is_told(
+    coach_here: CoachHere, after_four_days: Callable[[], Path]
+) -> None:
+    tmp_path = after_four_days()
     back = run_day(coach_here, tmp_path, 11, answer="better")
     assert [(e["exercise"], e["reason"]) for e in of(back, "progress")] == [
         ("back-release", "missed-days"),
@@ -156,16 +195,18 @@ def test_programme_stop_and_no_programme(coach_here: CoachHere, tmp_path: Path) 
     assert date.returncode == 2 and "not a date" in date.stderr
 
 
-def test_programme_plan_today_prints_the_levels_and_the_timetable(coach_here: CoachHere, tmp_path: Path) -> None:
-    start(coach_here, tmp_path)
-    for n in range(3):
-        run_day(coach_here, tmp_path, n)
-    ran = coach_here("plan", "--today", "--state-dir", str(tmp_path), "--as-of", day(3))
+def test_programme_plan_today_prints_the_levels_and_the_timetable(
+    coach_here: CoachHere, after_four_days: Callable[[], Path], tmp_path: Path
+) -> None:
+    state = after_four_days()
+    ran = coach_here("plan", "--today", "--state-dir", str(state), "--as-of", day(4))
     assert ran.returncode == 0, ran.stderr
     lines = ran.stdout.splitlines()
-    assert lines[0] == f"lumbar-6-weeks: Settle (stage settle), week 1, day 4, {day(3)}"
-    assert "  change: pelvic-tilt 1 -> 2 (good-sessions)" in lines  # if this morning is no worse
+    assert lines[0] == f"lumbar-6-weeks: Settle (stage settle), week 1, day 5, {day(4)}"
+    assert "  pelvic-tilt          level 2 of 4: 6 repetitions" in lines and not [line for line in lines if "change:" in line]
     assert any(line.startswith("Quick start (quick-start") for line in lines)
+    away = coach_here("plan", "--today", "--state-dir", str(state), "--as-of", day(11)).stdout.splitlines()
+    assert "  change: pelvic-tilt 2 -> 1 (missed-days)" in away  # what this morning's session would do
     none = coach_here("plan", "--today", "--state-dir", str(tmp_path / "empty"))
     assert none.returncode == 2 and none.stderr.startswith("no programme is active")
 
