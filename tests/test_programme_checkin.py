@@ -124,6 +124,7 @@ def test_checkin_log_outcomes_a_regressed_exercise_and_its_pain() -> None:
     outcomes = _outcomes(typed)
     assert set(outcomes) == {"bridge", "pelvic-tilt"}
     assert outcomes["bridge"].regressed and outcomes["bridge"].pain == 6
+    assert outcomes["bridge"].own and not outcomes["pelvic-tilt"].own
     assert outcomes["pelvic-tilt"].pain == 6 and not outcomes["pelvic-tilt"].regressed  # none of its own: the session's highest
 
 

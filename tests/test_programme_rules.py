@@ -140,3 +140,16 @@ def test_rules_a_second_session_on_a_day_changes_nothing_again(lumbar: Programme
     history = History(START, (DaySession(day(6), "settle", {"pelvic-tilt": Outcome(2)}),), (), earlier)
     again = decide(lumbar, history, day(13), None)
     assert again.changes == [] and again.levels == first.levels
+
+
+def test_rules_the_sessions_pain_alone_keeps_a_day_from_being_good_but_puts_nothing_down(lumbar: Programme) -> None:
+    """An exercise with no rating of its own carries the session's highest: never a good day above 3, never "pain-above"."""
+    hurt = {"back-release": Outcome(6), "pelvic-tilt": Outcome(6, own=False)}
+    levels = (
+        Change("pelvic-tilt", 1, 3, "good-sessions", day(0), "settle"),
+        Change("back-release", 1, 3, "good-sessions", day(0), "settle"),
+    )
+    history = History(START, (DaySession(day(1), "settle", hurt),), (Morning(day(1), "same", 2),), levels)
+    decision = decide(lumbar, history, day(2), Morning(day(2), "same", 2))
+    assert [(c.exercise, c.reason) for c in decision.changes] == [("back-release", "pain-above")]
+    assert decision.levels["pelvic-tilt"] == 3 and decision.good_days["pelvic-tilt"] == 0

@@ -38,6 +38,9 @@ class Outcome:
     done: bool = True
     regressed: bool = False
     """The session switched it to its easier form (a rating above the stop threshold)."""
+    own: bool = True
+    """``pain`` was given during or right after this exercise; ``False``: it is the session's highest (the exercise
+    had no rating of its own), which can keep a day from being good but never puts the exercise down by itself."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,9 @@ def merge_days(sessions: tuple[DaySession, ...]) -> list[DaySession]:
         merged = dict(old.exercises)
         for ex, o in s.exercises.items():
             m = merged.get(ex)
-            merged[ex] = o if m is None else Outcome(_max(m.pain, o.pain), m.done or o.done, m.regressed or o.regressed)
+            merged[ex] = (
+                o if m is None else Outcome(_max(m.pain, o.pain), m.done or o.done, m.regressed or o.regressed, m.own or o.own)
+            )
         by_day[s.day] = DaySession(s.day, s.stage, merged)
     return list(by_day.values())
 
@@ -184,7 +189,7 @@ def _last_change_day(changes: tuple[Change, ...], stage: str, exercise: str) -> 
 
 
 def _hurt(outcome: Outcome, above: int) -> bool:
-    return outcome.regressed or (outcome.pain is not None and outcome.pain > above)
+    return outcome.regressed or (outcome.own and outcome.pain is not None and outcome.pain > above)
 
 
 def _easier_level(ladder: ExerciseLadder, level: int) -> int:

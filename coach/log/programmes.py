@@ -100,7 +100,7 @@ def _outcomes(typed: Sequence[object]) -> dict[str, Outcome]:
     for result in results:
         own = [r.value for r in ratings if r.exercise == result.exercise and r.value is not None]
         pain = max(own) if own else (max(every) if every else None)  # none of its own: the session's highest
-        outcomes[result.exercise] = Outcome(pain, result.status == "done", result.form == "easier")
+        outcomes[result.exercise] = Outcome(pain, result.status == "done", result.form == "easier", bool(own))
     return outcomes
 
 
