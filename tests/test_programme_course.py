@@ -238,3 +238,11 @@ def test_programme_a_damaged_log_runs_the_default_routine(coach_here: CoachHere,
     (tmp_path / "coach.db").chmod(0o600)
     events = run_day(coach_here, tmp_path, 0, answer="")
     assert of(events, "session")[0]["routine"] == "quick-start" and of(events, "end")[-1]["status"] == "completed"
+
+
+def test_programme_start_again_replaces_the_active_one(coach_here: CoachHere, tmp_path: Path) -> None:
+    start(coach_here, tmp_path)
+    again = coach_here("programme", "start", "sciatica-6-weeks", "--state-dir", str(tmp_path), "--as-of", day(3))
+    assert again.returncode == 0 and again.stdout.splitlines()[0] == "lumbar-6-weeks: replaced (its sessions stay in the log)"
+    now = status(coach_here, tmp_path, 3)
+    assert (now["programme"], now["day"], now["started"]) == ("sciatica-6-weeks", 1, day(3))

@@ -144,3 +144,13 @@ def test_programme_validate_accepts_a_programme_and_refuses_a_bad_one(coach_here
     refused = coach_here("validate", str(bad), "--no-phrases")
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert refused.stderr.splitlines()[0].startswith(f"{bad}:1: id:")
+
+
+def test_programme_language_needs_a_locale(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "id: p\ntitle: P\nlanguage: xx\nstages:\n  - {id: a, name: A, weeks: 1, routine: quick-start}\n", encoding="utf-8"
+    )
+    with pytest.raises(ProgrammeError) as caught:
+        load_programme(path)
+    assert caught.value.problems == [f"{path}:3: language: no locale for 'xx'; available: en, ko"]

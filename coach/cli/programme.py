@@ -108,8 +108,12 @@ def cmd_start(args: argparse.Namespace) -> int:
     loaded = profiled(load_settings(args.config), args)
     programme = load_programme(find_programme(args.name), extra_dirs(loaded))
     day = today_of(args)
+    state = _state(args, loaded)
+    active = read_programme(state, loaded.settings.profile).programme
+    if active is not None:  # one programme at a time: the new one starts afresh, the old one's log stays
+        print(f"{active}: replaced (its sessions stay in the log)")
     record_programme(
-        _state(args, loaded),
+        state,
         loaded.settings.profile,
         ProgrammeChanged(0.0, "start", programme.id, day.isoformat(), loaded.settings.profile),
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.errors import CoachError
+from coach.spec.locale import available_languages
 from coach.spec.routine import _BY_KIND, Routine, find_routine, load_routine  # the routine's own bounds for a dose
 from coach.spec.schema import Field, Problems, check_mapping, did_you_mean
 from coach.spec.yamlsrc import YNode, read_yaml
@@ -152,6 +153,10 @@ def _build(root: YNode, problems: Problems, path: Path, dirs: tuple[Path, ...]) 
         return None
     if top["id"] and not _ID_PATTERN.match(top["id"]):
         problems.add(root.value["id"], "id", "use lower-case letters, digits and dashes, e.g. 'lumbar-6-weeks'")
+    languages = available_languages()
+    if top["language"] not in languages:
+        node = root.value.get("language", root)
+        problems.add(node, "language", f"no locale for {top['language']!r}; available: {', '.join(languages)}")
     rules = Rules(**check_mapping(top["rules"], _RULES, problems, "rules")) if top["rules"] else Rules()
     stages: list[Stage] = []
     if top["stages"] is not None:
