@@ -137,8 +137,12 @@ def test_programme_a_bad_file_is_told_every_problem_with_its_line(tmp_path: Path
 
 
 def test_programme_validate_accepts_a_programme_and_refuses_a_bad_one(coach_here, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    ok = coach_here("validate", str(ROOT / "programmes" / "lumbar-6-weeks.yaml"), "--no-phrases")
-    assert ok.returncode == 0 and ok.stdout.strip().endswith("lumbar-6-weeks.yaml: ok"), ok
+    ok = coach_here("validate", str(ROOT / "programmes" / "lumbar-6-weeks.yaml"), "sciatica-6-weeks", "--no-phrases")
+    assert ok.returncode == 0, ok
+    assert [line.rsplit("/", 1)[-1] for line in ok.stdout.splitlines()] == [
+        "lumbar-6-weeks.yaml: ok",
+        "sciatica-6-weeks.yaml: ok",
+    ]
     bad = tmp_path / "bad.yaml"
     bad.write_text(BAD, encoding="utf-8")
     refused = coach_here("validate", str(bad), "--no-phrases")

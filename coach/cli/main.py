@@ -264,17 +264,19 @@ def cmd_config(args: argparse.Namespace) -> int:
 def _programme_file(name: str) -> bool:
     from pathlib import Path
 
-    from coach.spec.programme import is_programme_file
+    from coach.spec.programme import is_programme_file, programme_paths
 
     path = Path(name)
-    return path.suffix in (".yaml", ".yml") and path.is_file() and is_programme_file(path)
+    if path.suffix not in (".yaml", ".yml") and "/" not in name:
+        return name in programme_paths()  # a shipped programme by name
+    return path.is_file() and is_programme_file(path)
 
 
 def _validate_programme(name: str, loaded: LoadedSettings) -> str:
-    from pathlib import Path
 
     from coach.run.wiring import extra_dirs
-    from coach.spec.programme import load_programme
+    from coach.spec.programme import find_programme, load_programme
 
-    load_programme(Path(name), extra_dirs(loaded))
-    return printable(name)
+    path = find_programme(name)
+    load_programme(path, extra_dirs(loaded))
+    return printable(str(path))
