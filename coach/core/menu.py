@@ -86,7 +86,8 @@ class AwaitQuiet:
     """Send a :class:`~coach.core.messages.Tick` when everything said so far has been said (at once if nothing is playing)."""
 
 
-MenuAction = Woke | Chosen | Reminded | AwaitQuiet
+MenuAction = Note | AwaitQuiet
+"""What a machine beside the session may hand the runner: a line for the event stream, or "tell me when it is quiet"."""
 
 
 # --- the machine -----------------------------------------------------------------------------
