@@ -3,8 +3,8 @@
 
 Each day runs ``coach run --simulate --as-of DAY --state-dir D`` (in this process) with an input script
 that answers the next-morning check-in (``heard same``, or ``heard worse`` on a flare day) and the pain
-checks (2, or the day's pain), and prints the stage, week, every exercise's level and each change with
-its reason, then the time the whole course took.
+checks (2, or the day's pain: above 5, every 45 s, so the session's cautions leave it room to go on), and
+prints the stage, week, every exercise's level and each change with its reason, then the time it all took.
 
     python bench/programme_course.py                                  # lumbar-6-weeks, a good course
     python bench/programme_course.py --flare 10,11 --missed 20-26     # a flare, and a missed week
@@ -66,7 +66,7 @@ def course(programme: str, weeks: int, flare: set[int], missed: set[int], pain: 
             lines = [
                 f"1 heard {answer}",
                 f"4 rating {4 if n in flare else 2}",
-                *(f"{t} rating {hurt}" for t in range(40, 2400, 25)),
+                *(f"{t} rating {hurt}" for t in range(40, 2400, 25 if hurt <= 5 else 45)),
             ]
             script = Path(tmp) / "in.txt"
             script.write_text("\n".join(lines) + "\n", encoding="utf-8")
