@@ -21,8 +21,12 @@ from test_store_seed import DAY, Wall, answered, seed_session, started
 
 from coach.core.records import (
     RECORD_TYPES,
+    CheckIn,
     ExerciseResult,
     Paused,
+    ProgrammeChanged,
+    ProgrammeDay,
+    Progress,
     RatingRecorded,
     Record,
     Repeated,
@@ -187,7 +191,10 @@ def test_store_records_read_back_as_appended(tmp_path: Path) -> None:
     ids = [journal.append(r) for r in (session, rating, heard, result, ended, odd)]
     others: list[Record] = [SafetyFired(4.0, "stop_high", "stop-exercise", "pain 7 is above 5", 7), Paused(5.0, "rest"),
                             Resumed(6.0), Repeated(7.0, "pelvic-tilt"), Stopped(8.0, None, "abandoned"),
-                            Screened(8.5, "red-flag", "fall")]  # fmt: skip
+                            Screened(8.5, "red-flag", "fall"), CheckIn(8.6, "worse", 4, "2026-03-02", "lumbar-6-weeks"),
+                            Progress(8.7, "bridge", 2, 1, "worse-next-morning", "2026-03-02", "lumbar-6-weeks", "strengthen"),
+                            ProgrammeChanged(8.8, "start", "lumbar-6-weeks", "2026-03-01", "p1"),
+                            ProgrammeDay(8.9, "lumbar-6-weeks", "strengthen", 5, "2026-03-02", "bridge=1")]  # fmt: skip
     for other in others:
         journal.append(other)
     journal.close()

@@ -35,6 +35,7 @@ EXTENSIONS: tuple[str, ...] = (
     "coach.cli.doctor",
     "coach.cli.sync",
     "coach.cli.clinic",
+    "coach.cli.programme",
 )
 """Modules that add subcommands: each has ``register(commands)`` taking the subparsers object
 and setting ``handler`` (a function from the parsed arguments to an exit status)."""
@@ -48,6 +49,7 @@ EXTENSION_COMMANDS: dict[str, tuple[str, ...]] = {
     "coach.cli.doctor": ("doctor",),
     "coach.cli.sync": ("sync",),
     "coach.cli.clinic": ("clinic",),
+    "coach.cli.programme": ("programme",),
 }
 """The commands each extension adds (a test checks them against ``register``), so that a command
 imports only its own module. An extension not listed here is always imported."""
@@ -86,7 +88,11 @@ def build_parser(extensions: Sequence[str] | None = None) -> argparse.ArgumentPa
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
     plan = commands.add_parser("plan", help="print a routine's timetable", description="Print what will be said, and when.")
-    plan.add_argument("routine", help="routine name or path")
+    plan.add_argument("routine", nargs="?", help="routine name or path (none, or --today: today's programme session)")
+    plan.add_argument("--today", action="store_true", help="today's programme session, at today's levels")
+    plan.add_argument("--as-of", metavar="YYYY-MM-DD", help="the calendar date for --today (default: today)")
+    plan.add_argument("--profile", metavar="CODE", help="whose programme: a clinic profile code (default: the config's)")
+    plan.add_argument("--state-dir", metavar="DIR", help="where the session log is (for --today)")
     plan.set_defaults(handler=cmd_plan)
 
     validate = commands.add_parser(
@@ -140,6 +146,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from coach.run.wiring import load_named
     from coach.spec.locale import load_locale
 
+    if args.today or args.routine is None:  # today's programme session (issue 15)
+        from coach.cli.programme import print_today
+
+        return print_today(args, print_plan)
     loaded = load_settings(args.config)
     routine = load_named(args.routine, loaded)
     script = compile_script(routine, load_locale(routine.language))
@@ -206,6 +216,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     failed = False
     for name in args.paths:
         try:
+            if _programme_file(name):  # a programme (issue 15): validated with the routines it names
+                print(f"{_validate_programme(name, loaded)}: ok")
+                continue
             path = find_routine(name, extra_dirs(loaded))
             routine = load_routine(path, languages)
             print(f"{path}: ok")
@@ -247,3 +260,27 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+# --- programmes (issue 15) -------------------------------------------------------------------------
+
+
+def _programme_file(name: str) -> bool:
+    from pathlib import Path
+
+    from coach.spec.programme import is_programme_file, programme_paths
+
+    path = Path(name)
+    if path.suffix not in (".yaml", ".yml") and "/" not in name:
+        return name in programme_paths()  # a shipped programme by name
+    return path.is_file() and is_programme_file(path)
+
+
+def _validate_programme(name: str, loaded: LoadedSettings) -> str:
+
+    from coach.run.wiring import extra_dirs
+    from coach.spec.programme import find_programme, load_programme
+
+    path = find_programme(name)
+    load_programme(path, extra_dirs(loaded))
+    return printable(str(path))

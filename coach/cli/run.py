@@ -16,6 +16,7 @@ request, exits 0.
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import queue
 import sys
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from coach.cli.programme import add_day_options, kiosk_today, make_today, profiled
 from coach.controls import Controls, build_controls
 from coach.controls.keyboard import KeyboardInput
 from coach.core.script import compile_script
@@ -37,7 +39,7 @@ from coach.run.kiosk import Kiosk, KioskTimes
 from coach.run.ports import InputSource, Journal, Listener, NoListener, Speaker, StatusDisplay
 from coach.run.resume import RESUME_WITHIN, resume_offer
 from coach.run.retry import Part, Retrying
-from coach.run.runner import Runner
+from coach.run.runner import Machine, Runner
 from coach.run.sdnotify import Notifier
 from coach.run.stopping import StopRequests, exit_status
 from coach.run.wiring import load_named, open_events, session_settings
@@ -55,7 +57,9 @@ KIOSK_DEFAULT_ROUTINES = ("quick-start", "clinic-station", "sciatica-gentle", "l
 
 def register(commands: Any) -> None:
     run = commands.add_parser("run", help="run a session", description="Run a session, spoken (or printed) on the beat.")
-    run.add_argument("routine", nargs="?", default="quick-start", help="routine name (see 'coach list') or path to a .yaml file")
+    run.add_argument(
+        "routine", nargs="?", help="routine name (see 'coach list') or path; none: today's programme session, else quick-start"
+    )
     _common(run)
     run.set_defaults(handler=cmd_run)
     kiosk = commands.add_parser(
@@ -79,6 +83,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state-dir", metavar="DIR", help="where the session log is written")
     parser.add_argument("--no-voice", action="store_true", help="console text only, no audio")
     parser.add_argument("--model", metavar="DIR", help="vosk model folder for voice input (default: from the config)")
+    add_day_options(parser, state_dir=False)  # --as-of and --profile (issue 15)
 
 
 def _positive_float(text: str) -> float:
@@ -92,16 +97,26 @@ def _positive_float(text: str) -> float:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    loaded = load_settings(args.config)
-    routine = load_named(args.routine, loaded)
-    locale = load_locale(routine.language)
-    journal = _journal(args, loaded)
-    offer = resume_offer(journal, routine, RESUME_WITHIN)
-    settings = session_settings(loaded, routine)
-    screen = settings.red_flag_screen and not journal.screened_today()  # at home: once a day
-    session = Session(compile_script(routine, locale), locale, settings, resume=offer, screen=screen)
+    loaded = profiled(load_settings(args.config), args)
+    today = None
+    if args.routine is None and (args.state_dir or not args.simulate):  # a programme's session today, if one is active
+        today = make_today(args, loaded, resolve_state_dir(args.state_dir, loaded.settings.state_dir))
+    session: Machine
+    if today is None:
+        routine = load_named(args.routine or "quick-start", loaded)
+        locale = load_locale(routine.language)
+        journal = _journal(args, loaded)
+        offer = resume_offer(journal, routine, RESUME_WITHIN)
+        settings = session_settings(loaded, routine)
+        screen = settings.red_flag_screen and not journal.screened_today()  # at home: once a day
+        session = Session(compile_script(routine, locale), locale, settings, resume=offer, screen=screen)
+        phrases = session.phrases()
+    else:
+        journal = _journal(args, loaded)
+        made = today(journal)
+        session, locale, phrases = made.machine, made.locale, made.phrases
     feed, clock, events, console = _inputs_and_outputs(args, locale)
-    speaker = _speaker(args, loaded, routine.language, clock, session.phrases(), console)
+    speaker = _speaker(args, loaded, locale.language, clock, phrases, console)
     sources = _hardware_inputs(args, loaded, locale, feed)
     runner = Runner(session, clock, speaker, journal, events, locale, feed, listener=sources.listener, displays=sources.displays)
     _start_clock(speaker, clock)
@@ -204,7 +219,7 @@ class _Held:
 
 def cmd_kiosk(args: argparse.Namespace) -> int:
     """The service: it comes up whatever is wrong or missing, says what, and serves with the rest."""
-    loaded = _kiosk_settings(args.config)
+    loaded = profiled(_kiosk_settings(args.config), args)
     routines = _kiosk_routines(args.routines, loaded)
     locale = load_locale(routines[0].language)
     feed, clock, events, console = _inputs_and_outputs(args, locale)
@@ -226,6 +241,10 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
         KioskTimes(),
         Notifier(),
     )
+    kiosk.todays = kiosk_today(args, loaded)  # a programme's session first in the menu, and its reminders (issue 15)
+    kiosk.reminder_at = loaded.settings.programme.reminder_times()
+    if args.as_of is not None or args.simulate:
+        kiosk.wall = _wall(args, clock)
     retrying = Retrying([] if args.simulate else _kiosk_parts(args, loaded, locale, kiosk), feed.inbox, clock)
     retrying.upkeep(clock.now())  # the first attempt: what is missing is said before the kiosk is ready
     kiosk.upkeep = retrying.upkeep
@@ -240,6 +259,14 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     if kiosk.stopped is not None:
         print(f"coach: kiosk stopped ({kiosk.stopped})", file=sys.stderr)
     return 0
+
+
+def _wall(args: argparse.Namespace, clock: Clock) -> Callable[[], _dt.datetime]:
+    """The kiosk's wall clock on ``--as-of``'s date (a simulation's from its start), running with the session clock."""
+    now = _dt.datetime.now().astimezone()
+    base = now.replace(year=args.as_of.year, month=args.as_of.month, day=args.as_of.day) if args.as_of else now
+    start = clock.now()
+    return lambda: base + _dt.timedelta(seconds=clock.now() - start)
 
 
 def _kiosk_parts(args: argparse.Namespace, loaded: LoadedSettings, locale: Locale, kiosk: Kiosk) -> list[Part]:
@@ -309,7 +336,7 @@ def _kiosk_phrases(routines: list[Routine], loaded: LoadedSettings) -> set[str]:
         locale = load_locale(routine.language)
         session = Session(compile_script(routine, locale), locale, session_settings(loaded, routine), screen=True)
         texts |= session.phrases(every_resume=True)
-    return texts
+    return texts | {load_locale(loaded.settings.language).say("reminder")} if loaded.settings.programme.reminders else texts
 
 
 def _inputs_and_outputs(args: argparse.Namespace, locale: Locale) -> tuple[Feed, Clock, EventSink, IO[str]]:

@@ -4,6 +4,9 @@ One round: the kiosk is idle until a wake command (``start``, ``next``, ``yes``,
 press arrives as ``start``); then it greets, says the menu and waits for a number (or ``start``/``yes``
 for the first routine). No answer, or ``stop``, asks once more; a second time goes back to idle. The
 round ends when a routine is chosen (:attr:`Menu.chosen`) or the menu gave up (``chosen`` is None).
+While idle it says the reminder ("Time for your back exercises. Press the button to start.") at each of
+its ``reminders`` (session times the kiosk works out from the configured times of day, when a programme's
+session is not done today; issue 15).
 
 Timing: menu phrases are instructions said one after another, each *after whatever is being said now*,
 so the machine cannot know when they end. It asks (:class:`AwaitQuiet`) and the runner, which knows the
@@ -25,7 +28,7 @@ from coach.core.script import compile_script
 from coach.spec.locale import Locale
 from coach.spec.routine import Routine
 
-__all__ = ["MENU_ANSWER_SECONDS", "WAKE_COMMANDS", "AwaitQuiet", "Chosen", "Menu", "MenuAction", "Note", "Woke"]
+__all__ = ["MENU_ANSWER_SECONDS", "WAKE_COMMANDS", "AwaitQuiet", "Chosen", "Menu", "MenuAction", "Note", "Reminded", "Woke"]
 
 MENU_ANSWER_SECONDS = 15.0
 """How long to wait for a menu choice after the menu has been said (seconds)."""
@@ -72,6 +75,13 @@ class Chosen(Note):
 
 
 @dataclass(frozen=True)
+class Reminded(Note):
+    """The idle kiosk said the reminder (event ``reminder``): a programme's session is not done today."""
+
+    kind = "reminder"
+
+
+@dataclass(frozen=True)
 class AwaitQuiet:
     """Send a :class:`~coach.core.messages.Tick` when everything said so far has been said (at once if nothing is playing)."""
 
@@ -103,6 +113,7 @@ class Menu:
         at: float,
         answer_seconds: float = MENU_ANSWER_SECONDS,
         lead: float = 0.0,
+        reminders: Sequence[float] = (),
     ) -> None:
         if not routines:
             raise ValueError("a kiosk menu needs at least one routine")
@@ -120,6 +131,8 @@ class Menu:
         self.closes = 0.0
         """Session time the answer window closes (in :attr:`Step.ANSWERING`)."""
         self.chosen: Routine | None = None
+        self.reminders = sorted(reminders)
+        """Session times at which to say the reminder while idle (a programme's session not done today, issue 15)."""
         self._out: list[Action | MenuAction] = []
 
     # --- the interface the runner uses ------------------------------------------------------
@@ -132,6 +145,8 @@ class Menu:
         """Session time of the next thing due; ``None`` while only an input (or the runner's quiet tick) can move on."""
         if self.step is Step.START:
             return self.start
+        if self.step is Step.IDLE and self.reminders:
+            return self.reminders[0]
         if self.step is Step.ANSWERING:
             return self.closes + self.lead
         return None
@@ -161,6 +176,11 @@ class Menu:
         if self.step is Step.START and at >= self.start:
             self.step = Step.IDLE
             self._out.append(StateChanged("idle", at))
+            self.reminders = [t for t in self.reminders if t > at]  # one that passed before the round began is not said late
+        elif self.step is Step.IDLE and self.reminders and at >= self.reminders[0]:
+            self.reminders = [t for t in self.reminders if t > at]
+            self._out.append(Reminded(at))
+            self._out.append(Say(self.locale.say("reminder"), at + self.lead, "reminder", "instruction"))
         elif self.step is Step.ASKING:  # the runner's quiet tick: what was said is over
             self.closes = at + self.answer_seconds
             self.step = Step.ANSWERING

@@ -14,7 +14,7 @@ from coach.spec.commands import PERSON_COMMANDS, CommandName
 
 __all__ = [
     "CONFIRMED_SOURCES", "PERSON_COMMANDS", "REDIRECTING", "WAKE_COMMANDS", "Action", "Command", "CommandName", "End",
-    "Event", "Listen", "Rating", "Say", "StateChanged", "Symptom", "Tick",
+    "Event", "Listen", "Rating", "Say", "StateChanged", "Symptom", "Tick", "Answer",
 ]  # fmt: skip
 
 # --- events in ------------------------------------------------------------------------------
@@ -67,7 +67,17 @@ class Symptom:
     source: str = "voice"
 
 
-Event = Tick | Command | Rating | Symptom
+@dataclass(frozen=True)
+class Answer:
+    """The next-morning check-in's answer (issue 15): ``value`` is ``better``, ``same`` or ``worse``. Only the
+    check-in (:mod:`coach.core.checkin`) takes it; a session and a menu pass it by."""
+
+    at: float
+    value: str
+    source: str = "voice"
+
+
+Event = Tick | Command | Rating | Symptom | Answer
 
 CONFIRMED_SOURCES = frozenset({"voice", "heard"})
 """Ratings from speech recognition are read back for confirmation before they count."""

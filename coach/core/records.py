@@ -158,8 +158,9 @@ class RecordError(ValueError):
 
 
 def field_names(cls: type[Record]) -> tuple[str, ...]:
-    """The fields of a record type, ``at`` first, in declaration order."""
-    return tuple(f.name for f in dataclasses.fields(cls))
+    """The fields of a record type, ``at`` first, in declaration order (as :meth:`Record.fields` names them)."""
+    renamed = _renamed(cls)
+    return tuple(renamed.get(f.name, f.name) for f in dataclasses.fields(cls))
 
 
 def record_from(kind: str, fields: Mapping[str, Any]) -> Record:
@@ -175,6 +176,8 @@ def record_from(kind: str, fields: Mapping[str, Any]) -> Record:
     if cls is None:
         raise RecordError(f"a kind of record this coach does not know: {kind!r}")
     values: dict[str, Any] = {}
+    stored = {f: fields[name] for f, name in _renamed(cls).items() if name in fields}  # "from" is stored for from_level
+    fields = {**fields, **stored}
     for f in dataclasses.fields(cls):
         options = _FIELD_TYPES[cls][f.name]
         if f.name not in fields or fields[f.name] is None:
@@ -205,3 +208,75 @@ def _allowed(cls: type[Record]) -> dict[str, tuple[type, ...]]:
 
 
 _FIELD_TYPES = {cls: _allowed(cls) for cls in RECORD_TYPES.values()}
+
+
+# --- programmes (issue 15): the check-in, level changes, a programme's start and stop, a programme day ---------
+
+
+def _renamed(cls: type[Record]) -> dict[str, str]:
+    """A field whose name in events and the log is a Python keyword (``from``): its attribute to that name."""
+    return dict(getattr(cls, "RENAMED", {}))
+
+
+@dataclass(frozen=True)
+class CheckIn(Record):
+    """The next-morning check-in: "Compared with yesterday morning, is your back better, the same, or worse?"
+    and a 0-10 rating (the Silbernagel next-morning rule sets the day's load from it)."""
+
+    kind: ClassVar[str] = "checkin"
+    answer: str | None
+    """``better``, ``same``, ``worse``; ``None``: no answer."""
+    rating: int | None
+    day: str
+    """The calendar date it was given for (ISO ``YYYY-MM-DD``; ``--as-of`` sets it in simulations)."""
+    programme: str | None = None
+
+
+@dataclass(frozen=True)
+class Progress(Record):
+    """An exercise's level changed: ``from`` and ``to`` (levels from 1), and why (``good-sessions``,
+    ``worse-next-morning``, ``pain-above``, ``missed-days``, ``stage``)."""
+
+    kind: ClassVar[str] = "progress"
+    RENAMED: ClassVar[dict[str, str]] = {"from_level": "from", "to_level": "to"}
+    exercise: str
+    from_level: int
+    to_level: int
+    reason: str
+    day: str
+    programme: str | None = None
+    stage: str | None = None
+    """The stage whose ladder the levels are on (a level number means a dose within one stage's ladder)."""
+
+    def fields(self) -> dict[str, Any]:
+        return {self.RENAMED.get(k, k): v for k, v in super().fields().items()}
+
+
+@dataclass(frozen=True)
+class ProgrammeChanged(Record):
+    """``coach programme start NAME`` / ``stop``: written outside any session, so it names its ``profile``."""
+
+    kind: ClassVar[str] = "programme"
+    action: str
+    """``start`` or ``stop``."""
+    programme: str
+    day: str
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class ProgrammeDay(Record):
+    """The session that follows was today's programme session: which stage, week and levels (``levels`` as
+    ``exercise=level`` pairs, comma-separated)."""
+
+    kind: ClassVar[str] = "programme_day"
+    programme: str
+    stage: str
+    week: int
+    day: str
+    levels: str
+
+
+_PROGRAMME_TYPES: tuple[type[Record], ...] = (CheckIn, Progress, ProgrammeChanged, ProgrammeDay)
+RECORD_TYPES.update({cls.kind: cls for cls in _PROGRAMME_TYPES})
+_FIELD_TYPES.update({cls: _allowed(cls) for cls in _PROGRAMME_TYPES})

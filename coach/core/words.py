@@ -42,7 +42,14 @@ class ParsedSymptom:
     kind: str
 
 
-Parsed = ParsedCommand | ParsedRating | ParsedSymptom
+@dataclass(frozen=True)
+class ParsedAnswer:
+    """The check-in's answer (``better``, ``same``, ``worse``): the whole utterance is one of the locale's ``answers``."""
+
+    value: str
+
+
+Parsed = ParsedCommand | ParsedRating | ParsedSymptom | ParsedAnswer
 
 
 def parse_words(text: str, locale: Locale) -> Parsed | None:
@@ -60,6 +67,9 @@ def parse_words(text: str, locale: Locale) -> Parsed | None:
     command = _command(cleaned, locale)
     if command is not None:
         return ParsedCommand(command)
+    answer = _answer(cleaned, locale)
+    if answer is not None:
+        return ParsedAnswer(answer)
     tokens = _drop_out_of_ten(cleaned, locale)
     endings = locale.endings
     particles = set(endings.number)
@@ -160,3 +170,14 @@ def _drop_out_of_ten(tokens: list[str], locale: Locale) -> list[str]:
     if len(tokens) >= 4 and tokens[-3:-1] == ["out", "of"] and _number(tokens[-1], locale) == 10:
         return tokens[:-3]
     return tokens
+
+
+def _answer(tokens: list[str], locale: Locale) -> str | None:
+    """The check-in answer ``tokens`` say, as strictly as a command (a polite ending after it allowed, as there)."""
+    joined = " ".join(tokens)
+    polite = set(locale.endings.command) | set(locale.endings.number)
+    for value, phrases in locale.answers.items():
+        for phrase in phrases:
+            if joined == phrase or (polite and joined.startswith(phrase) and _made_of(joined[len(phrase) :].strip(), polite)):
+                return value
+    return None

@@ -15,8 +15,8 @@ import queue
 from dataclasses import dataclass
 from pathlib import Path
 
-from coach.core.messages import PERSON_COMMANDS, Command, CommandName, Event, Rating, Symptom
-from coach.core.words import Parsed, ParsedCommand, ParsedRating, ParsedSymptom, parse_words
+from coach.core.messages import PERSON_COMMANDS, Answer, Command, CommandName, Event, Rating, Symptom
+from coach.core.words import Parsed, ParsedAnswer, ParsedCommand, ParsedRating, ParsedSymptom, parse_words
 from coach.errors import InputFileError, InputScriptError
 from coach.run.clock import Clock, MonotonicClock
 from coach.spec.files import printable, read_capped, unsafe_character
@@ -58,6 +58,8 @@ def understood(text: str, meaning: Parsed | None, source: str, at: float | None 
         return Input("rating", meaning.value, source, at, words=text)
     if isinstance(meaning, ParsedSymptom):
         return Input("symptom", meaning.kind, source, at, words=text)
+    if isinstance(meaning, ParsedAnswer):
+        return Input("answer", meaning.value, source, at, words=text)
     return Input("unrecognised", text, source, at)
 
 
@@ -75,6 +77,8 @@ def to_event(item: Input, at: float, locale: Locale) -> Event | None:
         return Rating(at, int(item.value), item.source)
     if item.kind == "symptom":
         return Symptom(at, str(item.value), item.source)
+    if item.kind == "answer":
+        return Answer(at, str(item.value), item.source)
     return None
 
 

@@ -20,6 +20,7 @@ when the script is over.
 
 from __future__ import annotations
 
+import datetime as _dt
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +38,33 @@ from coach.run.sdnotify import Notifier
 from coach.spec.locale import Locale
 from coach.spec.routine import Routine
 
-__all__ = ["WAKE_COMMANDS", "Kiosk", "KioskTimes"]
+__all__ = ["WAKE_COMMANDS", "Kiosk", "KioskTimes", "TodaysSession", "reminder_times"]
+
+
+@dataclass(frozen=True)
+class TodaysSession:
+    """A programme's session today (issue 15): the routine at today's levels, offered first in the menu, and
+    the machine (the check-in, what changes, then the session) to run when it is chosen."""
+
+    routine: Routine
+    machine: Callable[[Journal], Machine]
+    done_today: bool = False
+    """Today's session is done already: no reminder today."""
+
+
+def reminder_times(times: Sequence[_dt.time], wall: _dt.datetime, now: float, done_today: bool, days: int = 7) -> list[float]:
+    """The session times of the reminders from ``wall`` (the wall clock at session time ``now``) on: the
+    configured times of day, today's only while today's session is not done, then each of the next days'."""
+    found = []
+    for offset in range(days):
+        if offset == 0 and done_today:
+            continue
+        date = wall.date() + _dt.timedelta(days=offset)
+        for time in times:
+            moment = _dt.datetime.combine(date, time, tzinfo=wall.tzinfo)
+            if moment > wall:
+                found.append(now + (moment - wall).total_seconds())
+    return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -67,6 +94,12 @@ class Kiosk:
     Not during a session: someone using it already has an input, and a session is never slowed."""
     sessions: list[str] = field(default_factory=list)
     """End status of every session run, in order."""
+    todays: Callable[[], TodaysSession | None] | None = None
+    """A programme's session today, asked at the start of every round (``None``: no programme is active)."""
+    reminder_at: Sequence[_dt.time] = ()
+    """Times of day for the reminder, while a programme's session is not done today (a home Pi)."""
+    wall: Callable[[], _dt.datetime] = field(default=lambda: _dt.datetime.now().astimezone())
+    """The wall clock the reminder times are read on (``--as-of`` and tests set it)."""
     stopped: str | None = None
     """The stop request (a signal's name) that ended the kiosk, if one did."""
     _menus: Runner | None = None
@@ -76,7 +109,11 @@ class Kiosk:
         self.notifier.ready("waiting for a person")
         while max_sessions is None or len(self.sessions) < max_sessions:
             self.notifier.status("waiting for a person")
-            menu = Menu(self.routines, self.locale, self.clock.now(), self.times.menu_answer_seconds, self.speaker.lead)
+            today = self.todays() if self.todays is not None else None
+            routines = [today.routine, *self.routines] if today is not None else list(self.routines)
+            now = self.clock.now()
+            reminders = reminder_times(self.reminder_at, self.wall(), now, today.done_today) if today is not None else []
+            menu = Menu(routines, self.locale, now, self.times.menu_answer_seconds, self.speaker.lead, reminders)
             if self._menus is None:  # one for the kiosk's life: a speaker fault is told once, speech ends carry over
                 self._menus = self._runner(menu, NoJournal(), narrate=False, upkeep=self.upkeep)
             menus = self._menus
@@ -88,7 +125,8 @@ class Kiosk:
             if not menu.ended:  # a simulation whose inputs are over: nobody is coming
                 return
             if menu.chosen is not None:
-                stopped = self._run_session(menu.chosen)
+                chosen = today if today is not None and menu.chosen is today.routine else None
+                stopped = self._run_session(menu.chosen, chosen)
                 if stopped is not None:
                     self._stop(stopped)
                     return
@@ -107,14 +145,18 @@ class Kiosk:
         self.stopped = name
         self.notifier.stopping(f"stopping ({name})")
 
-    def _run_session(self, routine: Routine) -> str | None:
-        """Run one person's session; the stop request that ended it, if one did."""
+    def _run_session(self, routine: Routine, today: TodaysSession | None = None) -> str | None:
+        """Run one person's session (``today``: the programme's); the stop request that ended it, if one did."""
         self.notifier.status(f"session: {routine.id}")
         journal = self.open_journal()
-        offer = resume_offer(journal, routine, KIOSK_RESUME_WITHIN)
-        settings = self.session_settings(routine)  # every person is screened: the kiosk cannot tell them apart
-        script = compile_script(routine, self.locale)
-        session = Session(script, self.locale, settings, resume=offer, screen=settings.red_flag_screen)
+        session: Machine
+        if today is not None:
+            session = today.machine(journal)
+        else:
+            offer = resume_offer(journal, routine, KIOSK_RESUME_WITHIN)
+            settings = self.session_settings(routine)  # every person is screened: the kiosk cannot tell them apart
+            script = compile_script(routine, self.locale)
+            session = Session(script, self.locale, settings, resume=offer, screen=settings.red_flag_screen)
         runner = self._runner(session, journal, abandon_after=self.times.abandon_seconds)
         try:
             self.sessions.append(runner.run())
@@ -150,4 +192,3 @@ class Kiosk:
             narrate=narrate,
             upkeep=upkeep,
         )
-

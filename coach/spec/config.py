@@ -19,7 +19,7 @@ from typing import Any
 from coach.errors import ConfigError, InputFileError
 from coach.spec.locale import available_languages
 from coach.spec.schema import Field, Problems, check_mapping
-from coach.spec.settings import ControlSettings, Settings
+from coach.spec.settings import ControlSettings, Settings, parse_reminders
 from coach.spec.yamlsrc import YNode, read_yaml
 
 __all__ = [
@@ -34,7 +34,7 @@ __all__ = [
 """``ControlSettings`` and ``Settings`` (from coach.spec.settings) are re-exported for the callers that
 load settings and hand them on."""
 
-SECTIONS = ("voice", "audio", "recognition", "session", "controls", "safety", "sync")
+SECTIONS = ("voice", "audio", "recognition", "session", "controls", "safety", "sync", "programme")
 """The file's sections, in the order ``coach config`` lists them."""
 
 
@@ -151,6 +151,7 @@ def parse_settings(root: YNode, path: Path) -> LoadedSettings:
         _check_holds(settings.controls, root.value["controls"], problems)
     _check_language(settings.language, root, problems)
     _check_sync(settings, root, problems)
+    _check_reminders(settings, root, problems)
     if problems:
         raise ConfigError(problems.lines[0], problems.lines)
     return LoadedSettings(settings, path, sources)
@@ -288,3 +289,15 @@ def _check_sync(settings: Settings, root: YNode, problems: Problems) -> None:
         problem = topic_id_problem(value)
         if problem is not None:
             problems.add(node.value[name], name, problem)
+
+
+def _check_reminders(settings: Settings, root: YNode, problems: Problems) -> None:
+    """``programme.reminders``: every word a time of day (issue 15)."""
+    try:
+        parse_reminders(settings.programme.reminders or "")
+    except ValueError as exc:
+        section = root.value.get("programme") if isinstance(root.value, dict) else None
+        node = root
+        if isinstance(section, YNode) and isinstance(section.value, dict):
+            node = section.value.get("reminders", section)
+        problems.add(node, "reminders", str(exc))

@@ -66,6 +66,8 @@ class Locale:
     symptoms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Symptom category (``leg``, ``bladder-bowel``) to the words and phrases that name it: said at any
     moment, they stop the exercise (see :mod:`coach.core.screen`)."""
+    answers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The next-morning check-in's answers (``better``, ``same``, ``worse``) to the words that say them (issue 15)."""
 
     def say(self, key: str, **values: Any) -> str:
         """The phrase ``key`` with its placeholders filled in."""
@@ -141,6 +143,7 @@ def _parse(root: YNode, language: str) -> Locale:
         if category not in SYMPTOM_KINDS:
             raise LocaleError(f"{node.where}: unknown symptoms {category!r}; known: {', '.join(SYMPTOM_KINDS)}")
         symptoms[category] = words(node)
+    answers = _answers(root.value.get("answers"), words)
     return Locale(
         language=language,
         phrases=phrases,
@@ -153,6 +156,7 @@ def _parse(root: YNode, language: str) -> Locale:
         endings=endings,
         console=console,
         symptoms=symptoms,
+        answers=answers,
     )
 
 
@@ -205,3 +209,16 @@ def _endings(node: YNode | None) -> Endings:
         values = items.value if isinstance(items.value, list) else [items]
         found[kind] = tuple(_text(item, "an ending").lower() for item in values)
     return Endings(**found)
+
+
+ANSWERS = ("better", "same", "worse")
+"""The next-morning check-in's answers (issue 15)."""
+
+
+def _answers(node: YNode | None, words: Any) -> dict[str, tuple[str, ...]]:
+    """``answers:``: words for each of better, same and worse, or none at all (no check-in by voice)."""
+    if node is None:
+        return {}
+    if not isinstance(node.value, dict) or set(node.value) != set(ANSWERS):
+        raise LocaleError(f"{node.where}: 'answers' must give words for each of {', '.join(ANSWERS)}, and only those")
+    return {value: words(node.value[value]) for value in ANSWERS}

@@ -15,6 +15,7 @@ is heard) and the ``safety:`` section as its rules; field metadata says where (`
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,6 +169,30 @@ class SyncSettings:
 
 
 @dataclass(frozen=True)
+class ProgrammeSettings:
+    """A coach across days (issue 15): when a home Pi reminds of today's programme session."""
+
+    reminders: str | None = setting(None, str, nullable=True, max_length=100)
+    """Times of day (``HH:MM``, 24 h, quoted, separated by spaces or commas: ``"09:00 18:30"``) at which the idle
+    kiosk says "Time for your back exercises" while a programme's session is not done today; none: no reminders."""
+
+    def reminder_times(self) -> tuple[_dt.time, ...]:
+        """:attr:`reminders` as times of day (the config loader has checked them: see :func:`parse_reminders`)."""
+        return parse_reminders(self.reminders or "")
+
+
+def parse_reminders(text: str) -> tuple[_dt.time, ...]:
+    """``"09:00, 18:30"`` as times of day; :class:`ValueError` naming the first that is not ``HH:MM``."""
+    times = []
+    for word in text.replace(",", " ").split():
+        hours, _, minutes = word.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError(f"{word!r} is not a time of day HH:MM (24 h, e.g. 09:00)")
+        times.append(_dt.time(int(hours), int(minutes)))
+    return tuple(sorted(set(times)))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the config file sets, one group per subsystem."""
 
@@ -185,6 +210,7 @@ class Settings:
     session: SessionSettings = group(SessionSettings)
     controls: ControlSettings = group(ControlSettings)
     sync: SyncSettings = group(SyncSettings)
+    programme: ProgrammeSettings = group(ProgrammeSettings)
 
     @property
     def safety(self) -> SafetyRules:

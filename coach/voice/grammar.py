@@ -84,9 +84,11 @@ class Vocabulary:
 
 
 def locale_phrases(locale: Locale) -> list[str]:
-    """Every number word, command phrase, filler and symptom phrase of the locale, in file order."""
+    """Every number word, command phrase, filler, symptom phrase and check-in answer of the locale, in file order."""
     found: list[str] = []
-    for group in (*locale.numbers.values(), *locale.commands.values(), locale.fillers, *locale.symptoms.values()):
+    groups = (*locale.numbers.values(), *locale.commands.values(), locale.fillers, *locale.symptoms.values())
+    groups += tuple(locale.answers.values())
+    for group in groups:
         found.extend(p for p in group if p not in found)
     return found
 

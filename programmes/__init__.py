@@ -1,0 +1,1 @@
+"""The shipped programmes (this folder installs as the ``coach.programmes`` package)."""
