@@ -95,7 +95,7 @@ def test_config_lists_every_key_in_the_file_order(tmp_path: Path) -> None:
         "recognition.early_final",
     ]
     sections = list(dict.fromkeys(k.partition(".")[0] for k in keys if "." in k))
-    assert sections == ["voice", "audio", "recognition", "session", "controls", "safety", "sync", "programme"]
+    assert sections == ["voice", "audio", "recognition", "session", "controls", "safety", "sync", "programme", "kiosk"]
     assert [k for k in keys if k.startswith(("session.", "safety."))] == [
         "session.answer_seconds",
         "session.red_flag_screen",

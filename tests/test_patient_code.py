@@ -3,17 +3,28 @@ against the clinic's list when there is one; an unknown code gets one retry, the
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from coach.core.menu import AwaitQuiet
 from coach.core.messages import Command, CommandName, Event, Rating, Say, StateChanged, Tick
 from coach.core.patient_code import CODE_ANSWER_SECONDS, CodeDone, CodeEntry
+from coach.core.session import SessionSettings
+from coach.log.journal import MemoryJournal
+from coach.run.clock import FakeClock
+from coach.run.eventlog import EventSink
+from coach.run.inputs import Feed
+from coach.run.kiosk import Kiosk, KioskTimes, PatientCodes, PersonParts
+from coach.run.sdnotify import Notifier
 from coach.spec.locale import load_locale
+from coach.spec.routine import load_routine
+from coach.testing.speaker import FakeSpeaker
 
 EN = load_locale("en")
 
@@ -167,3 +178,95 @@ def test_patient_code_the_clinics_list_is_read_and_every_bad_line_named(tmp_path
     os.mkfifo(fifo)
     with pytest.raises(InputFileError):
         load_codes(fifo, 4)  # refused at once, never a hang
+
+
+# --- at the kiosk ------------------------------------------------------------------------------
+
+
+def _station(tmp_path: Path, inputs: list[Any], known: frozenset[str] | None) -> tuple[Kiosk, list[str | None], FakeSpeaker, str]:
+    from conftest import SMALL_PIR, write_routine
+
+    routine = load_routine(write_routine(tmp_path, SMALL_PIR))
+    clock = FakeClock()
+    speaker = FakeSpeaker()
+    stream = io.StringIO()
+    opened: list[str | None] = []
+
+    def for_person(code: str | None) -> PersonParts:
+        def journal() -> MemoryJournal:
+            opened.append(code)
+            return MemoryJournal()
+
+        return journal, None
+
+    kiosk = Kiosk(
+        [routine], EN, clock, speaker, Feed(clock, scripted=inputs), MemoryJournal, EventSink(stream),
+        lambda r: SessionSettings(red_flag_screen=False), KioskTimes(menu_answer_seconds=10, abandon_seconds=60),
+        Notifier(address=""), patient_codes=PatientCodes(4, known), for_person=for_person,
+    )  # fmt: skip
+    kiosk.run(max_sessions=2)
+    return kiosk, opened, speaker, stream.getvalue()
+
+
+def test_patient_code_each_person_at_the_station_gets_their_own_journal_and_hears_nothing_of_another(tmp_path: Path) -> None:
+    from conftest import cmd, rating
+
+    first = [cmd(1, "start"), *(rating(2 + i, d) for i, d in enumerate((1, 2, 3, 4))), cmd(6, "yes"), cmd(7, "start")]
+    second = [cmd(400, "start"), *(rating(401 + i, d) for i, d in enumerate((5, 6, 7, 8))), cmd(405, "yes"), cmd(406, "start")]
+    kiosk, opened, speaker, events = _station(tmp_path, first + second, frozenset({"1234", "5678"}))
+    assert opened == ["1234", "5678"] and len(kiosk.sessions) == 2
+    after_first = [say.text for t, say in speaker.spoken if t >= 400]
+    assert EN.say("code_readback", code="5, 6, 7, 8") in after_first
+    assert not any("1, 2, 3, 4" in text or "1234" in text for text in after_first)
+    assert "1234" not in events and "5678" not in events  # the event stream never carries a code
+    assert EN.say("kiosk_greeting") in after_first  # woken, greeted, then asked
+
+
+def test_patient_code_an_unknown_code_twice_runs_the_session_anonymous(tmp_path: Path) -> None:
+    from conftest import cmd, rating
+
+    wrong = [cmd(1, "start"), *(rating(2 + i, 9) for i in range(4)), cmd(6, "yes")]
+    again = [*(rating(7 + i, 8) for i in range(4)), cmd(11, "yes"), cmd(12, "start")]
+    kiosk, opened, speaker, events = _station(tmp_path, wrong + again, frozenset({"1234"}))
+    assert opened == [None] and kiosk.sessions
+    assert EN.say("code_unknown", n=4) in speaker.texts and EN.say("code_anonymous") in speaker.texts
+    assert '"status": "anonymous"' in events
+
+
+def test_patient_code_at_a_real_kiosk_each_code_has_its_own_sessions_and_programme(coach_here: Any, tmp_path: Path) -> None:
+    import json
+    import sqlite3
+
+    state = tmp_path / "state"
+    config = tmp_path / "config.yaml"
+    config.write_text("session:\n  red_flag_screen: false\nkiosk:\n  patient_code_digits: 4\n", encoding="utf-8")
+    start = coach_here("--config", str(config), "programme", "start", "lumbar-6-weeks", "--state-dir", str(state),
+                       "--as-of", "2026-03-02", "--profile", "1234")  # fmt: skip
+    assert start.returncode == 0, start.stderr
+    script = tmp_path / "in.txt"
+    first = "1 start\n2 rating 1\n3 rating 2\n4 rating 3\n5 rating 4\n6 yes\n7 rating 2\n"
+    second = "3000 start\n3001 rating 5\n3002 rating 6\n3003 rating 7\n3004 rating 8\n3005 yes\n3006 rating 1\n"
+    script.write_text(first + second, encoding="utf-8")
+    ran = coach_here("--config", str(config), "kiosk", "--simulate", "--as-of", "2026-03-02", "--state-dir", str(state),
+                     "--input-script", str(script), "--max-sessions", "2", "--events", "-")  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    events = [json.loads(line) for line in ran.stdout.splitlines()]
+    menus = [e["text"] for e in events if e["type"] == "say" and e["phase"] == "menu" and e["text"].startswith("1: ")]
+    assert menus[0].startswith("1: Your programme today") and not menus[1].startswith("1: Your programme today")
+    assert [e["status"] for e in events if e["type"] == "code"] == ["confirmed", "confirmed"]
+    conn = sqlite3.connect(state / "coach.db")
+    profiles = [row[0] for row in conn.execute("SELECT profile FROM sessions ORDER BY id")]
+    conn.close()
+    assert profiles == ["1234", "5678"]
+    assert "1234" not in ran.stdout and "5678" not in ran.stdout
+
+
+def test_patient_code_a_list_without_a_length_is_refused_in_the_config(tmp_path: Path) -> None:
+    from coach.errors import ConfigError
+    from coach.spec.config import load_settings
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kiosk:\n  patient_codes_file: /etc/coach/codes.txt\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(bad)
+    assert caught.value.problems == [f"{bad}:2: patient_codes_file: needs kiosk.patient_code_digits (how many digits a code has)"]

@@ -20,13 +20,14 @@ import datetime as _dt
 import queue
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
 from coach.cli.programme import add_day_options, kiosk_today, make_today, profiled
 from coach.controls import Controls, build_controls
 from coach.controls.keyboard import KeyboardInput
+from coach.core.patient_code import CodeEntry
 from coach.core.script import compile_script
 from coach.core.session import Session
 from coach.errors import CoachError
@@ -35,7 +36,7 @@ from coach.log.store import open_journal
 from coach.run.clock import Clock, FakeClock, MonotonicClock
 from coach.run.eventlog import EventSink
 from coach.run.inputs import Feed, Input, read_input_script
-from coach.run.kiosk import Kiosk, KioskTimes
+from coach.run.kiosk import Kiosk, KioskTimes, PatientCodes, PersonParts
 from coach.run.ports import InputSource, Journal, Listener, NoListener, Speaker, StatusDisplay
 from coach.run.resume import RESUME_WITHIN, resume_offer
 from coach.run.retry import Part, Retrying
@@ -43,6 +44,7 @@ from coach.run.runner import Machine, Runner
 from coach.run.sdnotify import Notifier
 from coach.run.stopping import StopRequests, exit_status
 from coach.run.wiring import load_named, open_events, session_settings
+from coach.spec.codes import load_codes
 from coach.spec.config import LoadedSettings, Settings, load_settings
 from coach.spec.locale import Locale, available_languages, load_locale
 from coach.spec.routine import Routine, find_routine, load_routine
@@ -243,6 +245,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     )
     kiosk.todays = kiosk_today(args, loaded)  # a programme's session first in the menu, and its reminders (issue 15)
     kiosk.reminder_at = loaded.settings.programme.reminder_times()
+    _patient_codes(args, loaded, kiosk)
     if args.as_of is not None or args.simulate:
         kiosk.wall = _wall(args, clock)
     retrying = Retrying([] if args.simulate else _kiosk_parts(args, loaded, locale, kiosk), feed.inbox, clock)
@@ -259,6 +262,29 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     if kiosk.stopped is not None:
         print(f"coach: kiosk stopped ({kiosk.stopped})", file=sys.stderr)
     return 0
+
+
+def _patient_codes(args: argparse.Namespace, loaded: LoadedSettings, kiosk: Kiosk) -> None:
+    """A shared station (``kiosk.patient_code_digits``): each person's code, their journal and programme. A list
+    of codes that cannot be read is said once, and no code is taken until it is fixed (sessions run anonymous):
+    a code nobody can check could file one person's session under another's."""
+    settings = loaded.settings.kiosk
+    if not settings.patient_code_digits:
+        return
+    known: frozenset[str] | None = None
+    if settings.patient_codes_file:
+        try:
+            known = load_codes(settings.patient_codes_file, settings.patient_code_digits)
+        except CoachError as exc:
+            print(f"coach: {exc.problems[0]}; no code is accepted until it is fixed: sessions run anonymous.", file=sys.stderr)
+            known = frozenset()
+    kiosk.patient_codes = PatientCodes(settings.patient_code_digits, known)
+
+    def for_person(code: str | None) -> PersonParts:
+        theirs = replace(loaded, settings=replace(loaded.settings, profile=code))
+        return _kiosk_journal(args, theirs), kiosk_today(args, theirs)
+
+    kiosk.for_person = for_person
 
 
 def _wall(args: argparse.Namespace, clock: Clock) -> Callable[[], _dt.datetime]:
@@ -336,7 +362,10 @@ def _kiosk_phrases(routines: list[Routine], loaded: LoadedSettings) -> set[str]:
         locale = load_locale(routine.language)
         session = Session(compile_script(routine, locale), locale, session_settings(loaded, routine), screen=True)
         texts |= session.phrases(every_resume=True)
-    return texts | {load_locale(loaded.settings.language).say("reminder")} if loaded.settings.programme.reminders else texts
+    language = load_locale(loaded.settings.language)
+    if loaded.settings.kiosk.patient_code_digits:
+        texts |= CodeEntry.phrases(language, loaded.settings.kiosk.patient_code_digits)
+    return texts | {language.say("reminder")} if loaded.settings.programme.reminders else texts
 
 
 def _inputs_and_outputs(args: argparse.Namespace, locale: Locale) -> tuple[Feed, Clock, EventSink, IO[str]]:

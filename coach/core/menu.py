@@ -114,6 +114,8 @@ class Menu:
         answer_seconds: float = MENU_ANSWER_SECONDS,
         lead: float = 0.0,
         reminders: Sequence[float] = (),
+        greet_only: bool = False,
+        awake: bool = False,
     ) -> None:
         if not routines:
             raise ValueError("a kiosk menu needs at least one routine")
@@ -131,6 +133,11 @@ class Menu:
         self.closes = 0.0
         """Session time the answer window closes (in :attr:`Step.ANSWERING`)."""
         self.chosen: Routine | None = None
+        self.greet_only = greet_only
+        """Wake and greet, then end the round (:attr:`woke`): a station with patient codes asks the code next."""
+        self.awake = awake
+        """Someone is here already (their code was just asked): the menu is said at once, with no greeting."""
+        self.woke = False
         self.reminders = sorted(reminders)
         """Session times at which to say the reminder while idle (a programme's session not done today, issue 15)."""
         self._out: list[Action | MenuAction] = []
@@ -173,7 +180,10 @@ class Menu:
     # --- steps ------------------------------------------------------------------------------
 
     def _tick(self, at: float) -> None:
-        if self.step is Step.START and at >= self.start:
+        if self.step is Step.START and at >= self.start and self.awake:
+            self._out.append(StateChanged("menu", at))
+            self._say_menu(at)
+        elif self.step is Step.START and at >= self.start:
             self.step = Step.IDLE
             self._out.append(StateChanged("idle", at))
             self.reminders = [t for t in self.reminders if t > at]  # one that passed before the round began is not said late
@@ -190,9 +200,16 @@ class Menu:
     def _wake(self, event: Command) -> None:
         self._out += [Woke(event.at, event.source), StateChanged("menu", event.at)]
         self._say(self.locale.say("kiosk_greeting"), event.at)
+        self.woke = True
+        if self.greet_only:
+            self.step = Step.DONE
+            return
+        self._say_menu(event.at)
+
+    def _say_menu(self, at: float) -> None:
         for text in self._items():
-            self._say(text, event.at)
-        self._say(self.locale.say("kiosk_menu_hint"), event.at)
+            self._say(text, at)
+        self._say(self.locale.say("kiosk_menu_hint"), at)
         self._ask()
 
     def _items(self) -> list[str]:

@@ -115,6 +115,15 @@ class CodeEntry:
         self.phase = Phase.DONE
         return []
 
+    @staticmethod
+    def phrases(locale: Locale, digits: int) -> set[str]:
+        """What an entry may say that can be known in advance (for a speech cache): all but the read-back."""
+        keys = ("code_one_digit", "code_anonymous", "code_thanks", "kiosk_no_choice")
+        counted = ("code_prompt", "code_again", "code_unknown")
+        texts = {locale.say(key) for key in keys} | {locale.say(key, n=digits) for key in counted}
+        texts |= {locale.say("code_reask", n=n) for n in range(1, digits + 1)}
+        return texts | {locale.say("code_digit", n=n) for n in range(10)}
+
     # --- steps ------------------------------------------------------------------------------
 
     def _start(self, at: float) -> None:

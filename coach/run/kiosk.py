@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from coach.core.menu import MENU_ANSWER_SECONDS, WAKE_COMMANDS, Menu
+from coach.core.patient_code import CodeEntry
 from coach.core.script import compile_script
 from coach.core.session import Session, SessionSettings
 from coach.run.clock import Clock
@@ -68,6 +69,20 @@ def reminder_times(times: Sequence[_dt.time], wall: _dt.datetime, now: float, do
 
 
 @dataclass(frozen=True)
+class PatientCodes:
+    """A shared station's patient codes (issue 16): each person enters theirs after waking the kiosk, and their
+    records and programme are theirs (see :mod:`coach.core.patient_code`)."""
+
+    digits: int
+    known: frozenset[str] | None = None
+    """The clinic's codes; ``None``: any code of ``digits`` digits."""
+
+
+PersonParts = tuple[Callable[[], Journal], Callable[[], "TodaysSession | None"] | None]
+"""A person's journal (sessions under their code) and their programme session today, if they have one."""
+
+
+@dataclass(frozen=True)
 class KioskTimes:
     menu_answer_seconds: float = MENU_ANSWER_SECONDS
     """How long to wait for a menu choice before asking once more, then going back to idle."""
@@ -100,6 +115,10 @@ class Kiosk:
     """Times of day for the reminder, while a programme's session is not done today (a home Pi)."""
     wall: Callable[[], _dt.datetime] = field(default=lambda: _dt.datetime.now().astimezone())
     """The wall clock the reminder times are read on (``--as-of`` and tests set it)."""
+    patient_codes: PatientCodes | None = None
+    """Ask each person's code after the kiosk wakes (a clinic's shared station); ``None``: no codes."""
+    for_person: Callable[[str | None], PersonParts] | None = None
+    """With codes: the journal and today's session of the person whose code was entered (``None``: anonymous)."""
     stopped: str | None = None
     """The stop request (a signal's name) that ended the kiosk, if one did."""
     _menus: Runner | None = None
@@ -109,27 +128,59 @@ class Kiosk:
         self.notifier.ready("waiting for a person")
         while max_sessions is None or len(self.sessions) < max_sessions:
             self.notifier.status("waiting for a person")
-            today = self.todays() if self.todays is not None else None
+            parts: PersonParts = (self.open_journal, self.todays)
+            awake = False
+            if self.patient_codes is not None:  # wake, greet, then the person's code: their journal and programme
+                woken = self._wake_for_a_code()
+                if woken == "end":
+                    return
+                if not isinstance(woken, tuple):
+                    continue
+                parts, awake = woken, True
+            open_journal, todays = parts
+            today = todays() if todays is not None else None
             routines = [today.routine, *self.routines] if today is not None else list(self.routines)
             now = self.clock.now()
             reminders = reminder_times(self.reminder_at, self.wall(), now, today.done_today) if today is not None else []
-            menu = Menu(routines, self.locale, now, self.times.menu_answer_seconds, self.speaker.lead, reminders)
-            if self._menus is None:  # one for the kiosk's life: a speaker fault is told once, speech ends carry over
-                self._menus = self._runner(menu, NoJournal(), narrate=False, upkeep=self.upkeep)
-            menus = self._menus
-            menus.session = menu
-            menus.run(autostart=False)
-            if menus.stopped is not None:
-                self._stop(menus.stopped)
-                return
-            if not menu.ended:  # a simulation whose inputs are over: nobody is coming
+            menu = Menu(routines, self.locale, now, self.times.menu_answer_seconds, self.speaker.lead, reminders, awake=awake)
+            if not self._play(menu):
                 return
             if menu.chosen is not None:
                 chosen = today if today is not None and menu.chosen is today.routine else None
-                stopped = self._run_session(menu.chosen, chosen)
+                stopped = self._run_session(menu.chosen, chosen, open_journal)
                 if stopped is not None:
                     self._stop(stopped)
                     return
+
+    def _play(self, machine: Menu | CodeEntry) -> bool:
+        """Run a menu round (or a code entry) on the kiosk's one menu runner; ``False``: the kiosk ends (a stop
+        request, or a simulation whose inputs are over)."""
+        if self._menus is None:  # one for the kiosk's life: a speaker fault is told once, speech ends carry over
+            self._menus = self._runner(machine, NoJournal(), narrate=False, upkeep=self.upkeep)
+        menus = self._menus
+        menus.session = machine
+        menus.run(autostart=False)
+        if menus.stopped is not None:
+            self._stop(menus.stopped)
+            return False
+        return machine.ended  # not ended: a simulation whose inputs are over: nobody is coming
+
+    def _wake_for_a_code(self) -> PersonParts | str:
+        """Idle until woken, greet, ask the code: the person's parts; ``"idle"``: back to idle (the greeting gave
+        up, or "stop"); ``"end"``: the kiosk ends."""
+        codes = self.patient_codes
+        assert codes is not None and self.for_person is not None
+        greeting = Menu(self.routines, self.locale, self.clock.now(), lead=self.speaker.lead, greet_only=True)
+        if not self._play(greeting):
+            return "end"
+        if not greeting.woke:
+            return "idle"
+        entry = CodeEntry(self.locale, self.clock.now(), codes.digits, codes.known, lead=self.speaker.lead)
+        if not self._play(entry):
+            return "end"
+        if entry.cancelled:
+            return "idle"
+        return self.for_person(entry.code)
 
     def attach_listener(self, listener: Listener) -> None:
         """Voice input that came up after the kiosk started: the menu and every later session hear it."""
@@ -145,10 +196,13 @@ class Kiosk:
         self.stopped = name
         self.notifier.stopping(f"stopping ({name})")
 
-    def _run_session(self, routine: Routine, today: TodaysSession | None = None) -> str | None:
-        """Run one person's session (``today``: the programme's); the stop request that ended it, if one did."""
+    def _run_session(
+        self, routine: Routine, today: TodaysSession | None = None, open_journal: Callable[[], Journal] | None = None
+    ) -> str | None:
+        """Run one person's session (``today``: the programme's; ``open_journal``: theirs, when they gave a code);
+        the stop request that ended it, if one did."""
         self.notifier.status(f"session: {routine.id}")
-        journal = self.open_journal()
+        journal = (open_journal or self.open_journal)()
         session: Machine
         if today is not None:
             session = today.machine(journal)

@@ -34,7 +34,7 @@ __all__ = [
 """``ControlSettings`` and ``Settings`` (from coach.spec.settings) are re-exported for the callers that
 load settings and hand them on."""
 
-SECTIONS = ("voice", "audio", "recognition", "session", "controls", "safety", "sync", "programme")
+SECTIONS = ("voice", "audio", "recognition", "session", "controls", "safety", "sync", "programme", "kiosk")
 """The file's sections, in the order ``coach config`` lists them."""
 
 
@@ -152,6 +152,7 @@ def parse_settings(root: YNode, path: Path) -> LoadedSettings:
     _check_language(settings.language, root, problems)
     _check_sync(settings, root, problems)
     _check_reminders(settings, root, problems)
+    _check_codes(settings, root, problems)
     if problems:
         raise ConfigError(problems.lines[0], problems.lines)
     return LoadedSettings(settings, path, sources)
@@ -301,3 +302,13 @@ def _check_reminders(settings: Settings, root: YNode, problems: Problems) -> Non
         if isinstance(section, YNode) and isinstance(section.value, dict):
             node = section.value.get("reminders", section)
         problems.add(node, "reminders", str(exc))
+
+
+def _check_codes(settings: Settings, root: YNode, problems: Problems) -> None:
+    """``kiosk.patient_codes_file`` means nothing without ``patient_code_digits`` (issue 16)."""
+    if settings.kiosk.patient_codes_file and not settings.kiosk.patient_code_digits:
+        section = root.value.get("kiosk") if isinstance(root.value, dict) else None
+        node = root
+        if isinstance(section, YNode) and isinstance(section.value, dict):
+            node = section.value.get("patient_codes_file", section)
+        problems.add(node, "patient_codes_file", "needs kiosk.patient_code_digits (how many digits a code has)")

@@ -169,6 +169,17 @@ class SyncSettings:
 
 
 @dataclass(frozen=True)
+class KioskSettings:
+    """A clinic's shared station (issue 16): each person enters their patient code after waking the kiosk."""
+
+    patient_code_digits: int = setting(0, int, low=0, high=12)
+    """How many digits a patient code has; 0: no codes asked (sessions carry the configured ``profile``)."""
+    patient_codes_file: str | None = setting(None, str, nullable=True, max_length=500)
+    """The clinic's codes, one a line; a code not in it gets one retry, then the session runs anonymous. None:
+    any code of the right length is taken."""
+
+
+@dataclass(frozen=True)
 class ProgrammeSettings:
     """A coach across days (issue 15): when a home Pi reminds of today's programme session."""
 
@@ -211,6 +222,7 @@ class Settings:
     controls: ControlSettings = group(ControlSettings)
     sync: SyncSettings = group(SyncSettings)
     programme: ProgrammeSettings = group(ProgrammeSettings)
+    kiosk: KioskSettings = group(KioskSettings)
 
     @property
     def safety(self) -> SafetyRules:
