@@ -96,7 +96,7 @@ def test_checkin_stop_ends_it_and_next_skips_it() -> None:
 @pytest.mark.parametrize("language", ["en", "ko"])
 def test_checkin_words_are_in_the_locale_and_the_grammar(language: str) -> None:
     locale = load_locale(language)
-    assert set(locale.answers) == {"better", "same", "worse"}
+    assert set(locale.answers) == {"better", "same", "worse", "easy", "right", "hard"}  # the check-in, then feedback
     phrases = locale_phrases(locale)
     for value, words in locale.answers.items():
         for word in words:

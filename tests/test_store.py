@@ -22,6 +22,7 @@ from test_store_seed import DAY, Wall, answered, seed_session, started
 from coach.core.records import (
     RECORD_TYPES,
     CheckIn,
+    ExerciseFeedback,
     ExerciseResult,
     Paused,
     ProgrammeChanged,
@@ -194,7 +195,8 @@ def test_store_records_read_back_as_appended(tmp_path: Path) -> None:
                             Screened(8.5, "red-flag", "fall"), CheckIn(8.6, "worse", 4, "2026-03-02", "lumbar-6-weeks"),
                             Progress(8.7, "bridge", 2, 1, "worse-next-morning", "2026-03-02", "lumbar-6-weeks", "strengthen"),
                             ProgrammeChanged(8.8, "start", "lumbar-6-weeks", "2026-03-01", "p1"),
-                            ProgrammeDay(8.9, "lumbar-6-weeks", "strengthen", 5, "2026-03-02", "bridge=1")]  # fmt: skip
+                            ProgrammeDay(8.9, "lumbar-6-weeks", "strengthen", 5, "2026-03-02", "bridge=1"),
+                            ExerciseFeedback(9.0, "bridge", "hard")]  # fmt: skip
     for other in others:
         journal.append(other)
     journal.close()

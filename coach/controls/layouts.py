@@ -29,7 +29,7 @@ from coach.controls.phrases import Phrases
 from coach.core.messages import CommandName
 from coach.run.inputs import Input
 
-RATING_STATES = frozenset({"pain-check", "confirm", "menu", "code"})
+RATING_STATES = frozenset({"pain-check", "confirm", "menu", "code", "feedback"})
 """States where presses enter a number: a pain rating, or a kiosk menu choice."""
 PAUSABLE = frozenset({"intro", "exercise", "pain-check", "confirm"})
 UNPROMPTED = frozenset({"intro", "exercise", "paused"})

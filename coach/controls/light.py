@@ -39,6 +39,7 @@ STATE_PATTERNS: dict[str, Pattern] = {
     "confirm": FAST_BLINK,
     "menu": FAST_BLINK,
     "code": FAST_BLINK,
+    "feedback": FAST_BLINK,
     "code-confirm": FAST_BLINK,
     "resume-offer": FAST_BLINK,
     "paused": SLOW_BLINK,

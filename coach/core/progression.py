@@ -41,6 +41,8 @@ class Outcome:
     own: bool = True
     """``pain`` was given during or right after this exercise; ``False``: it is the session's highest (the exercise
     had no rating of its own), which can keep a day from being good but never puts the exercise down by itself."""
+    feedback: str | None = None
+    """The answer to "too easy, just right, or too hard?" (``easy``, ``right``, ``hard``), if it was asked and answered."""
 
 
 @dataclass(frozen=True)
@@ -118,11 +120,15 @@ def merge_days(sessions: tuple[DaySession, ...]) -> list[DaySession]:
         merged = dict(old.exercises)
         for ex, o in s.exercises.items():
             m = merged.get(ex)
-            merged[ex] = (
-                o if m is None else Outcome(_max(m.pain, o.pain), m.done or o.done, m.regressed or o.regressed, m.own or o.own)
-            )
+            merged[ex] = o if m is None else _merged(m, o)
         by_day[s.day] = DaySession(s.day, s.stage, merged)
     return list(by_day.values())
+
+
+def _merged(a: Outcome, b: Outcome) -> Outcome:
+    """Two sessions of one day: the higher pain; "too hard" in either wins, then the later answer."""
+    felt = "hard" if "hard" in (a.feedback, b.feedback) else (b.feedback or a.feedback)
+    return Outcome(_max(a.pain, b.pain), a.done or b.done, a.regressed or b.regressed, a.own or b.own, felt)
 
 
 def _max(a: int | None, b: int | None) -> int | None:
@@ -208,12 +214,14 @@ def _good_days(ex: str, days: list[DaySession], mornings: list[Morning], today: 
         outcome = d.exercises[ex]
         if not outcome.done or outcome.regressed or outcome.pain is None or outcome.pain > max_pain:
             break
+        if outcome.feedback == "hard":  # "too hard": not a day to build on, whatever the pain
+            break
         following = [m for m in mornings if d.day < m.day <= after]
         previous = [m for m in mornings if m.day <= d.day]
         if not following or (following[0].answer is None and following[0].rating is None):
             break
         if is_worse(following[0], previous[-1] if previous else None):
             break
-        count += 1
+        count += 2 if outcome.feedback == "easy" else 1  # "too easy" on a good day: it counts twice
         after = d.day
     return count

@@ -277,6 +277,16 @@ class ProgrammeDay(Record):
     levels: str
 
 
-_PROGRAMME_TYPES: tuple[type[Record], ...] = (CheckIn, Progress, ProgrammeChanged, ProgrammeDay)
+@dataclass(frozen=True)
+class ExerciseFeedback(Record):
+    """The answer to "too easy, just right, or too hard?" after an exercise (a programme's sessions ask it)."""
+
+    kind: ClassVar[str] = "feedback"
+    exercise: str
+    answer: str
+    """``easy``, ``right`` or ``hard``."""
+
+
+_PROGRAMME_TYPES: tuple[type[Record], ...] = (CheckIn, Progress, ProgrammeChanged, ProgrammeDay, ExerciseFeedback)
 RECORD_TYPES.update({cls.kind: cls for cls in _PROGRAMME_TYPES})
 _FIELD_TYPES.update({cls: _allowed(cls) for cls in _PROGRAMME_TYPES})

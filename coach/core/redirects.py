@@ -74,7 +74,7 @@ class Redirects(Outbox):
 
     def _hold(self, at: float) -> None:
         """Keep where the session is (a pause, a symptom's question) to come back to it; a pause keeps its own."""
-        if self.state in (State.INTRO, State.EXERCISE, State.PAIN_CHECK, State.CONFIRM):
+        if self.state in (State.INTRO, State.EXERCISE, State.PAIN_CHECK, State.CONFIRM, State.FEEDBACK):
             self.return_to, self.paused_offset = self.state, at - self.block_start
         self.held_paused = self.state is State.PAUSED
         self._drop_agenda()
@@ -86,7 +86,9 @@ class Redirects(Outbox):
 
     def _continue(self, at: float, announce: bool) -> None:
         """Go back to what a pause or a symptom's question held (:meth:`_hold`)."""
-        if self.return_to in DIALOGUE and self.pain.current is not None:
+        if self.return_to is State.FEEDBACK:  # the question after an exercise is let go: on with what follows
+            self._start_step(self.step_index + 1, at)
+        elif self.return_to in DIALOGUE and self.pain.current is not None:
             if announce:
                 self._say(self.locale.say("resumed"), at, "pause", "cue")
             self._follow(self.pain.reopen(at + 1.5))

@@ -97,9 +97,14 @@ class Block:
         return best
 
 
+FEEDBACK_MOMENT = "feedback"
+"""A :class:`PainCheck` with this moment asks "too easy, just right, or too hard?" instead (:mod:`coach.core.feedback`)."""
+
+
 @dataclass(frozen=True)
 class PainCheck:
-    """Ask for a 0-10 rating: ``moment`` is ``before``, ``exercise`` or ``after``."""
+    """Ask for a 0-10 rating: ``moment`` is ``before``, ``exercise`` or ``after``; or, ``feedback``, how the
+    exercise felt (a programme's sessions: :mod:`coach.core.feedback`)."""
 
     moment: str
     exercise: str | None = None
@@ -154,6 +159,8 @@ def compile_script(routine: Routine, locale: Locale) -> Script:
         steps.append(compile_exercise(exercise, index, locale))
         if exercise.pain_check:
             steps.append(PainCheck("exercise", exercise.id, index))
+        if routine.feedback and not isinstance(exercise, RestBreak):
+            steps.append(PainCheck(FEEDBACK_MOMENT, exercise.id, index))
     if routine.pain_after:
         steps.append(PainCheck("after"))
     return Script(routine, tuple(steps))

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from coach.core.messages import Action, Command, CommandName, End, Event, Listen, Rating, Say, Symptom, Tick
+from coach.core.feedback import FeedbackDialogue, FeedbackReply
+from coach.core.messages import Action, Answer, Command, CommandName, End, Event, Listen, Rating, Say, Symptom, Tick
 from coach.core.opening import Opening, offer_prompt, opening
 from coach.core.outbox import summary_block
 from coach.core.pain_dialogue import BackToBlock, EndSession, GoTo, NextStep, PainDialogue, Regress, Reply, StopExercise
@@ -30,7 +31,7 @@ from coach.core.phrases import session_phrases
 from coach.core.records import ExerciseResult, Record, SessionEnded
 from coach.core.redirects import DIALOGUE, Redirects
 from coach.core.screen import Clear, RedFlag, Screen, ScreenReply, StopGlide
-from coach.core.script import CHECK, INSTRUCTION, Block, Cue, PainCheck, Script
+from coach.core.script import CHECK, FEEDBACK_MOMENT, INSTRUCTION, Block, Cue, PainCheck, Script
 from coach.core.states import ACK_GAP, RESUME_LEAD, Progress, ResumeOffer, SessionSettings, State
 from coach.spec.locale import Locale
 from coach.spec.routine import RestBreak
@@ -56,6 +57,8 @@ class Session(Redirects):
         self.block_start = 0.0
         self.next_cue = 0
         self.pain = PainDialogue(self.locale, self.settings)
+        self.feedback = FeedbackDialogue(self.locale, self.settings.answer_seconds)
+        """ "Too easy, just right, or too hard?" after each exercise, when the routine asks it (a programme's)."""
         self.screen = Screen(self.locale, self.settings, screen)
         """The red-flag questions (``screen``: asked before the first exercise) and the symptom question."""
         self.opening: tuple[Opening, float] | None = None
@@ -99,6 +102,8 @@ class Session(Redirects):
             return self.pain.current.deadline
         if self.state is State.RESUME_OFFER:
             return self.offer_deadline
+        if self.state is State.FEEDBACK:
+            return self.feedback.deadline
         return self.screen.deadline if self.state is State.SCREEN else None
 
     def handle(self, event: Event) -> list[Action]:
@@ -116,6 +121,8 @@ class Session(Redirects):
         elif isinstance(event, Symptom) and self.state not in (State.IDLE, State.RESUME_OFFER, State.SUMMARY):
             self._hold(event.at)
             self._screened(self.screen.symptom_heard(event.kind, event.at))
+        elif isinstance(event, Answer) and self.state is State.FEEDBACK:
+            self._fed(self.feedback.answer(event.value, event.source, event.at))
         return self._out
 
     @property
@@ -124,7 +131,10 @@ class Session(Redirects):
 
     def phrases(self, every_resume: bool = False) -> set[str]:
         """Everything this session may say that can be known in advance (for a speech cache)."""
-        return session_phrases(self.script, self.locale, self.pain, self.resume, every_resume) | self.screen.phrases()
+        phrases = session_phrases(self.script, self.locale, self.pain, self.resume, every_resume) | self.screen.phrases()
+        if self.script.routine.feedback:
+            phrases |= self.feedback.phrases([e.name for e in self.script.routine.exercises])
+        return phrases
 
     # --- time -------------------------------------------------------------------------------
 
@@ -142,6 +152,8 @@ class Session(Redirects):
             self._begin(at, resume=False)
         elif self.state is State.SCREEN:
             self._screened(self.screen.timeout())
+        elif self.state is State.FEEDBACK:
+            self._fed(self.feedback.timeout())
 
     def _play_due_cues(self, at: float) -> None:
         block = self.block
@@ -188,7 +200,10 @@ class Session(Redirects):
             self._finish("completed", at)
             return
         step = self.script.steps[index]
-        if isinstance(step, PainCheck):
+        if isinstance(step, PainCheck) and step.moment == FEEDBACK_MOMENT and step.exercise_index is not None:
+            self._set_state(State.FEEDBACK, at)
+            self._fed(self.feedback.ask(step.exercise or "", self.script.routine.exercises[step.exercise_index].name, at))
+        elif isinstance(step, PainCheck):
             self._follow(self.pain.ask(step.moment, step.exercise, at))
         else:
             state = State.INTRO if step.exercise_index is None else State.EXERCISE
@@ -223,6 +238,9 @@ class Session(Redirects):
     # --- the pain dialogue ------------------------------------------------------------------
 
     def _rating(self, value: int, source: str, at: float) -> None:
+        if self.state is State.FEEDBACK:  # a press count or a typed digit answers it; a spoken number does not
+            self._fed(self.feedback.answer(value, source, at))
+            return
         if self.state in (State.IDLE, State.RESUME_OFFER, State.SCREEN, State.ENDED) or not 0 <= value <= 10:
             return
         if self.state not in DIALOGUE:  # nobody asked: the rating cuts the block (or the pause) where it is
@@ -290,6 +308,12 @@ class Session(Redirects):
             self._follow(self.pain.ask("before", None, begin.at + shift))
         else:
             self._start_step(begin.step, begin.at + shift)
+
+    def _fed(self, reply: FeedbackReply) -> None:
+        """Do what the feedback question asked; once it is over, go on with the next step."""
+        self._perform([*reply.actions])
+        if reply.over is not None:
+            self._start_step(self.step_index + 1, reply.over)
 
     def _screened(self, reply: ScreenReply) -> None:
         """Do what the screen asked; then go on, or end with its advice (:mod:`coach.core.screen`)."""

@@ -24,6 +24,8 @@ class State(Enum):
     CONFIRM = "confirm"
     SCREEN = "screen"
     """The red-flag questions, or a symptom's "is it new?" (:mod:`coach.core.screen`)."""
+    FEEDBACK = "feedback"
+    """ "Too easy, just right, or too hard?" after an exercise (:mod:`coach.core.feedback`)."""
     PAUSED = "paused"
     SUMMARY = "summary"
     ENDED = "ended"

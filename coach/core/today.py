@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from coach.core.checkin import CheckInDialogue, Reply
 from coach.core.messages import Action, Command, CommandName, End, Event, Say, StateChanged, Symptom, Tick
@@ -43,7 +43,8 @@ class TodayPlan:
 
 
 def todays_routine(plan: TodayPlan, decision: Decision) -> Routine:
-    return apply_levels(plan.routines[decision.stage.routine], decision.stage.exercises, decision.levels)
+    routine = apply_levels(plan.routines[decision.stage.routine], decision.stage.exercises, decision.levels)
+    return replace(routine, feedback=plan.programme.rules.exercise_feedback)
 
 
 def describe_level(level: Level, locale: Locale) -> str:

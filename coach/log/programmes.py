@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coach.core.progression import Change, DaySession, History, Morning, Outcome
-from coach.core.records import CheckIn, ExerciseResult, ProgrammeChanged, ProgrammeDay, Progress, RatingRecorded
+from coach.core.records import CheckIn, ExerciseFeedback, ExerciseResult, ProgrammeChanged, ProgrammeDay, Progress, RatingRecorded
 from coach.errors import CoachError
 from coach.log.schema import from_row
 from coach.log.store import DB_NAME, SqliteJournal, Store
@@ -96,11 +96,13 @@ def _outcomes(typed: Sequence[object]) -> dict[str, Outcome]:
     results = [r for r in typed if isinstance(r, ExerciseResult) and not r.rest]
     ratings = [r for r in typed if isinstance(r, RatingRecorded) and r.counts]
     every = [r.value for r in ratings if r.value is not None]
+    felt = {r.exercise: r.answer for r in typed if isinstance(r, ExerciseFeedback)}  # "too easy, just right, too hard"
     outcomes: dict[str, Outcome] = {}
     for result in results:
         own = [r.value for r in ratings if r.exercise == result.exercise and r.value is not None]
         pain = max(own) if own else (max(every) if every else None)  # none of its own: the session's highest
-        outcomes[result.exercise] = Outcome(pain, result.status == "done", result.form == "easier", bool(own))
+        done = result.status == "done"
+        outcomes[result.exercise] = Outcome(pain, done, result.form == "easier", bool(own), felt.get(result.exercise))
     return outcomes
 
 

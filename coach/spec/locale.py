@@ -41,7 +41,7 @@ class Endings:
 ENDING_KINDS = ("number", "filler", "command", "tens")
 SYMPTOM_KINDS = ("leg", "bladder-bowel")
 """What a symptom word is about: a leg (numb, weak, shooting: asked whether new) or bladder and bowel (urgent)."""
-CONSOLE_HINTS = ("paused", "pain-check", "confirm", "resume-offer", "screen", "ended")
+CONSOLE_HINTS = ("paused", "pain-check", "confirm", "resume-offer", "screen", "feedback", "ended")
 """The states in which the console shows what to type."""
 
 
@@ -211,12 +211,12 @@ def _endings(node: YNode | None) -> Endings:
     return Endings(**found)
 
 
-ANSWERS = ("better", "same", "worse")
-"""The next-morning check-in's answers (issue 15)."""
+ANSWERS = ("better", "same", "worse", "easy", "right", "hard")
+"""The next-morning check-in's answers, then the answers to "too easy, just right, or too hard?" (issue 15)."""
 
 
 def _answers(node: YNode | None, words: Any) -> dict[str, tuple[str, ...]]:
-    """``answers:``: words for each of better, same and worse, or none at all (no check-in by voice)."""
+    """``answers:``: words for each of :data:`ANSWERS`, or none at all (no check-in or feedback by voice)."""
     if node is None:
         return {}
     if not isinstance(node.value, dict) or set(node.value) != set(ANSWERS):

@@ -84,6 +84,9 @@ class Rules:
     """Sessions more than this many days apart are not "in a row"."""
     regress_after_missed_days: int = 7
     """After this many days without a session, every exercise starts one level lower."""
+    exercise_feedback: bool = True
+    """Ask "too easy, just right, or too hard?" after each exercise: "too hard" keeps it where it is, "too easy"
+    on a good day counts that day twice (:mod:`coach.core.feedback`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,6 +116,7 @@ _RULES = {
     "easier_above": Field(int, default=5, low=2, high=5),
     "max_gap_days": Field(int, default=2, low=1, high=7, unit="days"),
     "regress_after_missed_days": Field(int, default=7, low=3, high=28, unit="days"),
+    "exercise_feedback": Field(bool, default=True),
 }
 """Bounds: a rule can only be as strict as the model or stricter (progress at a pain of at most 5, regress above 5 at most)."""
 

@@ -137,6 +137,9 @@ class Routine:
     """Short hash of the file's bytes, so a log says exactly which version was done."""
     safety_where: dict[str, str] = field(default_factory=dict)
     """``file:line`` of each ``safety:`` key, to name it when it asks for a looser rule than the config."""
+    feedback: bool = False
+    """Ask "too easy, just right, or too hard?" after each exercise: set by a programme (its ``feedback``), not
+    by the routine file."""
 
 
 _COMMON = {
