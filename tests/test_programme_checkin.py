@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from coach.core.checkin import CheckInDialogue
-from coach.core.messages import Answer, Command, CommandName, End, Listen, Rating, Say, StateChanged, Symptom
+from coach.core.messages import Answer, Command, CommandName, End, Listen, Rating, Say, StateChanged, Symptom, Tick
 from coach.core.progression import Morning
 from coach.core.records import CheckIn, ExerciseResult, RatingRecorded
 from coach.core.script import compile_script
@@ -196,3 +196,29 @@ def test_checkin_a_heard_rating_is_read_back_first() -> None:
     silent.handle(Rating(2.0, 5, "heard"))
     assert silent.deadline is not None
     assert silent.timeout(silent.deadline).done == Morning(DAY, "worse", 5)  # not denied: it counts, as in a session
+
+
+@pytest.mark.parametrize("how", ["stop", "abort"])
+def test_today_the_check_in_is_kept_when_the_session_ends_at_its_resume_offer(how: str) -> None:
+    """Acknowledged ("Thank you") is durable: a session that ends before it starts still writes the check-in."""
+    from coach.core.states import ResumeOffer
+
+    machine = today_machine()
+
+    def with_offer(routine: Routine) -> Session:
+        script = compile_script(routine, EN)
+        return Session(script, EN, SessionSettings(red_flag_screen=False), resume=ResumeOffer(7, 1))
+
+    machine.make_session = with_offer
+    machine.handle(Command(0.0, CommandName.START, "auto"))
+    machine.handle(Answer(1.0, "better"))
+    told = machine.handle(Rating(2.0, 2, "keyboard"))
+    deadline = machine.next_deadline()
+    if machine.session is None:  # the changes are being said: the session starts when they are over
+        assert deadline is not None
+        told += machine.handle(Tick(deadline))
+    assert machine.session is not None and machine.session.state.value == "resume-offer"
+    assert not [a for a in told if isinstance(a, CheckIn)]  # held for the session's start record
+    ended = machine.handle(Command(3.0, CommandName.STOP)) if how == "stop" else machine.abort(3.0, "interrupted")
+    assert [(a.answer, a.rating) for a in ended if isinstance(a, CheckIn)] == [("better", 2)]
+    assert isinstance(ended[-1], End) and machine.ended

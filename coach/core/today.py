@@ -198,9 +198,13 @@ class Today:
         return self._through(self.session.handle(Command(at, CommandName.START, "programme")))
 
     def _through(self, actions: Sequence[Action]) -> list[Action]:
-        """The session's actions, with the held records right after its start record."""
+        """The session's actions, with the held records right after its start record; a session that ends
+        without ever starting (stopped at the resume offer, an abort) still has them written, before its end."""
         out: list[Action] = []
         for action in actions:
+            if isinstance(action, End) and self._held:
+                out += self._held
+                self._held = []
             out.append(action)
             if isinstance(action, SessionStarted) and self._held:
                 out += self._held
