@@ -147,29 +147,20 @@ def copy_tenfold(source: Path, target: Path) -> None:
     conn = sqlite3.connect(target / "coach.db", isolation_level=None)
     (last_id,) = conn.execute("SELECT max(id) FROM records").fetchone()
     first, last = conn.execute("SELECT min(started), max(started) FROM sessions").fetchone()
-    span = (_dt.datetime.fromisoformat(last.replace("Z", "+00:00")) - _dt.datetime.fromisoformat(first.replace("Z", "+00:00")))
+    span = _dt.datetime.fromisoformat(last.replace("Z", "+00:00")) - _dt.datetime.fromisoformat(first.replace("Z", "+00:00"))
     days = span.days + 2
     conn.execute("BEGIN")
     cols = [row[1] for row in conn.execute("PRAGMA table_info(records)")]
     scols = [row[1] for row in conn.execute("PRAGMA table_info(sessions)")]
     for copy in range(1, 10):
-        shift, moved = last_id * copy, f"'+{days * copy} days'"
-
-        def moved_time(column: str) -> str:
-            return f"strftime('%Y-%m-%dT%H:%M:%fZ', {column}, {moved})"
-
-        svalues = [
-            "id + ?" if c == "id" else moved_time(c) if c in ("started", "ended") else c for c in scols
-        ]
+        shift = last_id * copy
+        moved = {c: f"strftime('%Y-%m-%dT%H:%M:%fZ', {c}, '+{days * copy} days')" for c in ("started", "ended", "wall")}
+        shifted = {"id": "id + ?", "session_id": "session_id + ?", **moved}
+        svalues = ", ".join(shifted.get(c, c) for c in scols)
+        conn.execute(f"INSERT INTO sessions ({', '.join(scols)}) SELECT {svalues} FROM sessions WHERE id <= ?", (shift, last_id))
+        values = ", ".join(shifted.get(c, c) for c in cols)
         conn.execute(
-            f"INSERT INTO sessions ({', '.join(scols)}) SELECT {', '.join(svalues)} FROM sessions WHERE id <= ?", (shift, last_id)
-        )
-        values = [
-            "id + ?" if c == "id" else "session_id + ?" if c == "session_id" else moved_time(c) if c == "wall" else c for c in cols
-        ]
-        conn.execute(
-            f"INSERT INTO records ({', '.join(cols)}) SELECT {', '.join(values)} FROM records WHERE id <= ?",
-            (shift, shift, last_id),
+            f"INSERT INTO records ({', '.join(cols)}) SELECT {values} FROM records WHERE id <= ?", (shift, shift, last_id)
         )
     conn.execute("COMMIT")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
