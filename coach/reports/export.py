@@ -18,11 +18,11 @@ from __future__ import annotations
 import csv
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from coach.core.records import UNCONFIRMED, RatingRecorded
-from coach.log.queries import Filter, RecordRow, SessionSummary, records, sessions, unreadable, wall_time
+from coach.log.queries import Filter, RecordRow, SessionSummary, Unreadable, iter_records, iter_sessions, wall_time
 from coach.log.store import Store, utc_now, wall_text
 
 FORMATS = ("csv", "json", "fhir")
@@ -30,14 +30,17 @@ FORMATS = ("csv", "json", "fhir")
 CSV_COLUMNS = (
     "id", "session", "kind", "wall", "at", "routine", "version", "profile", "exercise", "index", "status",
     "value", "source", "moment", "confirmed", "repetitions_started", "rule", "action", "reason", "rating",
-    "during", "exercises_done", "exercises_total",
+    "during", "exercises_done", "exercises_total", "station",
 )  # fmt: skip
-"""CSV header, in order: a record's own fields, and its session's routine, version and profile."""
+"""CSV header, in order: a record's own fields, and its session's routine, version and profile; its station
+last (added with the clinic-wide view: the columns before it are where they always were)."""
 
 LOINC_PAIN = "72514-3"
 LOINC_PAIN_DISPLAY = "Pain severity - 0-10 verbal numeric rating [Score] - Reported"
 PROFILE_SYSTEM = "urn:coach:profile"
 """Identifier system for clinic profile codes (a code the clinic gives; the coach never stores names)."""
+STATION_SYSTEM = "urn:coach:station"
+"""Identifier system for a clinic's station ids (the ``sync: station`` of each station's config)."""
 MOMENTS = {
     "before": "before the session",
     "exercise": "after an exercise",
@@ -49,42 +52,67 @@ MOMENTS = {
 def export(store: Store | None, fmt: str, out: IO[str], which: Filter | None = None, notices: list[str] | None = None) -> int:
     """Write the chosen sessions in ``fmt`` to ``out``; return how many records (or observations) went out.
 
-    Rows this coach cannot read as its own records go out as stored (CSV, JSON) or not at all (FHIR,
-    which needs a typed rating); a line saying so is added to ``notices``.
+    Streams: the records are read from one cursor and each is written as it is read, so the log is never
+    held in memory. Rows this coach cannot read as its own records go out as stored (CSV, JSON) or not at
+    all (FHIR, which needs a typed rating); a line saying so is added to ``notices``.
     """
     which = which or Filter()
-    found = sessions(store, which) if store is not None else []
-    rows = records(store, which) if store is not None else []
-    odd = unreadable(rows)
+    seen = Unreadable()
+    undated = Undated()
+    rows = watched(iter_records(store.conn, which), seen) if store is not None else iter(())
+    if fmt == "csv":
+        count = write_csv(rows, out)
+    elif fmt == "json":
+        found = iter_sessions(store.conn, which, pain=False) if store is not None else iter(())
+        count = write_json(found, rows, out)
+    else:
+        instance = store.instance_id() if store is not None else str(uuid.uuid4())
+        count = write_fhir(undated.dated(rows), out, instance)
+    odd = seen.line()
     if odd is not None and notices is not None:
         notices.append(f"{odd}: {'left out of the bundle' if fmt == 'fhir' else 'exported as stored'}")
-    if fmt == "csv":
-        return write_csv(found, rows, out)
-    if fmt == "json":
-        return write_json(found, rows, out)
-    if fmt == "fhir":
-        undated = [row for row in rows if isinstance(row.record, RatingRecorded) and wall_time(row.wall) is None]
-        if undated and notices is not None:
-            first, count = undated[0], len(undated)
-            notices.append(f"{count} ratings have no readable time (record {first.id}: {first.wall!r}); left out of the bundle")
-        skip = {row.id for row in undated}
-        rows = [row for row in rows if row.id not in skip]
-    instance = store.instance_id() if store is not None else str(uuid.uuid4())
-    return write_fhir(found, rows, out, instance)
+    if undated.count and notices is not None:
+        first = undated.first
+        notices.append(f"{undated.count} ratings have no readable time (record {first}); left out of the bundle")
+    return count
 
 
-def write_csv(found: Sequence[SessionSummary], rows: Sequence[RecordRow], out: IO[str]) -> int:
-    by_id = {s.id: s for s in found}
+def watched(rows: Iterable[RecordRow], seen: Unreadable) -> Iterator[RecordRow]:
+    """``rows`` as they come, each shown to ``seen`` on its way."""
+    for row in rows:
+        seen.see(row)
+        yield row
+
+
+class Undated:
+    """Leaves out of the FHIR bundle the ratings whose time is not a time (a hand edit), counting them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first = ""
+
+    def dated(self, rows: Iterable[RecordRow]) -> Iterator[RecordRow]:
+        for row in rows:
+            if isinstance(row.record, RatingRecorded) and wall_time(row.wall) is None:
+                self.count += 1
+                self.first = self.first or f"{row.id}: {row.wall!r}"
+                continue
+            yield row
+
+
+def write_csv(rows: Iterable[RecordRow], out: IO[str]) -> int:
+    """A row per record, written as each is read; the session's routine, version, profile and station with it."""
     writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
+    count = 0
     for row in rows:
-        session = by_id.get(row.session) if row.session is not None else None
-        line: dict[str, Any] = {**row.record.fields(), **row.other_fields}
+        line: dict[str, Any] = row.fields()
+        line.update(row.other_fields)
         line.update(id=row.id, session=row.session, kind=row.kind, wall=row.wall)
-        if session is not None:
-            line.update(routine=session.routine, version=session.version, profile=session.profile)
+        line.update(routine=row.routine, version=row.version, profile=row.profile, station=row.station)
         writer.writerow({key: spreadsheet_safe(value) for key, value in line.items()})
-    return len(rows)
+        count += 1
+    return count
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -102,59 +130,71 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def write_json(found: Sequence[SessionSummary], rows: Sequence[RecordRow], out: IO[str]) -> int:
-    document = {
-        "format": "coach-records",
-        "version": 1,
-        "exported": wall_text(utc_now()),
-        "sessions": [
-            {
-                "id": s.id,
-                "routine": s.routine,
-                "title": s.title,
-                "version": s.version,
-                "language": s.language,
-                "profile": s.profile,
-                "started": s.started,
-                "ended": s.ended,
-                "status": s.status,
-                "exercises_done": s.exercises_done,
-                "exercises_total": s.exercises_total,
-            }
-            for s in found
-        ],
-        "records": [json_record(r) for r in rows],
+def write_json(found: Iterable[SessionSummary], rows: Iterable[RecordRow], out: IO[str]) -> int:
+    """The ``coach-records`` document, written piece by piece as the sessions and then the records are read:
+    the same bytes ``json.dump(document, indent=1)`` gives for the whole document at once."""
+    head = {"format": "coach-records", "version": 1, "exported": wall_text(utc_now())}
+    out.write("{\n" + "".join(f" {encode_key(key)}: {indented(value, 1)},\n" for key, value in head.items()))
+    out.write(' "sessions": ')
+    write_list((session_entry(s) for s in found), out, 1)
+    out.write(',\n "records": ')
+    count = write_list((json_record(r) for r in rows), out, 1)
+    out.write("\n}\n")
+    return count
+
+
+def session_entry(s: SessionSummary) -> dict[str, Any]:
+    """One session in the JSON export."""
+    return {
+        "id": s.id,
+        "routine": s.routine,
+        "title": s.title,
+        "version": s.version,
+        "language": s.language,
+        "profile": s.profile,
+        "station": s.station,
+        "started": s.started,
+        "ended": s.ended,
+        "status": s.status,
+        "exercises_done": s.exercises_done,
+        "exercises_total": s.exercises_total,
     }
-    json.dump(document, out, ensure_ascii=False, indent=1)
-    out.write("\n")
-    return len(rows)
 
 
 def json_record(row: RecordRow) -> dict[str, Any]:
     """One record in the JSON export: where it is, every field of its type, then any the row has beyond it."""
-    place = {"id": row.id, "session": row.session, "kind": row.kind, "wall": row.wall}
-    return {**place, **row.record.fields(), **row.other_fields, **place}  # a stored field never hides where it is
+    place = {"id": row.id, "session": row.session, "kind": row.kind, "wall": row.wall, "station": row.station}
+    line = {**place, **row.fields()}
+    line.update(row.other_fields)
+    line.update(place)  # a stored field never hides where it is
+    return line
 
 
-def write_fhir(found: Sequence[SessionSummary], rows: Sequence[RecordRow], out: IO[str], instance: str) -> int:
-    by_id = {s.id: s for s in found}
+def write_fhir(rows: Iterable[RecordRow], out: IO[str], instance: str) -> int:
+    """A ``Bundle`` of the answered ratings' Observations, each written as its record is read."""
     namespace = uuid.UUID(hex=instance)
-    entries = []
+    out.write('{\n "resourceType": "Bundle",\n "type": "collection",\n')
+    out.write(f' "timestamp": {encode_key(wall_text(utc_now()))},\n "entry": ')
+    count = write_list(fhir_entries(rows, namespace), out, 1)
+    out.write("\n}\n")
+    return count
+
+
+def fhir_entries(rows: Iterable[RecordRow], namespace: uuid.UUID) -> Iterator[dict[str, Any]]:
     for row in rows:
         rating = row.record
         if not isinstance(rating, RatingRecorded) or rating.value is None:
             continue
-        session = by_id.get(row.session) if row.session is not None else None
         url = f"urn:uuid:{uuid.uuid5(namespace, f'record/{row.id}')}"
-        entries.append({"fullUrl": url, "resource": observation(row.id, row.wall, rating, session, url)})
-    bundle = {"resourceType": "Bundle", "type": "collection", "timestamp": wall_text(utc_now()), "entry": entries}
-    json.dump(bundle, out, ensure_ascii=False, indent=1)
-    out.write("\n")
-    return len(entries)
+        yield {"fullUrl": url, "resource": observation(row.id, row.wall, rating, row, url)}
 
 
-def observation(record_id: int, wall: str, rating: RatingRecorded, session: SessionSummary | None, url: str) -> dict[str, Any]:
-    """One answered pain rating as a FHIR R4 ``Observation`` (LOINC 72514-3, ``valueInteger``)."""
+def observation(record_id: int, wall: str, rating: RatingRecorded, session: RecordRow | None, url: str) -> dict[str, Any]:
+    """One answered pain rating as a FHIR R4 ``Observation`` (LOINC 72514-3, ``valueInteger``); ``session``
+    is the rating's row, naming its session's routine, version, profile and station.
+
+    The station is the ``device`` (R4: "the device used to generate the observation data"), a reference
+    by identifier (system ``urn:coach:station``) with a display, as the profile is the subject's."""
     note = f"Pain {MOMENTS.get(rating.moment, rating.moment)}"
     if rating.exercise:
         note += f" ({rating.exercise})"
@@ -187,4 +227,51 @@ def observation(record_id: int, wall: str, rating: RatingRecorded, session: Sess
     }
     if session is not None and session.profile:
         resource["subject"] = {"identifier": {"system": PROFILE_SYSTEM, "value": session.profile}}
+    if session is not None and session.station:
+        resource["device"] = {
+            "identifier": {"system": STATION_SYSTEM, "value": session.station},
+            "display": f"coach station {session.station}",
+        }
     return resource
+
+
+# --- JSON written as it is read ------------------------------------------------------------------
+
+_SCALARS = (str, int, float, bool, type(None))
+encode_key = json.encoder.encode_basestring
+"""A text as JSON (``ensure_ascii=False``), as :func:`json.dumps` writes it."""
+
+
+def write_list(items: Iterable[Any], out: IO[str], depth: int) -> int:
+    """A JSON list at ``depth`` (spaces of indent), one item written at a time; return how many."""
+    count = 0
+    pad = " " * (depth + 1)
+    for item in items:
+        out.write(("[\n" if not count else ",\n") + pad + indented(item, depth + 1))
+        count += 1
+    out.write(f"\n{' ' * depth}]" if count else "[]")
+    return count
+
+
+def indented(value: Any, depth: int) -> str:
+    """``value`` as ``json.dumps(value, ensure_ascii=False, indent=1)`` writes it, at ``depth``: the same text.
+
+    Why not ``json.dumps`` itself: with an indent it runs in pure Python, about four times slower; a flat
+    object (every value a text, number, boolean or null) goes through the C encoder with the item separator
+    carrying the newline and indent. Anything else unusual (keys that are not text, tuples, other types)
+    is left to :func:`json.dumps`, so the text is always what it would write.
+    """
+    kind = type(value)
+    if kind is dict and value and all(type(key) is str for key in value):
+        pad = " " * (depth + 1)
+        if all(type(item) in _SCALARS for item in value.values()):
+            flat = json.dumps(value, ensure_ascii=False, separators=(",\n" + pad, ": "))
+            return "{\n" + pad + flat[1:-1] + "\n" + " " * depth + "}"
+        inner = ",\n".join(pad + encode_key(key) + ": " + indented(item, depth + 1) for key, item in value.items())
+        return "{\n" + inner + "\n" + " " * depth + "}"
+    if kind is list and value:
+        pad = " " * (depth + 1)
+        return "[\n" + ",\n".join(pad + indented(item, depth + 1) for item in value) + "\n" + " " * depth + "]"
+    if kind is str:
+        return encode_key(value)
+    return json.dumps(value, ensure_ascii=False, indent=1).replace("\n", "\n" + " " * depth)
