@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import json
 import sqlite3
-import typing
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coach.core.records import RECORD_TYPES, Record, field_names
 from coach.errors import CoachError
+from coach.log import decode
 from coach.log.files import SIDE_FILES, LockFile
 from coach.log.guard import check_files
 from coach.log.journal import check_private_dir
-from coach.log.schema import COLUMNS, StoredRecord, UnknownRecord, from_row
+from coach.log.schema import StoredRecord, UnknownRecord, from_row
 from coach.log.store import DB_NAME, Store, wall_text
 
 
@@ -93,9 +91,13 @@ class SessionSummary:
         return (moment or _dt.datetime.fromtimestamp(0, _dt.UTC)).astimezone()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RecordRow:
-    """One record of the log, typed as it was appended, with where and when it was written."""
+    """One record of the log, typed as it was appended, with where and when it was written.
+
+    Not frozen (unlike the rest): one is made for every row of a log that may hold a million, and a frozen
+    dataclass's ``__init__`` costs five times a plain one's. Nothing changes one after it is read.
+    """
 
     id: int
     session: int | None
@@ -264,14 +266,10 @@ def records(store: Store, which: Filter = Filter()) -> list[RecordRow]:
     return list(iter_records(store.conn, which))
 
 
-_COLUMN_NAMES = tuple(COLUMNS)
 _RECORDS = (
-    "SELECT r.id, r.session_id, r.wall, r.kind, r.extra, " + ", ".join(f"r.{column}" for column, _ in COLUMNS.values()) + ", "
-    "s.routine AS session_routine, s.version AS session_version, s.profile AS session_profile, "
-    "coalesce(s.station, :here) AS session_station FROM records r JOIN sessions s ON s.id = r.session_id{where} ORDER BY r.id"
+    f"SELECT {decode.SELECT}, s.routine, s.version, s.profile, coalesce(s.station, :here)"
+    " FROM records r JOIN sessions s ON s.id = r.session_id{where} ORDER BY r.id"
 )
-_FIRST_COLUMN = 5
-"""Where the typed columns start in a :data:`_RECORDS` row (after id, session_id, wall, kind, extra)."""
 
 
 def records_query(which: Filter = Filter()) -> tuple[str, dict[str, Any]]:
@@ -282,69 +280,25 @@ def records_query(which: Filter = Filter()) -> tuple[str, dict[str, Any]]:
 
 def iter_records(conn: sqlite3.Connection, which: Filter = Filter()) -> Iterator[RecordRow]:
     """The records of the chosen sessions in the order written, read from the cursor as they are asked for."""
-    cursor = conn.cursor()
-    cursor.row_factory = sqlite3.Row
     query, args = records_query(which)
-    end = _FIRST_COLUMN + len(_COLUMN_NAMES)
-    for row in cursor.execute(query, args):
-        decoded = _decode(row)
+    end = decode.END
+    for row in conn.execute(query, args):
+        decoded = decode.decode(row)
         if decoded is None:  # not a plain row: read as the schema reads it (an UnknownRecord, or the same record)
-            record, other = from_row(row)
+            record, other = _read_one(conn, row[0])
             values = None
         else:
             record, other, values = decoded
-        routine, version, profile, station = (None if v is None else str(v) for v in row[end : end + 4])
+        routine, version, profile, station = row[end : end + 4]
+        if type(routine) is not str or type(version) is not str or type(profile) is not str or type(station) is not str:
+            routine, version, profile, station = (None if v is None else str(v) for v in (routine, version, profile, station))
         yield RecordRow(row[0], row[1], row[2], record, other, station, routine, version, profile, values)
 
 
-_EXACT: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), float: (float, int), bool: (bool,), type(None): ()}
-
-
-def _plan(cls: type[Record]) -> tuple[type[Record], list[tuple[str, bool, frozenset[type], bool]], frozenset[str]]:
-    hints = typing.get_type_hints(cls)
-    steps = []
-    for name in field_names(cls):
-        options = typing.get_args(hints[name]) or (hints[name],)
-        allowed = frozenset(t for option in options for t in _EXACT.get(option, ()))
-        steps.append((name, type(None) in options, allowed, float in options))
-    return cls, steps, frozenset(field_names(cls))
-
-
-_PLANS = {kind: _plan(cls) for kind, cls in RECORD_TYPES.items()}
-
-
-def _decode(row: sqlite3.Row) -> tuple[Record, dict[str, Any], dict[str, Any]] | None:
-    """The typed record, its other fields and its field values, for a plain row; None for anything unusual.
-
-    The same result as :func:`~coach.log.schema.from_row` (the caller falls back to it for a None), about
-    three times faster: a value only passes when its type is exactly one its field allows.
-    """
-    plan = _PLANS.get(row[3])
-    if plan is None:
-        return None
-    cls, steps, names = plan
-    stored = {name: value for name, value in zip(_COLUMN_NAMES, row[_FIRST_COLUMN:]) if value is not None}
-    if row[4] != "{}":
-        try:
-            extra = json.loads(row[4])
-        except (TypeError, ValueError):
-            return None
-        if type(extra) is not dict:
-            return None
-        stored.update(extra)
-    values: dict[str, Any] = {}
-    for name, nullable, allowed, floating in steps:
-        value = stored.get(name)
-        if value is None:
-            if not nullable:
-                return None
-        elif type(value) not in allowed:
-            return None
-        elif floating and type(value) is int:
-            value = float(value)
-        values[name] = value
-    other = {name: value for name, value in stored.items() if name not in names}
-    return cls(**values), other, values
+def _read_one(conn: sqlite3.Connection, record_id: int) -> tuple[StoredRecord, dict[str, Any]]:
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    return from_row(cursor.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone())
 
 
 class Unreadable:
