@@ -68,12 +68,12 @@ from coach.cli import main as cli
 trace = sys.argv[2] == "trace"
 if trace:
     tracemalloc.start()
-began = time.perf_counter()
+began, cpu = time.perf_counter(), time.process_time()
 code = cli.main(sys.argv[3:])
-elapsed = time.perf_counter() - began
+elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
 peak = tracemalloc.get_traced_memory()[1] if trace else None
 with open(sys.argv[3 + sys.argv[3:].index("--state-dir") + 1] + "/../measure.json", "w") as out:
-    json.dump({"code": code, "seconds": elapsed, "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    json.dump({"code": code, "seconds": elapsed, "cpu": cpu, "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                "traced_peak": peak}, out)
 """
 
@@ -216,8 +216,10 @@ def main() -> int:
     names = args.only.split(",") if args.only else list(MEASUREMENTS)
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
-    print(f"code: {args.code}")
-    print(f"{'sessions':>8} {'records':>8} {'measurement':<12} {'seconds':>8} {'maxrss MiB':>10} {'heap peak MiB':>13}")
+    print(f"code: {args.code}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print(
+        f"{'sessions':>8} {'records':>8} {'measurement':<12} {'seconds':>8} {'cpu s':>6} {'maxrss MiB':>10} {'heap peak MiB':>13}"
+    )
     for size in (int(s) for s in args.sizes.split(",")):
         folder = prepared(cache, size, args.copy_from_10k)
         with sqlite3.connect(f"{(folder / 'coach.db').resolve().as_uri()}?mode=ro", uri=True) as conn:
@@ -227,7 +229,8 @@ def main() -> int:
             peak = measure(Path(args.code), folder, name, size, trace=True)["traced_peak"] if args.tracemalloc else None
             heap = "" if peak is None else f"{float(peak) / 2**20:.1f}"
             rss = float(plain["maxrss_kib"] or 0) / 1024
-            print(f"{size:>8} {records:>8} {name:<12} {float(plain['seconds'] or 0):>8.2f} {rss:>10.1f} {heap:>13}", flush=True)
+            seconds, cpu = float(plain["seconds"] or 0), float(plain.get("cpu") or 0)
+            print(f"{size:>8} {records:>8} {name:<12} {seconds:>8.2f} {cpu:>6.2f} {rss:>10.1f} {heap:>13}", flush=True)
     return 0
 
 

@@ -58,9 +58,10 @@ def _plan(cls: type[Record]) -> Plan:
 _PLANS = {kind: _plan(cls) for kind, cls in RECORD_TYPES.items()}
 
 
-def decode(row: tuple[Any, ...]) -> tuple[Record, dict[str, Any], dict[str, Any]] | None:
-    """The typed record of a :data:`SELECT` row, the fields it has beyond its type, and its field values in
-    order (what ``record.fields()`` gives); None for a row that is not plain (read it with ``from_row``).
+def decode(row: tuple[Any, ...]) -> tuple[type[Record], dict[str, Any], dict[str, Any]] | None:
+    """The record type of a :data:`SELECT` row, the fields it has beyond its type, and its field values in
+    order (what ``record.fields()`` gives; ``type(**values)`` is the record); None for a row that is not
+    plain (read it with ``from_row``).
 
     A value passes only when its type is exactly one its field allows, so nothing the general path would
     refuse, or read differently, gets through.
@@ -83,7 +84,7 @@ def decode(row: tuple[Any, ...]) -> tuple[Record, dict[str, Any], dict[str, Any]
             elif floating and type(value) is int:
                 value = float(value)
             values[name] = value
-        return plan.cls(**values), {}, values
+        return plan.cls, {}, values
     stored = {name: value for name, value in zip(NAMES, row[FIRST:_NONE]) if value is not None}
     try:
         extra = json.loads(row[4])
@@ -103,4 +104,4 @@ def decode(row: tuple[Any, ...]) -> tuple[Record, dict[str, Any], dict[str, Any]
             value = float(value)
         values[name] = value
     other = {name: value for name, value in stored.items() if name not in plan.names}
-    return plan.cls(**values), other, values
+    return plan.cls, other, values

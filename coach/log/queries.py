@@ -11,10 +11,11 @@ import contextlib
 import datetime as _dt
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coach.core.records import Record
 from coach.errors import CoachError
 from coach.log import decode
 from coach.log.files import SIDE_FILES, LockFile
@@ -91,38 +92,78 @@ class SessionSummary:
         return (moment or _dt.datetime.fromtimestamp(0, _dt.UTC)).astimezone()
 
 
-@dataclass(slots=True)
 class RecordRow:
     """One record of the log, typed as it was appended, with where and when it was written.
 
-    Not frozen (unlike the rest): one is made for every row of a log that may hold a million, and a frozen
-    dataclass's ``__init__`` costs five times a plain one's. Nothing changes one after it is read.
+    A plain class with slots, not a frozen dataclass like the rest: one is made for every row of a log that
+    may hold a million, and the exports of most never ask for the typed record, only its fields, so a row
+    read fast (:mod:`coach.log.decode`) makes its record only when :attr:`record` is first asked for.
+    Nothing changes a row after it is read.
     """
 
-    id: int
-    session: int | None
-    wall: str
-    """Wall clock when it happened, ISO 8601 UTC."""
-    record: StoredRecord
-    """The typed record; an :class:`~coach.log.schema.UnknownRecord` for a row this coach cannot read as one."""
-    other_fields: dict[str, Any] = field(default_factory=dict)
-    """Fields the row has that its type does not (a newer coach's, a hand edit's): only the JSON export shows them."""
-    station: str | None = None
-    """The station of its session (as :attr:`SessionSummary.station`)."""
-    routine: str | None = None
-    """Its session's routine, version and profile (the CSV export's columns)."""
-    version: str | None = None
-    profile: str | None = None
-    values: dict[str, Any] | None = field(default=None, compare=False, repr=False)
-    """The record's fields as :meth:`fields` gives them, when the reader already has them (faster than asking the record)."""
+    __slots__ = (
+        "id",
+        "session",
+        "wall",
+        "other_fields",
+        "station",
+        "routine",
+        "version",
+        "profile",
+        "values",
+        "kind",
+        "_record",
+        "_type",
+    )
+
+    def __init__(
+        self,
+        id: int,  # noqa: A002 - the record's id, as everywhere else
+        session: int | None,
+        wall: str,
+        record: StoredRecord | None,
+        other_fields: dict[str, Any] | None = None,
+        station: str | None = None,
+        routine: str | None = None,
+        version: str | None = None,
+        profile: str | None = None,
+        values: dict[str, Any] | None = None,
+        of_type: type[Record] | None = None,
+    ) -> None:
+        """``record``, or (read fast) None with its type ``of_type`` and its field ``values``."""
+        self.id, self.session, self.wall = id, session, wall
+        self.other_fields: dict[str, Any] = {} if other_fields is None else other_fields
+        """Fields the row has that its type does not (a newer coach's, a hand edit's): only the JSON export shows them."""
+        self.station = station
+        """The station of its session (as :attr:`SessionSummary.station`)."""
+        self.routine, self.version, self.profile = routine, version, profile
+        """Its session's routine, version and profile (the CSV export's columns)."""
+        self.values = values
+        """The record's fields as :meth:`fields` gives them, when the reader already has them."""
+        self._record, self._type = record, of_type
+        if record is None and (of_type is None or values is None):
+            raise ValueError("a record row needs its record, or its type and field values")
+        self.kind: str = record.kind if record is not None else str(getattr(of_type, "kind", ""))
 
     @property
-    def kind(self) -> str:
-        return self.record.kind
+    def record(self) -> StoredRecord:
+        """The typed record; an :class:`~coach.log.schema.UnknownRecord` for a row this coach cannot read as one."""
+        if self._record is None:
+            assert self._type is not None and self.values is not None
+            self._record = self._type(**self.values)
+        return self._record
+
+    @property
+    def unknown(self) -> bool:
+        """Whether this row is not a record this coach can read (a row read fast always is one)."""
+        return self._record is not None and isinstance(self._record, UnknownRecord)
 
     def fields(self) -> dict[str, Any]:
         """The record's fields (its type's, in order; an unknown row's as stored): a new dict each time."""
         return dict(self.values) if self.values is not None else self.record.fields()
+
+    def __repr__(self) -> str:
+        return f"RecordRow(id={self.id}, session={self.session}, wall={self.wall!r}, record={self.record!r})"
 
 
 @dataclass(frozen=True)
@@ -284,15 +325,15 @@ def iter_records(conn: sqlite3.Connection, which: Filter = Filter()) -> Iterator
     end = decode.END
     for row in conn.execute(query, args):
         decoded = decode.decode(row)
-        if decoded is None:  # not a plain row: read as the schema reads it (an UnknownRecord, or the same record)
-            record, other = _read_one(conn, row[0])
-            values = None
-        else:
-            record, other, values = decoded
         routine, version, profile, station = row[end : end + 4]
         if type(routine) is not str or type(version) is not str or type(profile) is not str or type(station) is not str:
             routine, version, profile, station = (None if v is None else str(v) for v in (routine, version, profile, station))
-        yield RecordRow(row[0], row[1], row[2], record, other, station, routine, version, profile, values)
+        if decoded is None:  # not a plain row: read as the schema reads it (an UnknownRecord, or the same record)
+            record, other = _read_one(conn, row[0])
+            yield RecordRow(row[0], row[1], row[2], record, other, station, routine, version, profile)
+        else:
+            of_type, other, values = decoded
+            yield RecordRow(row[0], row[1], row[2], None, other, station, routine, version, profile, values, of_type)
 
 
 def _read_one(conn: sqlite3.Connection, record_id: int) -> tuple[StoredRecord, dict[str, Any]]:
@@ -310,7 +351,7 @@ class Unreadable:
         self.first: str | None = None
 
     def see(self, row: RecordRow) -> None:
-        if isinstance(row.record, UnknownRecord):
+        if row.unknown and isinstance(row.record, UnknownRecord):
             self.count += 1
             self.kinds.setdefault(row.record.kind)
             self.first = self.first or row.record.problem

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
+import operator
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -94,7 +95,7 @@ class Undated:
 
     def dated(self, rows: Iterable[RecordRow]) -> Iterator[RecordRow]:
         for row in rows:
-            if isinstance(row.record, RatingRecorded) and wall_time(row.wall) is None:
+            if row.kind == RatingRecorded.kind and isinstance(row.record, RatingRecorded) and wall_time(row.wall) is None:
                 self.count += 1
                 self.first = self.first or f"{row.id}: {row.wall!r}"
                 continue
@@ -109,22 +110,26 @@ def write_csv(rows: Iterable[RecordRow], out: IO[str]) -> int:
     writer.writerow(CSV_COLUMNS)
     count = 0
     for row in rows:
-        fields = row.fields() if not row.other_fields else {**row.fields(), **row.other_fields}
-        get = fields.get
-        cells = [
-            row.id, row.session, row.kind, row.wall, get("at", ""), row.routine, row.version, row.profile,
-            *[get(column, "") for column in _RECORD_CSV_COLUMNS], row.station,
-        ]  # fmt: skip
-        writer.writerow(["'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in cells])
+        line = _Cells(row.values if row.values is not None else row.record.fields())
+        if row.other_fields:
+            line.update(row.other_fields)
+        line.update(
+            id=row.id, session=row.session, kind=row.kind, wall=row.wall,
+            routine=row.routine, version=row.version, profile=row.profile, station=row.station,
+        )  # fmt: skip
+        writer.writerow(["'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in _CELLS(line)])
         count += 1
     return count
 
 
-_RECORD_CSV_COLUMNS = CSV_COLUMNS[8:-1]
-"""The CSV columns from ``exercise`` to ``exercises_total``: the record's own fields (before them are where the
-record is, its ``at`` and its session's routine, version and profile; after them its station)."""
-assert CSV_COLUMNS[:8] == ("id", "session", "kind", "wall", "at", "routine", "version", "profile")
-assert CSV_COLUMNS[-1] == "station"
+class _Cells(dict[str, Any]):
+    """A CSV line by column: a column the record has no field for is an empty cell."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+_CELLS = operator.itemgetter(*CSV_COLUMNS)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -196,6 +201,8 @@ def fhir_entries(rows: Iterable[RecordRow], namespace: uuid.UUID, depth: int = 2
     """Each answered rating's bundle entry, as JSON text at ``depth`` (see :class:`EntryText`)."""
     texts = EntryText(depth)
     for row in rows:
+        if row.kind != RatingRecorded.kind:
+            continue
         rating = row.record
         if not isinstance(rating, RatingRecorded) or rating.value is None:
             continue

@@ -114,6 +114,8 @@ def load(
         if row.session not in kept:
             continue
         seen.see(row)
+        if row.kind not in (ExerciseResult.kind, RatingRecorded.kind):
+            continue
         record = row.record
         if isinstance(record, ExerciseResult) and not record.rest and row.session is not None:
             results[row.session] = results.get(row.session, 0) + 1
