@@ -325,15 +325,18 @@ def iter_records(conn: sqlite3.Connection, which: Filter = Filter()) -> Iterator
     end = decode.END
     for row in conn.execute(query, args):
         decoded = decode.decode(row)
-        routine, version, profile, station = row[end : end + 4]
-        if type(routine) is not str or type(version) is not str or type(profile) is not str or type(station) is not str:
-            routine, version, profile, station = (None if v is None else str(v) for v in (routine, version, profile, station))
+        routine, version, profile, station = session = row[end : end + 4]
+        if not _TEXTS.issuperset(map(type, session)):  # a hand edit: a number where a text should be
+            routine, version, profile, station = (None if v is None else str(v) for v in session)
         if decoded is None:  # not a plain row: read as the schema reads it (an UnknownRecord, or the same record)
             record, other = _read_one(conn, row[0])
             yield RecordRow(row[0], row[1], row[2], record, other, station, routine, version, profile)
         else:
             of_type, other, values = decoded
             yield RecordRow(row[0], row[1], row[2], None, other, station, routine, version, profile, values, of_type)
+
+
+_TEXTS = frozenset((str, type(None)))
 
 
 def _read_one(conn: sqlite3.Connection, record_id: int) -> tuple[StoredRecord, dict[str, Any]]:

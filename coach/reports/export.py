@@ -19,11 +19,12 @@ import csv
 import json
 import operator
 import re
+import typing
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
-from coach.core.records import UNCONFIRMED, RatingRecorded
+from coach.core.records import RECORD_TYPES, UNCONFIRMED, RatingRecorded, Record, field_names
 from coach.log.queries import Filter, RecordRow, SessionSummary, Unreadable, iter_records, iter_sessions, wall_time
 from coach.log.store import Store, utc_now, wall_text
 
@@ -110,14 +111,32 @@ def write_csv(rows: Iterable[RecordRow], out: IO[str]) -> int:
     writer.writerow(CSV_COLUMNS)
     count = 0
     for row in rows:
-        line = _Cells(row.values if row.values is not None else row.record.fields())
-        if row.other_fields:
+        texts = _TEXT_CELLS.get(row.kind) if row.values is not None and not row.other_fields else None
+        if texts is not None and row.values is not None:  # read fast: only these cells can hold a text
+            own = _RECORD_CELLS(_Cells(row.values))
+            cells = [
+                row.id,
+                row.session,
+                row.kind,
+                row.wall,
+                own[0],
+                row.routine,
+                row.version,
+                row.profile,
+                *own[1:],
+                row.station,
+            ]
+            for index in texts:
+                value = cells[index]
+                if value.__class__ is str and value.startswith(FORMULA_STARTS):
+                    cells[index] = "'" + value
+            writer.writerow(cells)
+        else:
+            line = _Cells(row.fields())
             line.update(row.other_fields)
-        line.update(
-            id=row.id, session=row.session, kind=row.kind, wall=row.wall,
-            routine=row.routine, version=row.version, profile=row.profile, station=row.station,
-        )  # fmt: skip
-        writer.writerow(["'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in _CELLS(line)])
+            line.update(id=row.id, session=row.session, kind=row.kind, wall=row.wall)
+            line.update(routine=row.routine, version=row.version, profile=row.profile, station=row.station)
+            writer.writerow([spreadsheet_safe(value) for value in _CELLS(line)])
         count += 1
     return count
 
@@ -130,6 +149,25 @@ class _Cells(dict[str, Any]):
 
 
 _CELLS = operator.itemgetter(*CSV_COLUMNS)
+_PLACE = ("id", "session", "kind", "wall", "routine", "version", "profile", "station")
+assert (
+    CSV_COLUMNS[:8] == ("id", "session", "kind", "wall", "at", "routine", "version", "profile") and CSV_COLUMNS[-1] == "station"
+)
+_RECORD_CELLS = operator.itemgetter("at", *CSV_COLUMNS[8:-1])
+"""The record's own cells: ``at``, then ``exercise`` to ``exercises_total`` (the others are where it is and its session's)."""
+
+
+def _text_cells(cls: type[Record]) -> tuple[int, ...]:
+    """The cells that can hold a text in a line of a record of ``cls`` read fast: its fields that may be
+    texts (its values are of exactly the types its fields allow), and where it is and its session's."""
+    hints = typing.get_type_hints(cls)
+    texts = {name for name in field_names(cls) if str in (typing.get_args(hints[name]) or (hints[name],))}
+    return tuple(
+        i for i, column in enumerate(CSV_COLUMNS) if column in texts or (column in _PLACE and column not in ("id", "session"))
+    )
+
+
+_TEXT_CELLS = {kind: _text_cells(cls) for kind, cls in RECORD_TYPES.items()}
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -155,7 +193,7 @@ def write_json(found: Iterable[SessionSummary], rows: Iterable[RecordRow], out: 
     out.write(' "sessions": ')
     write_list((indented(session_entry(s), 2) for s in found), out, 1)
     out.write(',\n "records": ')
-    count = write_list((indented(json_record(r), 2) for r in rows), out, 1)
+    count = write_list((record_text(r, 2) for r in rows), out, 1)
     out.write("\n}\n")
     return count
 
@@ -185,6 +223,18 @@ def json_record(row: RecordRow) -> dict[str, Any]:
     line.update(row.other_fields)
     line.update(place)  # a stored field never hides where it is
     return line
+
+
+def record_text(row: RecordRow, depth: int) -> str:
+    """``indented(json_record(row), depth)``, faster for a row read fast with no fields beyond its type: its
+    values are all of exact plain types (texts, numbers, booleans, nulls), so it goes to the C encoder as is."""
+    if row.values is None or row.other_fields:
+        return indented(json_record(row), depth)
+    line = {"id": row.id, "session": row.session, "kind": row.kind, "wall": row.wall, "station": row.station}
+    line.update(row.values)
+    if len(line) < len(row.values) + 5:  # a field named like a place (no record type has one): the place wins
+        return indented(json_record(row), depth)
+    return "{\n" + " " * (depth + 1) + _flat(depth)(line)[1:-1] + "\n" + " " * depth + "}"
 
 
 def write_fhir(rows: Iterable[RecordRow], out: IO[str], instance: str) -> int:
