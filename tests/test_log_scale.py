@@ -446,3 +446,49 @@ def test_log_scale_local_station_reads_a_sync_section_when_there_is_one() -> Non
     assert records_cli.local_station(Settings()) == "ward-3"
     Sync.station = ""
     assert records_cli.local_station(Settings()) is None
+
+
+# --- JSON written piece by piece ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": 1, "b": None, "c": True, "d": 1.5, "e": 'ünï "q" \n'},
+        {"nested": {"list": [1, [2, {}], []], "t": (1, 2)}, "empty": {}},
+        {1: "not a text key", "x": [None]},
+        [],
+        {},
+        "text",
+        7,
+        [{"a": float("nan")}, {"b": -0.0, "c": 1e100}],
+    ],
+)
+def test_log_scale_indented_is_what_json_dumps_writes(value: Any) -> None:
+    from coach.reports.jsontext import indented
+
+    for depth in (0, 1, 3):
+        assert indented(value, depth) == json.dumps(value, ensure_ascii=False, indent=1).replace("\n", "\n" + " " * depth)
+
+
+def test_log_scale_fhir_entries_from_their_shapes_are_what_json_dumps_writes() -> None:
+    """Each shape of entry (with or without a subject, a device), unconfirmed or not: the text made from the
+    shape is the text of the entry itself."""
+    from coach.log.queries import RecordRow
+    from coach.reports.export import EntryText, observation
+    from coach.reports.jsontext import indented
+
+    texts = EntryText(2)
+    ratings = [
+        RatingRecorded(5.0, 3, "answered", "keyboard", "before", None, "direct"),
+        RatingRecorded(9.0, 10, "answered", "heard", "unprompted", 'cat-camel "é"', UNCONFIRMED),
+    ]
+    for profile in (None, "A1"):
+        for station in (None, "ward-1"):
+            for n, rating in enumerate(ratings):
+                row = RecordRow(40 + n, 3, "2026-03-02T09:00:31.000Z", rating, {}, station, "quick-start", "v1", profile)
+                url = f"urn:uuid:{n}"
+                assert texts.text(row, rating, url) == indented(
+                    {"fullUrl": url, "resource": observation(row.id, row.wall, rating, row, url)}, 2
+                )
+    assert len(texts.shapes) == 4 and all(pieces is not None for pieces in texts.shapes.values())

@@ -21,12 +21,13 @@ import operator
 import re
 import typing
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from coach.core.records import RECORD_TYPES, UNCONFIRMED, RatingRecorded, Record, field_names
 from coach.log.queries import Filter, RecordRow, SessionSummary, Unreadable, iter_records, iter_sessions, wall_time
 from coach.log.store import Store, utc_now, wall_text
+from coach.reports.jsontext import encode_key, flat, indented, write_list
 
 FORMATS = ("csv", "json", "fhir")
 
@@ -234,7 +235,7 @@ def record_text(row: RecordRow, depth: int) -> str:
     line.update(row.values)
     if len(line) < len(row.values) + 5:  # a field named like a place (no record type has one): the place wins
         return indented(json_record(row), depth)
-    return "{\n" + " " * (depth + 1) + _flat(depth)(line)[1:-1] + "\n" + " " * depth + "}"
+    return "{\n" + " " * (depth + 1) + flat(depth)(line)[1:-1] + "\n" + " " * depth + "}"
 
 
 def write_fhir(rows: Iterable[RecordRow], out: IO[str], instance: str) -> int:
@@ -402,59 +403,3 @@ def _mark(tree: Any, path: tuple[str | int, ...], name: str) -> None:
         tree[last] = mark
     if isinstance(tree, dict) and last in tree:
         tree[last] = mark
-
-
-# --- JSON written as it is read ------------------------------------------------------------------
-
-_SCALARS = frozenset((str, int, float, bool, type(None)))
-encode_key = json.encoder.encode_basestring
-"""A text as JSON (``ensure_ascii=False``), as :func:`json.dumps` writes it."""
-
-
-_FLAT: dict[int, Callable[[Any], str]] = {}
-
-
-def _flat(depth: int) -> Callable[[Any], str]:
-    """The C encoder for a flat object's items at ``depth``: the item separator carries the newline and indent."""
-    encode = _FLAT.get(depth)
-    if encode is None:
-        encode = _FLAT[depth] = json.JSONEncoder(ensure_ascii=False, separators=(",\n" + " " * (depth + 1), ": ")).encode
-    return encode
-
-
-def write_list(texts: Iterable[str], out: IO[str], depth: int) -> int:
-    """A JSON list at ``depth`` (spaces of indent) of items already JSON text (at ``depth + 1``), one written
-    at a time; return how many."""
-    count = 0
-    pad = " " * (depth + 1)
-    for text in texts:
-        out.write(("[\n" if not count else ",\n") + pad + text)
-        count += 1
-    out.write(f"\n{' ' * depth}]" if count else "[]")
-    return count
-
-
-def indented(value: Any, depth: int) -> str:
-    """``value`` as ``json.dumps(value, ensure_ascii=False, indent=1)`` writes it, at ``depth``: the same text.
-
-    Why not ``json.dumps`` itself: with an indent it runs in pure Python, about four times slower; a flat
-    object (every value a text, number, boolean or null) goes through the C encoder with the item separator
-    carrying the newline and indent. Anything else unusual (keys that are not text, tuples, other types)
-    is left to :func:`json.dumps`, so the text is always what it would write.
-    """
-    kind = type(value)
-    if kind is dict and value and all(type(key) is str for key in value):
-        pad = " " * (depth + 1)
-        for item in value.values():
-            if type(item) not in _SCALARS:
-                break
-        else:
-            return "{\n" + pad + _flat(depth)(value)[1:-1] + "\n" + " " * depth + "}"
-        inner = ",\n".join(pad + encode_key(key) + ": " + indented(item, depth + 1) for key, item in value.items())
-        return "{\n" + inner + "\n" + " " * depth + "}"
-    if kind is list and value:
-        pad = " " * (depth + 1)
-        return "[\n" + ",\n".join(pad + indented(item, depth + 1) for item in value) + "\n" + " " * depth + "]"
-    if kind is str:
-        return encode_key(value)
-    return json.dumps(value, ensure_ascii=False, indent=1).replace("\n", "\n" + " " * depth)
