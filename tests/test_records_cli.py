@@ -126,14 +126,15 @@ def test_records_export_json_carries_every_announced_id(tmp_path: Path, capsys: 
     assert [s["id"] for s in document["sessions"]] == [i for kind, i in written if kind == "session"]
     rating = next(r for r in document["records"] if r["kind"] == "rating")
     assert rating == {
-        "id": 2, "session": 1, "kind": "rating", "wall": "2026-03-02T09:00:30.000Z", "at": 30.0, "value": 7,
+        "id": 2, "session": 1, "kind": "rating", "wall": "2026-03-02T09:00:30.000Z", "station": None, "at": 30.0, "value": 7,
         "status": "answered", "source": "keyboard", "moment": "before", "exercise": None, "confirmed": "direct",
     }  # fmt: skip
-    place = ["id", "session", "kind", "wall"]
+    place = ["id", "session", "kind", "wall", "station"]
     for record in document["records"]:  # one shape: every field of the record's type, in order, null when none
         assert list(record) == place + list(field_names(RECORD_TYPES[record["kind"]])), record["kind"]
     assert document["records"][0] == {
-        "id": 1, "session": 1, "kind": "session", "wall": "2026-03-02T09:00:00.000Z", "at": 0.0, "routine": "quick-start",
+        "id": 1, "session": 1, "kind": "session", "wall": "2026-03-02T09:00:00.000Z", "station": None, "at": 0.0,
+        "routine": "quick-start",
         "title": "Quick Start", "version": "abc123def456", "language": "en", "resume_offered": None, "resumed_from": None,
     }  # fmt: skip
 
@@ -167,7 +168,7 @@ def test_records_rows_this_coach_cannot_read_are_kept_and_said(tmp_path: Path, c
     records = json.loads(out)["records"]
     assert code == 0 and [(r["kind"], r["id"]) for r in records] == written + odd
     assert records[-2] == {"id": odd[0][1], "session": 1, "kind": "heart_rate", "wall": "2026-03-02T09:00:31.000Z",
-                           "at": 31.0, "bpm": 80}  # fmt: skip
+                           "station": None, "at": 31.0, "bpm": 80}  # fmt: skip
     assert {k: records[-1][k] for k in ("value", "status")} == {"value": "seven", "status": "answered"}
     code, out, err = coach(capsys, "export", "--format", "fhir", "--state-dir", str(tmp_path))
     values = [e["resource"]["valueInteger"] for e in json.loads(out)["entry"]]

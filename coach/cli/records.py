@@ -22,7 +22,7 @@ from typing import IO, Any
 from coach.errors import CoachError
 from coach.log.files import LOCK_NAME, SIDE_FILES, open_private_out
 from coach.log.journal import resolve_state_dir
-from coach.log.queries import Filter, RecordsError, SessionSummary, forget, open_existing, parse_date, sessions, unreadable
+from coach.log.queries import Filter, RecordsError, SessionSummary, forget, open_existing, parse_date, sessions
 from coach.log.store import DB_NAME, Store
 from coach.reports.export import FORMATS, export
 from coach.reports.report import load, write_report
@@ -34,6 +34,7 @@ def register(commands: Any) -> None:
         "history", help="recent sessions at a glance", description="Recent sessions: date, routine, status, pain, exercises."
     )
     _common(history)
+    _station(history)
     history.add_argument("--limit", type=_positive_int, default=20, metavar="N", help="how many sessions (default 20)")
     history.set_defaults(handler=_reading(cmd_history))
 
@@ -44,6 +45,7 @@ def register(commands: Any) -> None:
         "record's id), fhir (a Bundle of pain-rating Observations, LOINC 72514-3).",
     )
     _common(exporter)
+    _station(exporter)
     exporter.add_argument("--format", choices=FORMATS, required=True, help="csv, json or fhir")
     exporter.add_argument("--since", type=_date, metavar="DATE", help="sessions started on or after DATE (YYYY-MM-DD)")
     exporter.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
@@ -56,6 +58,7 @@ def register(commands: Any) -> None:
         "ratings per exercise) and a PNG of the pain chart beside it.",
     )
     _common(report)
+    _station(report)
     report.add_argument("--since", type=_date, metavar="DATE", help="sessions started on or after DATE (YYYY-MM-DD)")
     report.add_argument("--out", default="coach-report.html", metavar="FILE.html", help="default: coach-report.html")
     report.set_defaults(handler=_reading(cmd_report))
@@ -98,6 +101,31 @@ def _not_the_log(out: Path, folder: Path) -> None:
 def _common(parser: argparse.ArgumentParser, profile_help: str = "only this clinic profile code") -> None:
     parser.add_argument("--state-dir", metavar="DIR", help="the session log's folder (default: as for 'coach run')")
     parser.add_argument("--profile", metavar="CODE", help=profile_help)
+
+
+def _station(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--station",
+        metavar="ID",
+        help="only sessions from this station (a clinic store; in a station's own log, its sync: station)",
+    )
+
+
+def local_station(settings: Any) -> str | None:
+    """This station's id, for the sessions of its own log (their ``station`` column is NULL): the config's
+    ``sync: station`` when it has one, else None.
+
+    The seam for the sync settings: it reads ``settings.sync.station`` if the settings have such a section,
+    so the station's own rows carry its id as soon as the config can say it.
+    """
+    station = getattr(getattr(settings, "sync", None), "station", None)
+    return station if isinstance(station, str) and station else None
+
+
+def _filter(args: argparse.Namespace, **which: Any) -> Filter:
+    """The sessions ``args`` chose, with the station a session of this station's own log is from."""
+    here = local_station(load_settings(getattr(args, "config", None)).settings)
+    return Filter(profile=args.profile, station=args.station, here=here, **which)
 
 
 def _date(text: str) -> _dt.date:
@@ -146,12 +174,13 @@ def cmd_history(args: argparse.Namespace) -> int:
         return 0
     notices: list[str] = []
     try:
-        found = sessions(store, Filter(profile=args.profile), limit=args.limit, notices=notices)
+        found = sessions(store, _filter(args), limit=args.limit, notices=notices)
     finally:
         store.close()
     _say(notices)
     if not found:
-        print("No sessions recorded" + (f" for profile {args.profile}." if args.profile else "."))
+        scope = [f"profile {args.profile}" if args.profile else "", f"station {args.station}" if args.station else ""]
+        print("No sessions recorded" + (f" for {' at '.join(filter(None, scope))}." if any(scope) else "."))
         return 0
     print_history(found, sys.stdout)
     return 0
@@ -160,7 +189,10 @@ def cmd_history(args: argparse.Namespace) -> int:
 def print_history(found: list[SessionSummary], out: IO[str]) -> None:
     arrow = "→" if (getattr(out, "encoding", None) or "").lower().replace("-", "") == "utf8" else "->"
     profiles = any(s.profile for s in found)
-    out.write(f"{'started':<17} {'routine':<18} {'status':<17} {'pain':<9} exercises" + ("  profile" if profiles else "") + "\n")
+    stations = any(s.station for s in found)  # a clinic's view (or a station with its sync: station set)
+    width = max([7, *(len(s.profile or "") for s in found)]) if stations and profiles else 0
+    head = ("  " + "profile".ljust(width) if profiles else "") + ("  station" if stations else "")
+    out.write(f"{'started':<17} {'routine':<18} {'status':<17} {'pain':<9} exercises" + head + "\n")
     for s in reversed(found):
         pain = f"{_num(s.pain_before)} {arrow} {_num(s.pain_after)}"
         total = "?" if s.exercises_total is None else str(s.exercises_total)
@@ -169,7 +201,9 @@ def print_history(found: list[SessionSummary], out: IO[str]) -> None:
             f"{pain:<9} {s.exercises_done}/{total}"
         )
         if profiles:
-            line = f"{line:<73}  {s.profile or ''}"
+            line = f"{line:<73}  {(s.profile or ''):<{width}}"
+        if stations:
+            line = f"{line:<{73 + (2 + width if profiles else 0)}}  {s.station or ''}"
         out.write(line.rstrip() + "\n")
 
 
@@ -181,7 +215,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.out is not None:
         _not_the_log(Path(args.out), state_dir(args))
     store = _open(state_dir(args))
-    which = Filter(since=args.since, profile=args.profile)
+    which = _filter(args, since=args.since)
     notices: list[str] = []
     try:
         if args.out is None:
@@ -211,14 +245,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     for target in (out, out.with_suffix(".png")):
         _not_the_log(target, state_dir(args))
     store = _open(state_dir(args))
-    which = Filter(since=args.since, profile=args.profile)
+    which = _filter(args, since=args.since)
     notices: list[str] = []
     try:
         data = load(store, which, notices=notices)
     finally:
         if store is not None:
             store.close()
-    odd = unreadable(data.records)
+    odd = data.unreadable
     _say([*notices, *([f"{odd}: left out of the report"] if odd is not None else [])])
     try:
         png = write_report(data, out, which)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coach.core.records import Record
 from coach.errors import CoachError
+from coach.log import decode
 from coach.log.files import SIDE_FILES, LockFile
 from coach.log.guard import check_files
 from coach.log.journal import check_private_dir
@@ -29,24 +31,35 @@ class RecordsError(CoachError, ValueError):
 
 @dataclass(frozen=True)
 class Filter:
-    """Which sessions: started on or after ``since``, before ``before`` (local days), of ``profile``."""
+    """Which sessions: started on or after ``since``, before ``before`` (local days), of ``profile``, from ``station``.
+
+    ``here`` is the station a session with no station of its own is from: in a station's own log
+    (``sessions.station`` NULL) this station's configured id, None when it has none. A clinic store has
+    the station on every session, so ``here`` changes nothing there.
+    """
 
     since: _dt.date | None = None
     before: _dt.date | None = None
     profile: str | None = None
+    station: str | None = None
+    here: str | None = None
 
-    def where(self) -> tuple[str, list[Any]]:
+    def where(self) -> tuple[str, dict[str, Any]]:
+        """The ``WHERE`` clause over ``sessions s`` and its named parameters (``:here`` always among them)."""
         clauses: list[str] = []
-        args: list[Any] = []
+        args: dict[str, Any] = {"here": self.here}
         if self.since is not None:
-            clauses.append("s.started >= ?")
-            args.append(local_midnight(self.since))
+            clauses.append("s.started >= :since")
+            args["since"] = local_midnight(self.since)
         if self.before is not None:
-            clauses.append("s.started < ?")
-            args.append(local_midnight(self.before))
+            clauses.append("s.started < :before")
+            args["before"] = local_midnight(self.before)
         if self.profile is not None:
-            clauses.append("s.profile = ?")
-            args.append(self.profile)
+            clauses.append("s.profile = :profile")
+            args["profile"] = self.profile
+        if self.station is not None:  # sessions_by_station; this station's own rows have NULL there
+            clauses.append("(s.station = :station OR s.station IS NULL)" if self.station == self.here else "s.station = :station")
+            args["station"] = self.station
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
 
 
@@ -69,6 +82,8 @@ class SessionSummary:
     """The first answered rating asked before the session."""
     pain_after: int | None
     """The last answered rating asked after the session."""
+    station: str | None = None
+    """The station it ran at: its own in a clinic store, else this station's configured id (None: none)."""
 
     @property
     def started_local(self) -> _dt.datetime:
@@ -77,22 +92,78 @@ class SessionSummary:
         return (moment or _dt.datetime.fromtimestamp(0, _dt.UTC)).astimezone()
 
 
-@dataclass(frozen=True)
 class RecordRow:
-    """One record of the log, typed as it was appended, with where and when it was written."""
+    """One record of the log, typed as it was appended, with where and when it was written.
 
-    id: int
-    session: int | None
-    wall: str
-    """Wall clock when it happened, ISO 8601 UTC."""
-    record: StoredRecord
-    """The typed record; an :class:`~coach.log.schema.UnknownRecord` for a row this coach cannot read as one."""
-    other_fields: dict[str, Any] = field(default_factory=dict)
-    """Fields the row has that its type does not (a newer coach's, a hand edit's): only the JSON export shows them."""
+    A plain class with slots, not a frozen dataclass like the rest: one is made for every row of a log that
+    may hold a million, and the exports of most never ask for the typed record, only its fields, so a row
+    read fast (:mod:`coach.log.decode`) makes its record only when :attr:`record` is first asked for.
+    Nothing changes a row after it is read.
+    """
+
+    __slots__ = (
+        "id",
+        "session",
+        "wall",
+        "other_fields",
+        "station",
+        "routine",
+        "version",
+        "profile",
+        "values",
+        "kind",
+        "_record",
+        "_type",
+    )
+
+    def __init__(
+        self,
+        id: int,  # noqa: A002 - the record's id, as everywhere else
+        session: int | None,
+        wall: str,
+        record: StoredRecord | None,
+        other_fields: dict[str, Any] | None = None,
+        station: str | None = None,
+        routine: str | None = None,
+        version: str | None = None,
+        profile: str | None = None,
+        values: dict[str, Any] | None = None,
+        of_type: type[Record] | None = None,
+    ) -> None:
+        """``record``, or (read fast) None with its type ``of_type`` and its field ``values``."""
+        self.id, self.session, self.wall = id, session, wall
+        self.other_fields: dict[str, Any] = {} if other_fields is None else other_fields
+        """Fields the row has that its type does not (a newer coach's, a hand edit's): only the JSON export shows them."""
+        self.station = station
+        """The station of its session (as :attr:`SessionSummary.station`)."""
+        self.routine, self.version, self.profile = routine, version, profile
+        """Its session's routine, version and profile (the CSV export's columns)."""
+        self.values = values
+        """The record's fields as :meth:`fields` gives them, when the reader already has them."""
+        self._record, self._type = record, of_type
+        if record is None and (of_type is None or values is None):
+            raise ValueError("a record row needs its record, or its type and field values")
+        self.kind: str = record.kind if record is not None else str(getattr(of_type, "kind", ""))
 
     @property
-    def kind(self) -> str:
-        return self.record.kind
+    def record(self) -> StoredRecord:
+        """The typed record; an :class:`~coach.log.schema.UnknownRecord` for a row this coach cannot read as one."""
+        if self._record is None:
+            assert self._type is not None and self.values is not None
+            self._record = self._type(**self.values)
+        return self._record
+
+    @property
+    def unknown(self) -> bool:
+        """Whether this row is not a record this coach can read (a row read fast always is one)."""
+        return self._record is not None and isinstance(self._record, UnknownRecord)
+
+    def fields(self) -> dict[str, Any]:
+        """The record's fields (its type's, in order; an unknown row's as stored): a new dict each time."""
+        return dict(self.values) if self.values is not None else self.record.fields()
+
+    def __repr__(self) -> str:
+        return f"RecordRow(id={self.id}, session={self.session}, wall={self.wall!r}, record={self.record!r})"
 
 
 @dataclass(frozen=True)
@@ -150,41 +221,76 @@ def sessions(
     ``notices`` (history, the report, which need dates), a session whose start is not a time is left out
     and a line says so; without (the exports), it goes out as stored.
     """
+    found = iter_sessions(store.conn, which, limit)
+    return list(found) if notices is None else list(dated(found, notices))
+
+
+def dated(found: Iterable[SessionSummary], notices: list[str]) -> Iterator[SessionSummary]:
+    """The sessions whose start is a time; once all are seen, a line in ``notices`` says how many were not."""
+    odd: SessionSummary | None = None
+    count = 0
+    for summary in found:
+        if wall_time(summary.started) is not None:
+            yield summary
+            continue
+        odd, count = odd or summary, count + 1
+    if odd is not None:
+        notices.append(f"{count} sessions have a start that is not a time (session {odd.id}: {odd.started!r}); left out")
+
+
+# One query for all the chosen sessions (not one per session): the records they need are found through
+# records_by_session (session_id, kind, id), grouped by session (CROSS JOIN: the chosen sessions are the outer
+# loop, so a short history reads only its own sessions' records); ``chosen`` through sessions_by_start,
+# sessions_by_profile or sessions_by_station. A heard rating never confirmed is kept in the log (and
+# cautioned), not counted as pain before or after.
+_SESSIONS = """
+    WITH chosen AS ({chosen}),
+    done AS (
+        SELECT r.session_id AS id, count(*) AS n FROM chosen c CROSS JOIN records r
+        WHERE r.session_id = c.id AND r.kind = 'exercise' AND c.exercises_done IS NULL AND r.status = 'done'
+            AND json_extract(r.extra, '$.rest') IS NOT 1
+        GROUP BY r.session_id),
+    pain AS (
+        SELECT r.session_id AS id, min(CASE WHEN r.moment = 'before' THEN r.id END) AS first_before,
+               max(CASE WHEN r.moment = 'after' THEN r.id END) AS last_after
+        FROM chosen c CROSS JOIN records r
+        WHERE r.session_id = c.id AND r.kind = 'rating' AND {pain} AND r.moment IN ('before', 'after')
+            AND r.value IS NOT NULL AND r.confirmed IS NOT 'unconfirmed'
+        GROUP BY r.session_id)
+    SELECT c.id, c.routine, c.title, c.version, c.language, c.profile, c.started, c.ended, c.status,
+           coalesce(c.exercises_done, d.n, 0), c.exercises_total, b.value, a.value, c.place
+    FROM chosen c LEFT JOIN done d ON d.id = c.id LEFT JOIN pain p ON p.id = c.id
+         LEFT JOIN records b ON b.id = p.first_before LEFT JOIN records a ON a.id = p.last_after
+    ORDER BY c.id"""
+
+
+def sessions_query(which: Filter = Filter(), limit: int | None = None, pain: bool = True) -> tuple[str, dict[str, Any]]:
+    """The SQL (and its parameters) :func:`iter_sessions` runs; ``pain=False`` leaves pain before and after NULL."""
     where, args = which.where()
-    # Pain before and after: a heard rating that was never confirmed is kept in the log (and cautioned), not counted.
-    query = f"""
-        SELECT s.id, s.routine, s.title, s.version, s.language, s.profile, s.started, s.ended, s.status,
-               coalesce(s.exercises_done, (SELECT count(*) FROM records r
-                    WHERE r.session_id = s.id AND r.kind = 'exercise' AND r.status = 'done'
-                    AND json_extract(r.extra, '$.rest') IS NOT 1)),
-               s.exercises_total,
-               (SELECT value FROM records r WHERE r.session_id = s.id AND r.kind = 'rating' AND r.moment = 'before'
-                    AND r.value IS NOT NULL AND r.confirmed IS NOT 'unconfirmed' ORDER BY r.id LIMIT 1),
-               (SELECT value FROM records r WHERE r.session_id = s.id AND r.kind = 'rating' AND r.moment = 'after'
-                    AND r.value IS NOT NULL AND r.confirmed IS NOT 'unconfirmed' ORDER BY r.id DESC LIMIT 1)
-        FROM sessions s{where} ORDER BY s.id DESC"""
+    chosen = f"SELECT s.*, coalesce(s.station, :here) AS place FROM sessions s{where} ORDER BY s.id"
     if limit is not None:
-        query += f" LIMIT {int(limit):d}"
-    rows = store.conn.execute(query, args).fetchall()
-    found = [_summary(row) for row in reversed(rows)]
-    if notices is None:
-        return found
-    dated = [s for s in found if wall_time(s.started) is not None]
-    if len(dated) < len(found):
-        odd = next(s for s in found if wall_time(s.started) is None)
-        notices.append(
-            f"{len(found) - len(dated)} sessions have a start that is not a time (session {odd.id}: {odd.started!r}); left out"
-        )
-    return dated
+        chosen += f" DESC LIMIT {int(limit):d}"
+    return _SESSIONS.format(chosen=chosen, pain="1" if pain else "0"), args
+
+
+def iter_sessions(
+    conn: sqlite3.Connection, which: Filter = Filter(), limit: int | None = None, pain: bool = True
+) -> Iterator[SessionSummary]:
+    """The chosen sessions oldest first, as the cursor gives them (the newest ``limit``); see :func:`sessions`."""
+    query, args = sessions_query(which, limit, pain)
+    for row in conn.execute(query, args):
+        yield _summary(row)
 
 
 def _summary(row: Sequence[Any]) -> SessionSummary:
     """A summary from a ``sessions`` row, each value of its field's type: a hand edit cannot crash a report."""
     routine, title, version, language, profile, started, ended, status = (None if v is None else str(v) for v in row[1:9])
     done, total, before, after = (v if isinstance(v, int) and not isinstance(v, bool) else None for v in row[9:13])
+    station = None if row[13] is None else str(row[13])
     return SessionSummary(
-        int(row[0]), str(routine), title, version, language, profile, str(started), ended, status, done or 0, total, before, after
-    )
+        int(row[0]), str(routine), title, version, language, profile, str(started), ended, status, done or 0, total,
+        before, after, station,
+    )  # fmt: skip
 
 
 def wall_time(text: str) -> _dt.datetime | None:
@@ -198,20 +304,74 @@ def wall_time(text: str) -> _dt.datetime | None:
 
 def records(store: Store, which: Filter = Filter()) -> list[RecordRow]:
     """Every record of the chosen sessions, in the order written, typed as it was appended."""
+    return list(iter_records(store.conn, which))
+
+
+_RECORDS = (
+    f"SELECT {decode.SELECT}, s.routine, s.version, s.profile, coalesce(s.station, :here)"
+    " FROM records r JOIN sessions s ON s.id = r.session_id{where} ORDER BY r.id"
+)
+
+
+def records_query(which: Filter = Filter()) -> tuple[str, dict[str, Any]]:
+    """The SQL (and its parameters) :func:`iter_records` runs: one ordered query, joined with the sessions."""
     where, args = which.where()
-    cursor = store.conn.cursor()
+    return _RECORDS.format(where=where), args
+
+
+def iter_records(conn: sqlite3.Connection, which: Filter = Filter()) -> Iterator[RecordRow]:
+    """The records of the chosen sessions in the order written, read from the cursor as they are asked for."""
+    query, args = records_query(which)
+    end = decode.END
+    for row in conn.execute(query, args):
+        decoded = decode.decode(row)
+        routine, version, profile, station = session = row[end : end + 4]
+        if not _TEXTS.issuperset(map(type, session)):  # a hand edit: a number where a text should be
+            routine, version, profile, station = (None if v is None else str(v) for v in session)
+        if decoded is None:  # not a plain row: read as the schema reads it (an UnknownRecord, or the same record)
+            record, other = _read_one(conn, row[0])
+            yield RecordRow(row[0], row[1], row[2], record, other, station, routine, version, profile)
+        else:
+            of_type, other, values = decoded
+            yield RecordRow(row[0], row[1], row[2], None, other, station, routine, version, profile, values, of_type)
+
+
+_TEXTS = frozenset((str, type(None)))
+
+
+def _read_one(conn: sqlite3.Connection, record_id: int) -> tuple[StoredRecord, dict[str, Any]]:
+    cursor = conn.cursor()
     cursor.row_factory = sqlite3.Row
-    rows = cursor.execute(f"SELECT r.* FROM records r JOIN sessions s ON s.id = r.session_id{where} ORDER BY r.id", args)
-    return [RecordRow(row["id"], row["session_id"], row["wall"], *from_row(row)) for row in rows]
+    return from_row(cursor.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone())
 
 
-def unreadable(rows: Sequence[RecordRow]) -> str | None:
+class Unreadable:
+    """Counts the rows this coach cannot read as its own records, as they stream by (see :func:`unreadable`)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.kinds: dict[str, None] = {}
+        self.first: str | None = None
+
+    def see(self, row: RecordRow) -> None:
+        if row.unknown and isinstance(row.record, UnknownRecord):
+            self.count += 1
+            self.kinds.setdefault(row.record.kind)
+            self.first = self.first or row.record.problem
+
+    def line(self) -> str | None:
+        """A line for a person when some rows were not records this coach can read (``None`` when all were)."""
+        if not self.count:
+            return None
+        return f"{self.count} records this coach cannot read as its own (kinds: {', '.join(self.kinds)}; first: {self.first})"
+
+
+def unreadable(rows: Iterable[RecordRow]) -> str | None:
     """A line for a person when some rows are not records this coach can read (``None`` when all are)."""
-    odd = [row.record for row in rows if isinstance(row.record, UnknownRecord)]
-    if not odd:
-        return None
-    kinds = ", ".join(dict.fromkeys(record.kind for record in odd))
-    return f"{len(odd)} records this coach cannot read as its own (kinds: {kinds}; first: {odd[0].problem})"
+    seen = Unreadable()
+    for row in rows:
+        seen.see(row)
+    return seen.line()
 
 
 def forget(state_dir: Path, which: Filter, dry_run: bool = False) -> Forgotten:

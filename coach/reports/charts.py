@@ -132,9 +132,9 @@ def _x_labels(canvas: Canvas, plot: Plot, labels: Sequence[str]) -> None:
             canvas.text(plot.x(i, len(labels)), plot.bottom + 16, label, size=10, anchor="middle")
 
 
-def pain_chart(canvas: Canvas, points: Sequence[PainPoint]) -> None:
+def pain_chart(canvas: Canvas, points: Sequence[PainPoint], title: str | None = None) -> None:
     """Pain before (orange) and after (blue) each session, in session order, over the model's bands."""
-    plot = _frame(canvas, "Pain before and after each session (0-10)")
+    plot = _frame(canvas, title or "Pain before and after each session (0-10)")
     for low, high, color, label in BANDS:
         canvas.rect(plot.left, plot.y(high, 10), plot.right - plot.left, plot.y(low, 10) - plot.y(high, 10), color)
         canvas.text(plot.right - 4, plot.y(high, 10) + 12, label, size=10, fill="#777777", anchor="end")

@@ -124,13 +124,23 @@ class RasterCanvas:
             self.pixels[start : start + len(span)] = span
 
     def _disc(self, cx: float, cy: float, r: float, color: bytes) -> None:
-        top, bottom = int(cy - r), int(cy + r)
-        for row in range(top, bottom + 1):
-            dy = row + 0.5 - cy
-            if dy * dy > r * r:
+        # _fill for each row, inlined (a line is thousands of discs): the same rows, spans and clipping.
+        rr = r * r
+        w, h, pixels = self.w, self.h, self.pixels
+        for row in range(int(cy - r), int(cy + r) + 1):
+            if row < 0 or row >= h:
                 continue
-            half = (r * r - dy * dy) ** 0.5
-            self._fill(round(cx - half), row, round(cx + half), row + 1, color)
+            dy = row + 0.5 - cy
+            if dy * dy > rr:
+                continue
+            half = (rr - dy * dy) ** 0.5
+            x0, x1 = round(cx - half), round(cx + half)
+            if x0 > x1:
+                x0, x1 = x1, x0
+            x0, x1 = max(0, x0), min(w, x1)
+            if x0 < x1:
+                start = (row * w + x0) * 3
+                pixels[start : start + (x1 - x0) * 3] = color * (x1 - x0)
 
     # --- output -------------------------------------------------------------------------------
 

@@ -12,13 +12,13 @@ import datetime as _dt
 import html
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from coach import __version__
 from coach.core.records import ExerciseResult, RatingRecorded
 from coach.log.files import open_private_out
-from coach.log.queries import Filter, RecordRow, SessionSummary, records, sessions
+from coach.log.queries import Filter, SessionSummary, Unreadable, dated, iter_records, iter_sessions
 from coach.log.store import Store
 from coach.reports.charts import (
     Canvas,
@@ -41,26 +41,41 @@ CHART_SIZE = (760.0, 300.0)
 """Width and height of each chart (points; the PNG is twice that in pixels)."""
 
 
+MAX_PAIN_SESSIONS = 365
+"""The pain chart shows at most this many sessions, the most recent (a year of daily sessions): more dots
+than the chart has room for tell nothing, and drawing them costs the PNG seconds (the table lists them all)."""
+
+
 @dataclass(frozen=True)
 class ReportData:
+    """What the report needs, gathered in one pass over the log: a summary per session, and tallies of
+    the records (exercise results per session, the ratings given during each exercise), never the records."""
+
     sessions: list[SessionSummary]
-    records: list[RecordRow]
     today: _dt.date
+    results: dict[int, int] = field(default_factory=dict)
+    """Exercise results (not rest breaks) per session, for a session that ended without its total."""
+    ratings: dict[str, list[int]] = field(default_factory=dict)
+    """The ratings given during each exercise, in the order given."""
+    unreadable: str | None = None
+    """A line for the person when some rows were not records this coach can read (left out of the charts)."""
 
     def pain_points(self) -> list[PainPoint]:
-        return [
+        points = [
             PainPoint(s.started_local.date(), s.pain_before, s.pain_after)
             for s in self.sessions
             if s.pain_before is not None or s.pain_after is not None
         ]
+        return points[-MAX_PAIN_SESSIONS:]
+
+    def pain_title(self) -> str | None:
+        """The pain chart's title when it leaves older sessions out (None: the usual title)."""
+        shown = sum(1 for s in self.sessions if s.pain_before is not None or s.pain_after is not None)
+        return f"Pain before and after, the last {MAX_PAIN_SESSIONS} sessions rated (0-10)" if shown > MAX_PAIN_SESSIONS else None
 
     def weeks(self) -> list[Week]:
         if not self.sessions:
             return []
-        results: dict[int, int] = {}
-        for r in self.records:
-            if isinstance(r.record, ExerciseResult) and not r.record.rest and r.session is not None:
-                results[r.session] = results.get(r.session, 0) + 1
         first = _monday(self.sessions[0].started_local.date())
         last = _monday(self.sessions[-1].started_local.date())
         if last < _monday(self.today) <= last + _dt.timedelta(weeks=TRAILING_WEEKS):
@@ -74,29 +89,39 @@ class ReportData:
                 tally = tallies[index]
                 tally[0] += 1
                 tally[1] += s.exercises_done
-                tally[2] += s.exercises_total if s.exercises_total is not None else results.get(s.id, s.exercises_done)
+                tally[2] += s.exercises_total if s.exercises_total is not None else self.results.get(s.id, s.exercises_done)
         return [Week(first + _dt.timedelta(weeks=i), *t) for i, t in enumerate(tallies)]
 
     def exercise_ratings(self) -> list[tuple[str, list[int]]]:
-        by_exercise: dict[str, list[int]] = {}
-        for r in self.records:
-            rating = r.record
-            if isinstance(rating, RatingRecorded) and rating.value is not None and rating.exercise is not None and rating.counts:
-                by_exercise.setdefault(rating.exercise, []).append(rating.value)
-        return list(by_exercise.items())
+        return list(self.ratings.items())
 
 
 def load(
     store: Store | None, which: Filter | None = None, today: _dt.date | None = None, notices: list[str] | None = None
 ) -> ReportData:
-    """The chosen sessions and their records; a session with no readable start is left out (said in ``notices``)."""
+    """The chosen sessions and the tallies of their records, streamed from the log once; a session with no
+    readable start is left out (said in ``notices``), and so are its records."""
     day = today or _dt.date.today()
     if store is None:
-        return ReportData([], [], day)
+        return ReportData([], day)
     which = which or Filter()
-    found = sessions(store, which, notices=[] if notices is None else notices)
+    found = list(dated(iter_sessions(store.conn, which), [] if notices is None else notices))
     kept = {s.id for s in found}
-    return ReportData(found, [r for r in records(store, which) if r.session in kept], day)
+    results: dict[int, int] = {}
+    ratings: dict[str, list[int]] = {}
+    seen = Unreadable()
+    for row in iter_records(store.conn, which):
+        if row.session not in kept:
+            continue
+        seen.see(row)
+        if row.kind not in (ExerciseResult.kind, RatingRecorded.kind):
+            continue
+        record = row.record
+        if isinstance(record, ExerciseResult) and not record.rest and row.session is not None:
+            results[row.session] = results.get(row.session, 0) + 1
+        elif isinstance(record, RatingRecorded) and record.value is not None and record.exercise is not None and record.counts:
+            ratings.setdefault(record.exercise, []).append(record.value)
+    return ReportData(found, day, results, ratings, seen.line())
 
 
 def _monday(day: _dt.date) -> _dt.date:
@@ -107,7 +132,7 @@ def write_report(data: ReportData, out: Path, which: Filter | None = None) -> Pa
     """Write the HTML page to ``out`` and the pain chart's PNG beside it; return the PNG's path."""
     png_path = out.with_suffix(".png")
     raster = RasterCanvas(*CHART_SIZE, scale=2.0)
-    pain_chart(raster, data.pain_points())
+    pain_chart(raster, data.pain_points(), data.pain_title())
     write_private(out, render_html(data, which or Filter(), png_path.name).encode("utf-8"))
     write_private(png_path, raster.png())
     return png_path
@@ -126,7 +151,7 @@ def render_html(data: ReportData, which: Filter, png_name: str) -> str:
     per_exercise = data.exercise_ratings()
     width, height = CHART_SIZE
     drawings: list[tuple[str, float, Callable[[Canvas], None]]] = [
-        ("Pain before and after each session", height, lambda c: pain_chart(c, data.pain_points())),
+        ("Pain before and after each session", height, lambda c: pain_chart(c, data.pain_points(), data.pain_title())),
         ("Sessions per week", height * 0.8, lambda c: sessions_chart(c, weeks)),
         ("Exercises completed per week", height * 0.8, lambda c: exercises_chart(c, weeks)),
         (
@@ -140,9 +165,12 @@ def render_html(data: ReportData, which: Filter, png_name: str) -> str:
         canvas = SvgCanvas(width, chart_height, title)
         draw(canvas)
         charts.append(f'<figure class="chart">{canvas.svg()}</figure>')
+    stations = any(s.station for s in data.sessions)  # a clinic's view: which station each session ran at
     scope = []
     if which.profile:
         scope.append(f"profile {which.profile}")
+    if which.station:
+        scope.append(f"station {which.station}")
     if which.since:
         scope.append(f"since {which.since.isoformat()}")
     heading = "Exercise sessions" + (f" ({', '.join(scope)})" if scope else "")
@@ -152,7 +180,8 @@ def render_html(data: ReportData, which: Filter, png_name: str) -> str:
         summary=html.escape(_summary(data.sessions)),
         charts="\n".join(charts),
         png=html.escape(png_name),
-        table=_table(data.sessions),
+        table=_table(data.sessions, stations),
+        station_head="<th>Station</th>" if stations else "",
         version=html.escape(__version__),
     )
 
@@ -166,7 +195,7 @@ def _summary(found: Sequence[SessionSummary]) -> str:
     return f"{len(found)} sessions from {first.isoformat()} to {last.isoformat()}; {completed} completed; {done} exercises done."
 
 
-def _table(found: Sequence[SessionSummary]) -> str:
+def _table(found: Sequence[SessionSummary], stations: bool = False) -> str:
     rows = []
     for s in reversed(found):
         pain = f"{_dash(s.pain_before)} &rarr; {_dash(s.pain_after)}"
@@ -179,7 +208,8 @@ def _table(found: Sequence[SessionSummary]) -> str:
             f"<td>{pain}</td>"
             f"<td>{s.exercises_done}/{total}</td>"
             f"<td>{html.escape(s.profile or '')}</td>"
-            "</tr>"
+            + (f"<td>{html.escape(s.station or '')}</td>" if stations else "")
+            + "</tr>"
         )
     return "\n".join(rows)
 
@@ -214,7 +244,7 @@ A printable copy of the first chart: <code>{png}</code>.</p>
 <h2>Sessions</h2>
 <table>
 <thead><tr><th>Started</th><th>Routine</th><th>Status</th><th>Pain before &rarr; after</th><th>Exercises done</th>
-<th>Profile</th></tr></thead>
+<th>Profile</th>{station_head}</tr></thead>
 <tbody>
 {table}
 </tbody>
