@@ -55,7 +55,8 @@ def _plan(cls: type[Record]) -> Plan:
     return Plan(cls, tuple(steps), frozenset(field_names(cls)), others)
 
 
-_PLANS = {kind: _plan(cls) for kind, cls in RECORD_TYPES.items()}
+_PLANS = {kind: _plan(cls) for kind, cls in RECORD_TYPES.items() if not getattr(cls, "RENAMED", None)}
+"""A kind whose stored names differ from its attributes (``Progress``: ``from``, ``to``) reads the general way."""
 
 
 def decode(row: tuple[Any, ...]) -> tuple[type[Record], dict[str, Any], dict[str, Any]] | None:

@@ -16,6 +16,7 @@ left out, or, for a clinic profile, a reference by identifier to that code (neve
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import operator
 import re
@@ -162,7 +163,8 @@ def _text_cells(cls: type[Record]) -> tuple[int, ...]:
     """The cells that can hold a text in a line of a record of ``cls`` read fast: its fields that may be
     texts (its values are of exactly the types its fields allow), and where it is and its session's."""
     hints = typing.get_type_hints(cls)
-    texts = {name for name in field_names(cls) if str in (typing.get_args(hints[name]) or (hints[name],))}
+    stored = dict(zip((f.name for f in dataclasses.fields(cls)), field_names(cls), strict=True))  # Progress: from, to
+    texts = {stored[name] for name in stored if str in (typing.get_args(hints[name]) or (hints[name],))}
     return tuple(
         i for i, column in enumerate(CSV_COLUMNS) if column in texts or (column in _PLACE and column not in ("id", "session"))
     )
