@@ -46,7 +46,7 @@ def test_screen_asks_each_red_flag_question_and_no_to_all_goes_on(small_pir: Rou
     assert texts == [EN.say("screen_intro"), *(EN.say(f"screen_{q}") for q in QUESTIONS), EN.say("screen_clear")]
     assert [e["t"] for e in screen] == [0.0, INTRO_END, *(INTRO_END + 0.5 + i for i in range(5))]
     assert [r for r in run.journal.records if r["kind"] == "screen"] == [
-        {"id": 2, "kind": "screen", "at": INTRO_END + 4.5, "status": "clear", "reason": None}
+        {"id": 2, "kind": "screen", "at": INTRO_END + 4.5, "status": "clear", "reason": None, "day": None}
     ]
     # The session then runs as it would have: welcome after "Thank you.", and it completes.
     clear_end = INTRO_END + 4.5 + estimate_speech_seconds(EN.say("screen_clear")) + 0.5
@@ -188,6 +188,28 @@ def test_screen_a_clear_screen_yesterday_does_not_count_today(tmp_path: Path) ->
     assert journal.screened_today() is True  # on its own day
     journal.close()
     assert _journal(tmp_path, _dt.datetime.now(_dt.UTC)).screened_today() is False
+
+
+def test_screen_a_simulated_day_is_screened_once_like_a_real_one(tmp_path: Path, coach_here: CoachHere) -> None:
+    """``--as-of`` sets the calendar day: its screen counts for that day only, not for the real one or another."""
+    config = tmp_path / "config.yaml"
+    config.write_text("session:\n  red_flag_screen: true\n", encoding="utf-8")
+    answers = tmp_path / "nos.txt"
+    answers.write_text("".join(f"{i.at:g} no\n" for i in _nos()), encoding="utf-8")
+    state = tmp_path / "state"
+
+    def asked(day: str) -> bool:
+        ran = coach_here("--config", str(config), "run", "quick-start", "--simulate", "--as-of", day, "--state-dir", str(state),
+                         "--input-script", str(answers), "--events", "-")  # fmt: skip
+        assert ran.returncode == 0, ran.stderr
+        return any(json.loads(line).get("phase") == "screen" for line in ran.stdout.splitlines())
+
+    assert asked("2026-03-02") is True
+    assert asked("2026-03-02") is False  # screened clear that day
+    assert asked("2026-03-03") is True  # the next simulated day is asked again
+    journal = SqliteJournal(state)
+    assert journal.screened_today() is False  # nor does a simulated day's screen count for the real today
+    journal.close()
 
 
 # --- who is screened, and the switch --------------------------------------------------------------

@@ -220,9 +220,11 @@ def todays_machine(plan: TodayPlan, loaded: LoadedSettings, journal: Journal) ->
 
     def make_session(routine: Routine) -> Session:
         settings = session_settings(loaded, routine)
-        screen = settings.red_flag_screen and not journal.screened_today()
+        day = plan.day if plan.day != _dt.date.today() else None  # --as-of: that day is screened once too
+        screen = settings.red_flag_screen and not journal.screened_today(day)
         offer = resume_offer(journal, routine, RESUME_WITHIN)
-        return Session(compile_script(routine, load_locale(routine.language)), locale, settings, resume=offer, screen=screen)
+        script = compile_script(routine, load_locale(routine.language))
+        return Session(script, locale, settings, resume=offer, screen=screen, day=day.isoformat() if day else None)
 
     session = loaded.settings.session
     machine = Today(plan, locale, make_session, session.answer_seconds, session.auto_accept_seconds)

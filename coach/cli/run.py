@@ -110,8 +110,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         journal = _journal(args, loaded)
         offer = resume_offer(journal, routine, RESUME_WITHIN)
         settings = session_settings(loaded, routine)
-        screen = settings.red_flag_screen and not journal.screened_today()  # at home: once a day
-        session = Session(compile_script(routine, locale), locale, settings, resume=offer, screen=screen)
+        day = getattr(args, "as_of", None)  # a simulated day (--as-of) is screened once too, like a real one
+        screen = settings.red_flag_screen and not journal.screened_today(day)  # at home: once a day
+        session = Session(compile_script(routine, locale), locale, settings, resume=offer, screen=screen,
+                          day=day.isoformat() if day else None)  # fmt: skip
         phrases = session.phrases()
     else:
         journal = _journal(args, loaded)

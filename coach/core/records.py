@@ -103,6 +103,8 @@ class Screened(Record):
     status: str
     reason: str | None = None
     """The question answered yes (``numbness``, ``spreading``, ``bladder``, ``fever``, ``fall``), if any."""
+    day: str | None = None
+    """The calendar day it counts for (ISO), when that is not the wall clock's: ``--as-of`` in a simulation."""
 
 
 @dataclass(frozen=True)

@@ -76,8 +76,10 @@ class ScreenReply:
 class Screen:
     """The screen of one session (``on``: ask it before the first exercise) and its symptom questions."""
 
-    def __init__(self, locale: Locale, settings: SessionSettings, on: bool) -> None:
+    def __init__(self, locale: Locale, settings: SessionSettings, on: bool, day: str | None = None) -> None:
         self.locale = locale
+        self.day = day
+        """The calendar day the answers count for, when it is not the wall clock's (``--as-of``)."""
         self.settings = settings
         self.on = on
         self.question: int | None = None
@@ -155,7 +157,7 @@ class Screen:
             return self._ask(ScreenReply(), self.question + 1, at)
         self.question = None
         text = self.locale.say("screen_clear")
-        reply = ScreenReply([Screened(at, "clear"), self._say(text, at)])
+        reply = ScreenReply([Screened(at, "clear", day=self.day), self._say(text, at)])
         reply.then = Clear(at + estimate_speech_seconds(text) + 0.5, resume=False)
         return reply
 
@@ -183,7 +185,7 @@ class Screen:
             self.deadline = at + self._window(text)
             return ScreenReply([self._say(text, at), Listen("confirm")])
         self.question = None
-        reply = ScreenReply([Screened(at, "no-answer")])
+        reply = ScreenReply([Screened(at, "no-answer", day=self.day)])
         reply.then = RedFlag(at, "not-screened", self.locale.say("screen_no_answer"))
         return reply
 
@@ -201,7 +203,7 @@ class Screen:
         urgent = reason in URGENT or reason.startswith("symptom-bladder")
         reply = ScreenReply([SafetyFired(at, "red-flag", "end-session", reason)])
         if self.question is not None:
-            reply.actions.insert(0, Screened(at, "red-flag", reason))
+            reply.actions.insert(0, Screened(at, "red-flag", reason, self.day))
         self.question = self.symptom = None
         reply.then = RedFlag(at, "red-flag", self.locale.say("red_flag_urgent" if urgent else "red_flag_advice"))
         return reply

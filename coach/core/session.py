@@ -43,7 +43,7 @@ class Session(Redirects):
     """One run of a script, from idle to end; the pain ratings are its :class:`PainDialogue` (``pain``)."""
 
     def __init__(self, script: Script, locale: Locale, settings: SessionSettings | None = None,
-                 resume: ResumeOffer | None = None, screen: bool = False) -> None:  # fmt: skip
+                 resume: ResumeOffer | None = None, screen: bool = False, day: str | None = None) -> None:  # fmt: skip
         super().__init__()
         self.script = script
         self.locale = locale
@@ -59,7 +59,7 @@ class Session(Redirects):
         self.pain = PainDialogue(self.locale, self.settings)
         self.feedback = FeedbackDialogue(self.locale, self.settings.answer_seconds)
         """ "Too easy, just right, or too hard?" after each exercise, when the routine asks it (a programme's)."""
-        self.screen = Screen(self.locale, self.settings, screen)
+        self.screen = Screen(self.locale, self.settings, screen, day)
         """The red-flag questions (``screen``: asked before the first exercise) and the symptom question."""
         self.opening: tuple[Opening, float] | None = None
         self.return_to: State = State.IDLE

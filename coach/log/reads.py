@@ -57,11 +57,15 @@ class StoreReads:
             resume = max(resume, start.resumed_from)
         return Interrupted(session_id, row[1], row[2], row[3], row[4], done, resume, recovered)
 
-    def screened_since(self, since: _dt.datetime, profile: str | None = None) -> bool:
-        """Whether a red-flag screen (of ``profile``'s sessions, if given) was answered ``clear`` at or after ``since``."""
+    def screened_since(self, since: _dt.datetime, profile: str | None = None, day: _dt.date | None = None) -> bool:
+        """Whether a red-flag screen (of ``profile``'s sessions, if given) was answered ``clear`` at or after ``since``;
+        with ``day`` (``--as-of``), whether one was answered clear for that calendar day instead."""
         query = "SELECT 1 FROM records JOIN sessions ON sessions.id = session_id WHERE kind = ? AND records.status = ?"
-        args = (Screened.kind, "clear", wall_text(since), profile, profile)
-        return self.conn.execute(query + " AND wall >= ? AND (? IS NULL OR profile = ?) LIMIT 1", args).fetchone() is not None
+        when: tuple[str, str] = ("wall >= ? AND json_extract(records.extra, '$.day') IS NULL", wall_text(since))
+        if day is not None:
+            when = ("json_extract(records.extra, '$.day') = ?", day.isoformat())
+        args = (Screened.kind, "clear", when[1], profile, profile)
+        return self.conn.execute(query + f" AND {when[0]} AND (? IS NULL OR profile = ?) LIMIT 1", args).fetchone() is not None
 
     def read_one(self, where: str, args: Sequence[Any]) -> StoredRecord | None:
         """The first record of ``SELECT * FROM records <where>``, typed, or None when there is none."""

@@ -366,11 +366,12 @@ class SqliteJournal:
         except sqlite3.Error:
             return None
 
-    def screened_today(self) -> bool:
-        """Whether a screen was answered clear since local midnight (the person's day, not UTC's)."""
+    def screened_today(self, day: _dt.date | None = None) -> bool:
+        """Whether a screen was answered clear since local midnight (the person's day, not UTC's); for a
+        ``day`` given (``--as-of``), whether one was answered clear for that day."""
         midnight = self.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
         with contextlib.suppress(sqlite3.Error):
-            return self.store is not None and self.store.screened_since(midnight, self.profile)
+            return self.store is not None and self.store.screened_since(midnight, self.profile, day)
         return False
 
     def close(self) -> None:

@@ -158,9 +158,10 @@ class Journal(Protocol):
         """The most recent session of this journal's profile, if it was cut off (``interrupted``)."""
         ...
 
-    def screened_today(self) -> bool:
+    def screened_today(self, day: _dt.date | None = None) -> bool:
         """Whether this journal's profile answered the red-flag screen no to every question today (local
-        date): at home the screen is asked once a day. ``False`` when it cannot tell: then it is asked."""
+        date; ``day``: that calendar day, as ``--as-of`` sets it): at home the screen is asked once a day.
+        ``False`` when it cannot tell: then it is asked."""
         ...
 
     def now(self) -> _dt.datetime:
@@ -187,7 +188,7 @@ class NoJournal:
         """It remembers no earlier session."""
         return None
 
-    def screened_today(self) -> bool:
+    def screened_today(self, day: _dt.date | None = None) -> bool:
         """Nor an earlier screen: it is asked."""
         return False
 

@@ -4,11 +4,12 @@ booted Debian 12 minbase container, with no sound card, no GPIO, no microphone a
 
     sudo python3 tests/system/systemd_check.py [--keep] [--rebuild]
 
-Four checks, one PASS/FAIL line each, exit 1 if any fails (2 if the harness itself could not run):
+Five checks, one PASS/FAIL line each, exit 1 if any fails (2 if the harness itself could not run):
   1 ready          Type=notify: systemd got READY=1 and a status text
   2 stays up       still running, same PID, no restart, 40 s later, with no input device at all
   3 watchdog       a hung kiosk (SIGSTOP) is killed by the watchdog and restarted, active again
   4 stop recorded  `systemctl stop` in the middle of a session: `coach history` says `stopped`
+  5 clinic sync    coach-sync.service sends that log to a real Mosquitto; the clinic store files each record once
 
 The file name is not test_*.py on purpose: the unit suite's pytest must not collect this (it needs
 root, a network to Debian's mirror and PyPI, and about four minutes). `.ci/run` runs it after the
@@ -33,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from container import Container, SystemTestError, build_rootfs, prepare_root, remove_stale_runs, tail  # noqa: E402
+from sync_check import check_sync  # noqa: E402
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 SRC = "/root/coach-src"
@@ -44,6 +46,7 @@ STAY_UP_SECONDS = 40.0
 SESSION_SCRIPT = "3 start\n6 rating 1\n13 no\n20 no\n27 no\n34 no\n41 no\n75 rating 2\n"
 """Wake the kiosk; choose the menu's first routine; answer no to each of the five red-flag questions (each
 after it is asked: 11.5, 13, 20, 27, 34 s); answer the pain question before the exercises (asked at 72.5 s)."""
+CHECKS = ("1 ready", "2 stays up", "3 watchdog", "4 stop recorded", "5 clinic sync")
 PROPS = ("ActiveState", "SubState", "StatusText", "NRestarts", "MainPID", "Result", "ExecMainStatus")
 PASS_THROUGH = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "PIP_DEFAULT_TIMEOUT",
                 "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")  # fmt: skip
@@ -349,7 +352,7 @@ def run(args: argparse.Namespace, report: Report) -> None:
             installed = install(c, report, run_dir / "install.log")
         print(f"systest: systemd/install.sh {'done' if installed else 'FAILED'} in {report.timings[-1][1]:.1f} s", flush=True)
         if not installed:
-            for name in ("1 ready", "2 stays up", "3 watchdog", "4 stop recorded"):
+            for name in CHECKS:
                 report.check(name, False, "not run: systemd/install.sh failed")
             return
         with report.timed("check 1 ready"):
@@ -360,6 +363,8 @@ def run(args: argparse.Namespace, report: Report) -> None:
             check_watchdog(c, report)
         with report.timed("check 4 stop recorded"):
             check_stop_recorded(c, report)
+        with report.timed("check 5 clinic sync"):
+            check_sync(c, report, CHECKOUT, lambda: install(c, report, run_dir / "install-sync.log"), info)
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, signal.SIG_IGN)  # the cleanup is bounded; let it finish
@@ -409,10 +414,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"systest: timings: {timings}; whole run {total:.1f} s", flush=True)
     failed = [name for name, ok, _ in report.results if not ok]
     if code == 0:
-        code = 1 if failed or len(report.results) < 4 else 0
-    verdict = "all 4 checks passed" if code == 0 else f"FAILED: {', '.join(failed) or 'the harness did not finish'}"
+        code = 1 if failed or len(report.results) < len(CHECKS) else 0
+    verdict = f"all {len(CHECKS)} checks passed" if code == 0 else f"FAILED: {', '.join(failed) or 'the harness did not finish'}"
     if code == 130:
-        verdict = f"interrupted after {len(report.results)} of 4 checks ({len(failed)} failed)"
+        verdict = f"interrupted after {len(report.results)} of {len(CHECKS)} checks ({len(failed)} failed)"
     print(f"systest: systemd system test {verdict}", flush=True)
     return code
 
