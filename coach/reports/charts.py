@@ -229,3 +229,62 @@ def exercise_ratings_chart(canvas: Canvas, rows: Sequence[tuple[str, Sequence[in
 def _ticks(high: int) -> list[int]:
     step = max(1, -(-high // 5))
     return list(range(0, high + 1, step))
+
+
+def levels_chart_height(rows: int) -> float:
+    """Height (points) for the levels chart: a fixed frame and about 40 points per exercise."""
+    return 100.0 + 40.0 * max(rows, 2)
+
+
+def levels_chart(
+    canvas: Canvas,
+    rows: Sequence[tuple[str, Sequence[tuple[int, int]]]],
+    first: _dt.date,
+    days: int,
+    stages: Sequence[tuple[int, str]] = (),
+) -> None:
+    """Each exercise's level (a step line, a dot per session, the level at each change) over the days of a
+    programme from ``first`` (``days`` of them: a gap is a day without a session); a stage change is a line
+    across all rows, named at the top, since a level is a step on one stage's ladder."""
+    left = 40 + 6.2 * max((len(name) for name, _ in rows), default=10)
+    plot = _frame(canvas, "Level of each exercise", top=62.0, left=min(left, canvas.width / 2))
+    if not rows:
+        _no_data(canvas, plot)
+        return
+    span = plot.right - plot.left
+
+    def x(day: int) -> float:
+        return plot.left + span * (day + 0.5) / max(days, 1)
+
+    for day, stage in stages:  # at the start of the stage's first day
+        edge = x(day) - span / max(days, 1) / 2
+        canvas.line([(edge, plot.top - 14), (edge, plot.bottom)], BEFORE, 1.5)
+        canvas.text(edge + 3, plot.top - 4, stage, size=10, fill=BEFORE)
+    step = (plot.bottom - plot.top) / len(rows)
+    high = max((level for _, points in rows for _, level in points), default=1)
+    for i, (name, points) in enumerate(rows):
+        top = plot.top + step * i + 6
+        bottom = plot.top + step * (i + 1) - 6
+
+        def y(level: int, top: float = top, bottom: float = bottom) -> float:
+            return bottom - (bottom - top) * (level - 1) / max(high - 1, 1)
+
+        canvas.line([(plot.left, bottom), (plot.right, bottom)], GRID, 0.8)
+        canvas.text(plot.left - 8, (top + bottom) / 2 + 4, name, size=11, anchor="end")
+        path: list[tuple[float, float]] = []
+        for n, (day, level) in enumerate(points):
+            if path:
+                path.append((x(day), path[-1][1]))
+            path.append((x(day), y(level)))
+            if n == 0 or points[n - 1][1] != level:
+                canvas.text(x(day), y(level) - 6, str(level), size=9, fill="#555555", anchor="middle")
+        if len(path) > 1:
+            canvas.line(path, AFTER, 1.5)
+        for day, level in points:
+            canvas.circle(x(day), y(level), 3.0, AFTER)
+    labels = [(first + _dt.timedelta(days=d)).strftime("%d %b") for d in range(days)]
+    room = span / max(days, 1)
+    every = max(1, math.ceil(60 / max(room, 1.0)))
+    for d, label in enumerate(labels):
+        if d % every == 0:
+            canvas.text(x(d), plot.bottom + 16, label, size=10, anchor="middle")
