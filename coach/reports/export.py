@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import heapq
 import operator
 import typing
 import uuid
@@ -91,8 +90,26 @@ def export(store: Store | None, fmt: str, out: IO[str], which: Filter | None = N
 
 
 def all_records(store: Store, which: Filter) -> Iterator[RecordRow]:
-    """The chosen sessions' records and the chosen records with no session (a programme's start and stop), by id."""
-    return heapq.merge(iter_records(store.conn, which), iter_sessionless(store.conn, which), key=operator.attrgetter("id"))
+    """The chosen sessions' records and the chosen records with no session (a programme's start and stop), by id.
+
+    Those are few (held in a list); with none, the sessions' records come straight from their cursor."""
+    rows = iter_records(store.conn, which)
+    loose = list(iter_sessionless(store.conn, which))
+    return _interleave(rows, loose) if loose else rows
+
+
+def _interleave(rows: Iterator[RecordRow], loose: list[RecordRow]) -> Iterator[RecordRow]:
+    """``rows`` with each of ``loose`` before the first row with a higher id (both ordered by id)."""
+    pending = iter(loose)
+    following = next(pending, None)
+    for row in rows:
+        while following is not None and following.id < row.id:
+            yield following
+            following = next(pending, None)
+        yield row
+    if following is not None:
+        yield following
+        yield from pending
 
 
 def has_programme(store: Store) -> bool:
