@@ -175,6 +175,22 @@ def test_programme_report_shows_adherence_with_the_missed_days(course: Path, utc
     assert "6 of 12 days" in over and f"6 missed days ({on(4)}, {on(6)}, {on(8)} to {on(11)})" in over
 
 
+def test_programme_report_counts_the_plan_days_only(course: Path, utc: None) -> None:
+    """lumbar-6-weeks is 42 days: months later, the days after its end are not missed days."""
+    part = programme_part(page_of(course, dt.date.fromisoformat(on(200))))
+    assert f"Started {on(0)}, active (its 6 weeks ended on {on(41)}). Adherence: 6 of 42 days" in part
+    assert f"36 missed days ({on(4)}, {on(6)}, {on(8)} to {on(41)})" in part
+
+
+def test_programme_report_escapes_what_the_log_says(tmp_path: Path, utc: None) -> None:
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    programme_session(state, 0, "<b>x</b>=1,y=2", stage="<script>alert(1)</script>", feedback=(("<i>e</i>", "easy"),))
+    part = programme_part(page_of(state, dt.date.fromisoformat(on(0))))
+    assert "<script>" not in part and "<b>" not in part and "<i>" not in part
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in part and "&lt;i&gt;e&lt;/i&gt;" in part
+
+
 def test_programme_report_stops_counting_at_the_stop(course: Path, utc: None) -> None:
     mark(course, "stop", 8)
     part = programme_part(page_of(course, dt.date.fromisoformat(on(30))))
@@ -214,7 +230,7 @@ def test_programme_report_draws_each_exercise_level_over_the_days(course: Path, 
     assert drawn.count("<circle") == 5 + 6 + 1  # a dot per session and exercise (back-release not in day 7)
     assert '<text x="' in drawn and ">mobilise</text>" in drawn and ">settle</text>" in drawn  # the stage changes named
     assert drawn.count('stroke="#d35400"') == 2  # and marked by a line: the first stage and the second
-    levels = re.findall(r'fill="#555555" text-anchor="middle">(\d+)</text>', drawn)
+    levels = re.findall(r'fill="#555555" text-anchor="start">(\d+)</text>', drawn)
     assert levels == ["1", "2", "1", "1", "2", "1", "3", "1"]  # the level where it starts and at each change
 
 
@@ -383,7 +399,7 @@ def test_programme_report_of_a_simulated_course(simulated: Path, utc: None) -> N
     assert days[4][4] == "back-release 1 → 2 (good days in a row); pelvic-tilt 1 → 2 (good days in a row)"
     svg = re.search(r'aria-label="Level of each exercise".*?</svg>', part, re.S)
     assert svg is not None
-    assert re.findall(r'fill="#555555" text-anchor="middle">(\d+)</text>', svg.group(0)) == ["1", "2", "1", "2"]
+    assert re.findall(r'fill="#555555" text-anchor="start">(\d+)</text>', svg.group(0)) == ["1", "2", "1", "2"]
 
 
 def test_programme_fhir_of_a_simulated_course(simulated: Path) -> None:

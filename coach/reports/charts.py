@@ -277,7 +277,7 @@ def levels_chart(
                 path.append((x(day), path[-1][1]))
             path.append((x(day), y(level)))
             if n == 0 or points[n - 1][1] != level:
-                canvas.text(x(day), y(level) - 6, str(level), size=9, fill="#555555", anchor="middle")
+                canvas.text(x(day) + 5, y(level) - 5, str(level), size=9, fill="#555555", anchor="start")
         if len(path) > 1:
             canvas.line(path, AFTER, 1.5)
         for day, level in points:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as _dt
 import html
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from coach.core.records import CheckIn, ExerciseFeedback, ProgrammeChanged, ProgrammeDay, Progress
+from coach.errors import CoachError
 from coach.log.queries import RecordRow, SessionSummary
 from coach.reports.charts import SvgCanvas, levels_chart, levels_chart_height
+from coach.spec.programme import load_programme, programme_paths
 
 KINDS = frozenset((CheckIn.kind, Progress.kind, ProgrammeChanged.kind, ProgrammeDay.kind, ExerciseFeedback.kind))
 FEEDBACK = (("easy", "too easy"), ("right", "just right"), ("hard", "too hard"))
@@ -107,26 +109,48 @@ def checkin_cell(checkin: CheckIn | None) -> str:
     return f"{answer}, {checkin.rating}" if checkin.rating is not None else answer
 
 
-def render(tally: ProgrammeTally, found: Sequence[SessionSummary], today: _dt.date, width: float) -> str:
-    """The programme part of the page (its own ``<h2>``), or ``""`` when the log has no programme records."""
+def shipped_weeks(programme: str) -> int | None:
+    """How many weeks a shipped programme's plan has (None: not one this coach ships, or not readable now)."""
+    path = programme_paths().get(programme)
+    if path is None:
+        return None
+    try:
+        return load_programme(path).weeks
+    except CoachError:
+        return None
+
+
+def render(
+    tally: ProgrammeTally,
+    found: Sequence[SessionSummary],
+    today: _dt.date,
+    width: float,
+    weeks: Callable[[str], int | None] = shipped_weeks,
+) -> str:
+    """The programme part of the page (its own ``<h2>``), or ``""`` when the log has no programme records.
+    ``weeks`` gives a programme's length: adherence counts the plan's days, not the days after it ended."""
     if not tally:
         return ""
     parts = ["", "<h2>Programme</h2>"]
     for course in courses(tally, found):
-        parts.append(_course(course, tally, today, width))
+        parts.append(_course(course, tally, today, width, weeks(course.programme)))
     return "\n".join(parts)
 
 
-def _course(course: Course, tally: ProgrammeTally, today: _dt.date, width: float) -> str:
+def _course(course: Course, tally: ProgrammeTally, today: _dt.date, width: float, weeks: int | None) -> str:
     who = f" (profile {course.profile})" if course.profile else ""
     start, end = course.first(), course.end(today)
+    ended = ""
+    if weeks is not None and end > start + _dt.timedelta(days=7 * weeks - 1):
+        end = start + _dt.timedelta(days=7 * weeks - 1)
+        ended = f" (its {weeks} weeks ended on {end.isoformat()})"
     done = {d for _, p in course.sessions if (d := _day(p.day)) is not None and start <= d <= end}
     span = (end - start).days + 1 if end >= start else 0
     open_today = end == today and today not in done and course.stop is None  # today is not over yet
     planned = span - (1 if open_today else 0)
     missed = [start + _dt.timedelta(days=n) for n in range(span)]
     missed = [d for d in missed if d not in done and not (open_today and d == today)]
-    state = f"stopped on {course.stop.isoformat()}" if course.stop is not None else "active"
+    state = (f"stopped on {course.stop.isoformat()}" if course.stop is not None else "active") + ended
     share = f" ({100 * len(done) // planned}%)" if planned > 0 else ""
     lines = [
         f"<h3>{html.escape(course.programme + who)}</h3>",
@@ -138,7 +162,8 @@ def _course(course: Course, tally: ProgrammeTally, today: _dt.date, width: float
     lines.append(_stages(course))
     series, marks = _levels(course, start)
     canvas = SvgCanvas(width, levels_chart_height(len(series)), "Level of each exercise")
-    levels_chart(canvas, series, start, max(span, 1), marks)
+    last = max((day for _, points in series for day, _ in points), default=0)  # sessions after the plan goes on
+    levels_chart(canvas, series, start, max(span, last + 1, 1), marks)
     lines.append(f'<figure class="chart">{canvas.svg()}</figure>')
     lines.append(_days_table(course, tally))
     lines.append(_feedback_table(course, tally))
