@@ -246,6 +246,22 @@ def test_programme_report_puts_the_check_in_beside_pain_in_the_sessions_table(co
     ]  # fmt: skip
 
 
+def test_programme_report_draws_the_check_ins_on_the_pain_chart(course: Path, utc: None) -> None:
+    page = page_of(course, dt.date.fromisoformat(on(7)))
+    chart = re.search(r'<svg[^>]*aria-label="Pain before and after each session".*?</svg>', page, re.S)
+    assert chart is not None and ">check-in</text>" in chart.group(0)
+    morning = re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)" r="7.0" fill="#bfe3cc" stroke="#2e8b57"', chart.group(0))
+    top, bottom = 46.0, 300.0 - 40.0  # the plot's top and bottom (0-10)
+    assert [round(10 * (bottom - float(y)) / (bottom - top)) for y in morning] == [2, 2, 2, 1, 5]  # day 7 gave none
+
+
+def test_programme_report_through_the_cli(simulated: Path, tmp_path: Path, utc: None) -> None:
+    out = tmp_path / "report.html"
+    assert cli.main(["report", "--state-dir", str(simulated), "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "<h2>Programme</h2>" in page and "<h3>lumbar-6-weeks</h3>" in page and out.with_suffix(".png").stat().st_size > 0
+
+
 def test_programme_report_counts_the_feedback_per_exercise(course: Path, utc: None) -> None:
     part = programme_part(page_of(course, dt.date.fromisoformat(on(7))))
     assert table(part, "feedback") == [

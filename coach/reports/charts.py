@@ -17,6 +17,7 @@ BEFORE = "#d35400"
 AFTER = "#1f6fb2"
 DONE = "#2e8b57"
 NOT_DONE = "#c8d6cf"
+MORNING = "#bfe3cc"
 INK = "#222222"
 GRID = "#dddddd"
 BANDS = ((0.0, 2.5, "#eaf6ea", "0-2 safe"), (2.5, 5.5, "#fdf6e0", "3-5 acceptable"), (5.5, 10.0, "#fbeaea", "above 5: too much"))
@@ -80,6 +81,8 @@ class PainPoint:
     day: _dt.date
     before: int | None
     after: int | None
+    checkin: int | None = None
+    """The next-morning check-in's rating the session opened with (a programme's sessions)."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,8 @@ def _x_labels(canvas: Canvas, plot: Plot, labels: Sequence[str]) -> None:
 
 
 def pain_chart(canvas: Canvas, points: Sequence[PainPoint], title: str | None = None) -> None:
-    """Pain before (orange) and after (blue) each session, in session order, over the model's bands."""
+    """Pain before (orange) and after (blue) each session, in session order, over the model's bands; with a
+    programme, the next-morning check-in's rating each session opened with (green, drawn only when there is one)."""
     plot = _frame(canvas, title or "Pain before and after each session (0-10)")
     for low, high, color, label in BANDS:
         canvas.rect(plot.left, plot.y(high, 10), plot.right - plot.left, plot.y(low, 10) - plot.y(high, 10), color)
@@ -144,10 +148,20 @@ def pain_chart(canvas: Canvas, points: Sequence[PainPoint], title: str | None = 
     canvas.text(legend_x + 9, 24, "before", size=11)
     canvas.circle(legend_x + 70, 20, 5, AFTER)
     canvas.text(legend_x + 79, 24, "after", size=11)
+    morning = any(p.checkin is not None for p in points)
+    if morning:
+        canvas.circle(legend_x - 100, 20, 5, MORNING, DONE)
+        canvas.text(legend_x - 91, 24, "check-in", size=11)
     if not points:
         _no_data(canvas, plot)
         return
     n = len(points)
+    if morning:  # under the session's own: a ring round its dot where they are the same
+        rings = [(plot.x(i, n), plot.y(p.checkin, 10)) for i, p in enumerate(points) if p.checkin is not None]
+        if len(rings) > 1:
+            canvas.line(rings, DONE, 1.0)
+        for x, y in rings:
+            canvas.circle(x, y, 7.0, MORNING, DONE)
     for i, p in enumerate(points):
         if p.before is not None and p.after is not None:
             canvas.line([(plot.x(i, n), plot.y(p.before, 10)), (plot.x(i, n), plot.y(p.after, 10))], "#999999", 1.5)

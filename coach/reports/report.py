@@ -68,15 +68,20 @@ class ReportData:
 
     def pain_points(self) -> list[PainPoint]:
         points = [
-            PainPoint(s.started_local.date(), s.pain_before, s.pain_after)
+            PainPoint(s.started_local.date(), s.pain_before, s.pain_after, *self._morning(s))
             for s in self.sessions
-            if s.pain_before is not None or s.pain_after is not None
+            if s.pain_before is not None or s.pain_after is not None or self._morning(s)
         ]
         return points[-MAX_PAIN_SESSIONS:]
 
+    def _morning(self, s: SessionSummary) -> tuple[int, ...]:
+        """The rating of the check-in ``s`` opened with, if it has one (a programme's session), as a 1-tuple; else ()."""
+        checkin = self.programme.checkins.get(s.id) if self.programme.checkins else None
+        return () if checkin is None or checkin.rating is None else (checkin.rating,)
+
     def pain_title(self) -> str | None:
         """The pain chart's title when it leaves older sessions out (None: the usual title)."""
-        shown = sum(1 for s in self.sessions if s.pain_before is not None or s.pain_after is not None)
+        shown = sum(1 for s in self.sessions if s.pain_before is not None or s.pain_after is not None or self._morning(s))
         return f"Pain before and after, the last {MAX_PAIN_SESSIONS} sessions rated (0-10)" if shown > MAX_PAIN_SESSIONS else None
 
     def weeks(self) -> list[Week]:
