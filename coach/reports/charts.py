@@ -17,6 +17,7 @@ BEFORE = "#d35400"
 AFTER = "#1f6fb2"
 DONE = "#2e8b57"
 NOT_DONE = "#c8d6cf"
+MORNING = "#bfe3cc"
 INK = "#222222"
 GRID = "#dddddd"
 BANDS = ((0.0, 2.5, "#eaf6ea", "0-2 safe"), (2.5, 5.5, "#fdf6e0", "3-5 acceptable"), (5.5, 10.0, "#fbeaea", "above 5: too much"))
@@ -80,6 +81,8 @@ class PainPoint:
     day: _dt.date
     before: int | None
     after: int | None
+    checkin: int | None = None
+    """The next-morning check-in's rating the session opened with (a programme's sessions)."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,8 @@ def _x_labels(canvas: Canvas, plot: Plot, labels: Sequence[str]) -> None:
 
 
 def pain_chart(canvas: Canvas, points: Sequence[PainPoint], title: str | None = None) -> None:
-    """Pain before (orange) and after (blue) each session, in session order, over the model's bands."""
+    """Pain before (orange) and after (blue) each session, in session order, over the model's bands; with a
+    programme, the next-morning check-in's rating each session opened with (green, drawn only when there is one)."""
     plot = _frame(canvas, title or "Pain before and after each session (0-10)")
     for low, high, color, label in BANDS:
         canvas.rect(plot.left, plot.y(high, 10), plot.right - plot.left, plot.y(low, 10) - plot.y(high, 10), color)
@@ -144,10 +148,20 @@ def pain_chart(canvas: Canvas, points: Sequence[PainPoint], title: str | None = 
     canvas.text(legend_x + 9, 24, "before", size=11)
     canvas.circle(legend_x + 70, 20, 5, AFTER)
     canvas.text(legend_x + 79, 24, "after", size=11)
+    morning = any(p.checkin is not None for p in points)
+    if morning:
+        canvas.circle(legend_x - 100, 20, 5, MORNING, DONE)
+        canvas.text(legend_x - 91, 24, "check-in", size=11)
     if not points:
         _no_data(canvas, plot)
         return
     n = len(points)
+    if morning:  # under the session's own: a ring round its dot where they are the same
+        rings = [(plot.x(i, n), plot.y(p.checkin, 10)) for i, p in enumerate(points) if p.checkin is not None]
+        if len(rings) > 1:
+            canvas.line(rings, DONE, 1.0)
+        for x, y in rings:
+            canvas.circle(x, y, 7.0, MORNING, DONE)
     for i, p in enumerate(points):
         if p.before is not None and p.after is not None:
             canvas.line([(plot.x(i, n), plot.y(p.before, 10)), (plot.x(i, n), plot.y(p.after, 10))], "#999999", 1.5)
@@ -229,3 +243,62 @@ def exercise_ratings_chart(canvas: Canvas, rows: Sequence[tuple[str, Sequence[in
 def _ticks(high: int) -> list[int]:
     step = max(1, -(-high // 5))
     return list(range(0, high + 1, step))
+
+
+def levels_chart_height(rows: int) -> float:
+    """Height (points) for the levels chart: a fixed frame and about 40 points per exercise."""
+    return 100.0 + 40.0 * max(rows, 2)
+
+
+def levels_chart(
+    canvas: Canvas,
+    rows: Sequence[tuple[str, Sequence[tuple[int, int]]]],
+    first: _dt.date,
+    days: int,
+    stages: Sequence[tuple[int, str]] = (),
+) -> None:
+    """Each exercise's level (a step line, a dot per session, the level at each change) over the days of a
+    programme from ``first`` (``days`` of them: a gap is a day without a session); a stage change is a line
+    across all rows, named at the top, since a level is a step on one stage's ladder."""
+    left = 40 + 6.2 * max((len(name) for name, _ in rows), default=10)
+    plot = _frame(canvas, "Level of each exercise", top=62.0, left=min(left, canvas.width / 2))
+    if not rows:
+        _no_data(canvas, plot)
+        return
+    span = plot.right - plot.left
+
+    def x(day: int) -> float:
+        return plot.left + span * (day + 0.5) / max(days, 1)
+
+    for day, stage in stages:  # at the start of the stage's first day
+        edge = x(day) - span / max(days, 1) / 2
+        canvas.line([(edge, plot.top - 14), (edge, plot.bottom)], BEFORE, 1.5)
+        canvas.text(edge + 3, plot.top - 4, stage, size=10, fill=BEFORE)
+    step = (plot.bottom - plot.top) / len(rows)
+    high = max((level for _, points in rows for _, level in points), default=1)
+    for i, (name, points) in enumerate(rows):
+        top = plot.top + step * i + 6
+        bottom = plot.top + step * (i + 1) - 6
+
+        def y(level: int, top: float = top, bottom: float = bottom) -> float:
+            return bottom - (bottom - top) * (level - 1) / max(high - 1, 1)
+
+        canvas.line([(plot.left, bottom), (plot.right, bottom)], GRID, 0.8)
+        canvas.text(plot.left - 8, (top + bottom) / 2 + 4, name, size=11, anchor="end")
+        path: list[tuple[float, float]] = []
+        for n, (day, level) in enumerate(points):
+            if path:
+                path.append((x(day), path[-1][1]))
+            path.append((x(day), y(level)))
+            if n == 0 or points[n - 1][1] != level:
+                canvas.text(x(day) + 5, y(level) - 5, str(level), size=9, fill="#555555", anchor="start")
+        if len(path) > 1:
+            canvas.line(path, AFTER, 1.5)
+        for day, level in points:
+            canvas.circle(x(day), y(level), 3.0, AFTER)
+    labels = [(first + _dt.timedelta(days=d)).strftime("%d %b") for d in range(days)]
+    room = span / max(days, 1)
+    every = max(1, math.ceil(60 / max(room, 1.0)))
+    for d, label in enumerate(labels):
+        if d % every == 0:
+            canvas.text(x(d), plot.bottom + 16, label, size=10, anchor="middle")

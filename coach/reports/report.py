@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coach import __version__
-from coach.core.records import ExerciseResult, RatingRecorded
+from coach.core.records import CheckIn, ExerciseResult, RatingRecorded
 from coach.log.files import open_private_out
+from coach.log.programme_report import iter_sessionless
 from coach.log.queries import Filter, SessionSummary, Unreadable, dated, iter_records, iter_sessions
 from coach.log.store import Store
 from coach.reports.charts import (
@@ -31,6 +32,9 @@ from coach.reports.charts import (
     pain_chart,
     sessions_chart,
 )
+from coach.reports.programme import KINDS as PROGRAMME_KINDS
+from coach.reports.programme import ProgrammeTally, checkin_cell
+from coach.reports.programme import render as render_programme
 from coach.reports.raster import RasterCanvas
 
 MAX_WEEKS = 26
@@ -59,18 +63,25 @@ class ReportData:
     """The ratings given during each exercise, in the order given."""
     unreadable: str | None = None
     """A line for the person when some rows were not records this coach can read (left out of the charts)."""
+    programme: ProgrammeTally = field(default_factory=ProgrammeTally)
+    """The programme records' tallies (:mod:`coach.reports.programme`); none: the page has no programme part."""
 
     def pain_points(self) -> list[PainPoint]:
         points = [
-            PainPoint(s.started_local.date(), s.pain_before, s.pain_after)
+            PainPoint(s.started_local.date(), s.pain_before, s.pain_after, *self._morning(s))
             for s in self.sessions
-            if s.pain_before is not None or s.pain_after is not None
+            if s.pain_before is not None or s.pain_after is not None or self._morning(s)
         ]
         return points[-MAX_PAIN_SESSIONS:]
 
+    def _morning(self, s: SessionSummary) -> tuple[int, ...]:
+        """The rating of the check-in ``s`` opened with, if it has one (a programme's session), as a 1-tuple; else ()."""
+        checkin = self.programme.checkins.get(s.id) if self.programme.checkins else None
+        return () if checkin is None or checkin.rating is None else (checkin.rating,)
+
     def pain_title(self) -> str | None:
         """The pain chart's title when it leaves older sessions out (None: the usual title)."""
-        shown = sum(1 for s in self.sessions if s.pain_before is not None or s.pain_after is not None)
+        shown = sum(1 for s in self.sessions if s.pain_before is not None or s.pain_after is not None or self._morning(s))
         return f"Pain before and after, the last {MAX_PAIN_SESSIONS} sessions rated (0-10)" if shown > MAX_PAIN_SESSIONS else None
 
     def weeks(self) -> list[Week]:
@@ -110,10 +121,14 @@ def load(
     results: dict[int, int] = {}
     ratings: dict[str, list[int]] = {}
     seen = Unreadable()
+    programme = ProgrammeTally()
     for row in iter_records(store.conn, which):
         if row.session not in kept:
             continue
         seen.see(row)
+        if row.kind in PROGRAMME_KINDS:
+            programme.see(row)
+            continue
         if row.kind not in (ExerciseResult.kind, RatingRecorded.kind):
             continue
         record = row.record
@@ -121,7 +136,10 @@ def load(
             results[row.session] = results.get(row.session, 0) + 1
         elif isinstance(record, RatingRecorded) and record.value is not None and record.exercise is not None and record.counts:
             ratings.setdefault(record.exercise, []).append(record.value)
-    return ReportData(found, day, results, ratings, seen.line())
+    for row in iter_sessionless(store.conn, which):  # a programme's start and stop
+        if row.kind in PROGRAMME_KINDS:
+            programme.see(row)
+    return ReportData(found, day, results, ratings, seen.line(), programme)
 
 
 def _monday(day: _dt.date) -> _dt.date:
@@ -174,14 +192,17 @@ def render_html(data: ReportData, which: Filter, png_name: str) -> str:
     if which.since:
         scope.append(f"since {which.since.isoformat()}")
     heading = "Exercise sessions" + (f" ({', '.join(scope)})" if scope else "")
+    checkins = data.programme.checkins if data.programme else None  # a column only in a programme's report
     return _PAGE.format(
         heading=html.escape(heading),
         generated=html.escape(_dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
         summary=html.escape(_summary(data.sessions)),
         charts="\n".join(charts),
+        programme=render_programme(data.programme, data.sessions, data.today, width),
         png=html.escape(png_name),
-        table=_table(data.sessions, stations),
+        table=_table(data.sessions, stations, checkins),
         station_head="<th>Station</th>" if stations else "",
+        checkin_head="<th>Next-morning check-in</th>" if checkins is not None else "",
         version=html.escape(__version__),
     )
 
@@ -195,7 +216,7 @@ def _summary(found: Sequence[SessionSummary]) -> str:
     return f"{len(found)} sessions from {first.isoformat()} to {last.isoformat()}; {completed} completed; {done} exercises done."
 
 
-def _table(found: Sequence[SessionSummary], stations: bool = False) -> str:
+def _table(found: Sequence[SessionSummary], stations: bool = False, checkins: dict[int, CheckIn] | None = None) -> str:
     rows = []
     for s in reversed(found):
         pain = f"{_dash(s.pain_before)} &rarr; {_dash(s.pain_after)}"
@@ -206,7 +227,8 @@ def _table(found: Sequence[SessionSummary], stations: bool = False) -> str:
             f"<td>{html.escape(s.title or s.routine)}</td>"
             f"<td>{html.escape(s.status or 'open')}</td>"
             f"<td>{pain}</td>"
-            f"<td>{s.exercises_done}/{total}</td>"
+            + (f"<td>{checkin_cell(checkins.get(s.id))}</td>" if checkins is not None else "")
+            + f"<td>{s.exercises_done}/{total}</td>"
             f"<td>{html.escape(s.profile or '')}</td>"
             + (f"<td>{html.escape(s.station or '')}</td>" if stations else "")
             + "</tr>"
@@ -240,10 +262,10 @@ th, td {{ text-align: left; padding: 0.25em 0.5em; border-bottom: 1px solid #ddd
 <p class="note">Pain is the 0-10 numeric rating scale (LOINC 72514-3): 0-2 safe, 3-5 acceptable, above 5 too much.
 This is a home-exercise aid, not a medical device; the records are what the person reported.
 A printable copy of the first chart: <code>{png}</code>.</p>
-{charts}
+{charts}{programme}
 <h2>Sessions</h2>
 <table>
-<thead><tr><th>Started</th><th>Routine</th><th>Status</th><th>Pain before &rarr; after</th><th>Exercises done</th>
+<thead><tr><th>Started</th><th>Routine</th><th>Status</th><th>Pain before &rarr; after</th>{checkin_head}<th>Exercises done</th>
 <th>Profile</th>{station_head}</tr></thead>
 <tbody>
 {table}
