@@ -441,3 +441,24 @@ def test_records_an_unconfirmed_heard_rating_is_not_pain_before_or_after_in_hist
     (session,) = logged_sessions(journal.store)
     assert (session.pain_before, session.pain_after) == (3, 4)
     journal.close()
+
+
+def test_records_forget_profile_also_deletes_its_programme_start_and_stop_and_their_outbox_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A programme's start and stop are records outside any session that name the profile: forgotten with it."""
+    from coach.core.records import ProgrammeChanged
+
+    _two_profiles(tmp_path)
+    for profile in (MARK, KEEP):
+        journal = SqliteJournal(tmp_path, profile)
+        journal.append(ProgrammeChanged(0.0, "start", "lumbar-6-weeks", "2026-03-02", profile))
+        journal.close()
+    code, out, _ = coach(capsys, "forget", "--profile", MARK, "--state-dir", str(tmp_path))
+    assert code == 0 and "Forgot 2 sessions (15 records)" in out
+    conn = sqlite3.connect(tmp_path / "coach.db")
+    loose = conn.execute("SELECT json_extract(extra, '$.profile') FROM records WHERE session_id IS NULL").fetchall()
+    assert loose == [(KEEP,)]
+    assert conn.execute("SELECT count(*) FROM outbox WHERE record_id NOT IN (SELECT id FROM records)").fetchone() == (0,)
+    conn.close()
+    assert MARK.encode() not in _raw(tmp_path)

@@ -402,9 +402,10 @@ def forget(state_dir: Path, which: Filter, dry_run: bool = False) -> Forgotten:
         ids = [row[0] for row in store.conn.execute(f"SELECT s.id FROM sessions s{where}", args)]
         marks = ", ".join("?" * len(ids))
         (count,) = store.conn.execute(f"SELECT count(*) FROM records WHERE session_id IN ({marks})", ids).fetchone()
-        if not dry_run and ids:
-            _delete(store.conn, ids, marks)
-        return Forgotten(len(ids), int(count), _aside(state_dir), tuple(notices))
+        loose = _sessionless(store.conn, which)
+        if not dry_run and (ids or loose):
+            _delete(store.conn, ids, marks, loose)
+        return Forgotten(len(ids), int(count) + len(loose), _aside(state_dir), tuple(notices))
     finally:
         if store is not None:
             store.close()
@@ -417,11 +418,26 @@ def _aside(state_dir: Path) -> tuple[str, ...]:
     return tuple(sorted([*corrupt, *(p.name for p in state_dir.glob(f"{DB_NAME}-wal.stranger-*"))]))
 
 
-def _delete(conn: sqlite3.Connection, ids: list[int], marks: str) -> None:
+def _sessionless(conn: sqlite3.Connection, which: Filter) -> list[int]:
+    """The records outside any session that ``which`` chooses too: a programme's start and stop name their
+    profile in a field of their own (``coach programme start`` is no session); ``--before`` by their time."""
+    clauses, args = ["session_id IS NULL"], []
+    if which.profile is not None:
+        clauses.append("json_extract(extra, '$.profile') = ?")
+        args.append(which.profile)
+    if which.before is not None:
+        clauses.append("wall < ?")
+        args.append(local_midnight(which.before))
+    return [int(row[0]) for row in conn.execute(f"SELECT id FROM records WHERE {' AND '.join(clauses)}", args)]
+
+
+def _delete(conn: sqlite3.Connection, ids: list[int], marks: str, loose: list[int] | None = None) -> None:
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute(f"DELETE FROM records WHERE session_id IN ({marks})", ids)
+        conn.execute(f"DELETE FROM records WHERE id IN ({', '.join('?' * len(loose or []))})", loose or [])
+        conn.execute("DELETE FROM outbox WHERE record_id NOT IN (SELECT id FROM records)")  # nothing forgotten is sent later
         conn.execute(f"DELETE FROM sessions WHERE id IN ({marks})", ids)
         conn.execute("COMMIT")
     except BaseException:
