@@ -21,10 +21,9 @@ from typing import Any
 
 import log_scale_reference as old
 import pytest
-from test_records_cli import _check_observation, coach
+from test_records_cli import _check_observation, _hermetic, coach  # noqa: F401  (_hermetic: autouse, the records commands, no config)
 from test_store_seed import DAY, Wall, answered, started
 
-from coach.cli import main as cli
 from coach.cli import records as records_cli
 from coach.core.records import UNCONFIRMED, ExerciseResult, Paused, RatingRecorded, Record, SafetyFired, SessionEnded
 from coach.log import decode
@@ -36,14 +35,6 @@ from coach.reports.export import STATION_SYSTEM, export
 from coach.reports.report import MAX_PAIN_SESSIONS, load
 
 EXPORTED = "2026-06-01T12:00:00.000Z"
-
-
-@pytest.fixture(autouse=True)
-def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(cli, "EXTENSIONS", tuple(dict.fromkeys((*cli.EXTENSIONS, "coach.cli.records"))))
-    monkeypatch.setenv("COACH_CONFIG", "")
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
 
 
 def _session(journal: SqliteJournal, wall: Wall, start: _dt.datetime, rng: random.Random, cut: bool = False) -> None:
