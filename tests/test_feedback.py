@@ -71,6 +71,19 @@ def test_feedback_by_count_from_a_button_or_keyboard_but_never_a_spoken_number(a
     assert spoken.of("feedback") == []
 
 
+def test_feedback_a_pain_said_during_the_question_is_taken_as_the_pain_and_the_session_goes_on(asked: Routine) -> None:
+    at = _question_at(asked)
+    run = simulate(asked, [heard(at + 1, "nine"), cmd(at + 3, "yes")])
+    assert run.first_say("I heard 9")["t"] == at + 1  # read back, as any heard rating
+    [nine] = [e for e in run.of("rating") if e["value"] == 9]
+    assert (nine["moment"], nine["confirmed"], nine["exercise"]) == ("unprompted", "yes", "ql")
+    assert [(e["rule"], e["action"]) for e in run.of("safety")] == [("end_session_at", "end-session")]  # the rules apply
+    assert run.of("feedback") == [] and run.status == "stopped-for-pain"  # the breather was still to come
+    six = simulate(asked, [heard(at + 1, "six"), cmd(at + 3, "yes")])
+    assert [(e["rule"], e["action"]) for e in six.of("safety")] == [("stop_exercise_above", "caution")]
+    assert [e["exercise"] for e in six.of("exercise")] == ["ql", "breather"] and six.status == "completed"
+
+
 def test_feedback_silence_is_asked_again_then_let_go_with_nothing_recorded(asked: Routine) -> None:
     at = _question_at(asked)
     run = simulate(asked)

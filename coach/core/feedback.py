@@ -6,7 +6,8 @@ A programme's sessions ask it after every exercise (``Routine.feedback``; a scri
 that day twice toward the good days that move it up. Answers: the locale's ``answers`` words for ``easy``,
 ``right`` and ``hard`` (said, typed, ``heard too easy`` in an input script), or a count, by buttons and
 keyboard: one press (or typing 1) too easy, two just right, three too hard, as the question says. A spoken
-number is not an answer (a misheard "three" must not mean "too hard"). Optional: silence is asked once
+number is not an answer (a misheard "three" must not mean "too hard"): it is a pain rating, unprompted, and
+the question is let go, as is any other number typed. Optional: silence is asked once
 more, then the session goes on with nothing recorded. Pure: each call returns what to say and record.
 """
 
@@ -47,6 +48,15 @@ class FeedbackDialogue:
     def ask(self, exercise: str, name: str, at: float) -> FeedbackReply:
         self.exercise, self.name, self.asked = exercise, name, 1
         return self._question("feedback_question", at)
+
+    @staticmethod
+    def counts(value: int, source: str) -> bool:
+        """Whether a number answers the question (1-3 pressed or typed), rather than being a pain rating."""
+        return source in COUNT_SOURCES and 1 <= value <= len(FEEDBACK)
+
+    def drop(self) -> None:
+        """Let the question go (a pain rating came instead: the session follows that)."""
+        self.exercise = None
 
     def answer(self, value: str | int, source: str, at: float) -> FeedbackReply:
         """An answer word, or a count from a button or the keyboard; anything else changes nothing."""

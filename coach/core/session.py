@@ -238,8 +238,13 @@ class Session(Redirects):
     # --- the pain dialogue ------------------------------------------------------------------
 
     def _rating(self, value: int, source: str, at: float) -> None:
-        if self.state is State.FEEDBACK:  # a press count or a typed digit answers it; a spoken number does not
+        if self.state is State.FEEDBACK and self.feedback.counts(value, source):  # 1-3 pressed or typed answers it
             self._fed(self.feedback.answer(value, source, at))
+            return
+        if self.state is State.FEEDBACK:  # a spoken number (or a typed 0, 4-10) is the pain: the question is let go
+            self.feedback.drop()
+            self.pain.cut_in(self._exercise_id(), at, State.FEEDBACK, 0.0, False)
+            self._follow(self.pain.rating(value, source, at))
             return
         if self.state in (State.IDLE, State.RESUME_OFFER, State.SCREEN, State.ENDED) or not 0 <= value <= 10:
             return
@@ -259,6 +264,8 @@ class Session(Redirects):
                 self._start_step(self.step_index + 1, at)
             case GoTo(at, step):  # "next" or "repeat" waited for the heard rating
                 self._start_step(step, at)
+            case BackToBlock(at, State.FEEDBACK, _, _):  # a pain said during the question after an exercise
+                self._start_step(self.step_index + 1, at)
             case BackToBlock(at, state, offset, paused):
                 self.return_to, self.paused_offset = state, offset
                 if paused:
