@@ -94,3 +94,26 @@ def test_kiosk_reminder_times_are_checked_in_the_config(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(bad)
     assert caught.value.problems == [f"{bad}:3: reminders: '7pm' is not a time of day HH:MM (24 h, e.g. 09:00)"]
+
+
+def test_kiosk_screens_every_programme_session_even_after_a_clear_screen_that_day(coach_here: CoachHere, tmp_path: Path) -> None:
+    """At home the red-flag screen is asked once a day; at a kiosk every session is screened, a programme's too."""
+    from coach.core.records import Screened, SessionStarted
+    from coach.log.store import SqliteJournal
+
+    state = tmp_path / "state"
+    config = tmp_path / "config.yaml"
+    config.write_text("session:\n  red_flag_screen: true\n", encoding="utf-8")
+    assert coach_here("--config", str(config), "programme", "start", "lumbar-6-weeks", "--state-dir", str(state),
+                      "--as-of", "2026-03-02").returncode == 0  # fmt: skip
+    journal = SqliteJournal(state)
+    journal.append(SessionStarted(0.0, "quick-start", "Quick start", "v", "en"))
+    journal.append(Screened(5.0, "clear", day="2026-03-02"))  # screened clear earlier that day, at home
+    journal.close()
+    script = tmp_path / "in.txt"
+    script.write_text("1 start\n2 rating 1\n5 heard better\n8 rating 1\n", encoding="utf-8")
+    ran = coach_here("--config", str(config), "kiosk", "--simulate", "--as-of", "2026-03-02", "--state-dir", str(state),
+                     "--input-script", str(script), "--max-sessions", "1", "--events", "-")  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    events = [json.loads(line) for line in ran.stdout.splitlines()]
+    assert any(e["type"] == "say" and e["phase"] == "screen" for e in events)

@@ -214,14 +214,15 @@ def todays_plan(state_dir: Path, loaded: LoadedSettings, day: _dt.date) -> Today
     return TodayPlan(programme, log.history, day, routines, checkin=day not in log.checked_in)
 
 
-def todays_machine(plan: TodayPlan, loaded: LoadedSettings, journal: Journal) -> Made:
-    """The check-in and announcements, then the session at today's levels, as the runner's machine."""
+def todays_machine(plan: TodayPlan, loaded: LoadedSettings, journal: Journal, kiosk: bool = False) -> Made:
+    """The check-in and announcements, then the session at today's levels, as the runner's machine (``kiosk``:
+    every session is screened, as every kiosk session is; at home, once a day)."""
     locale = load_locale(plan.programme.language)
 
     def make_session(routine: Routine) -> Session:
         settings = session_settings(loaded, routine)
         day = plan.day if plan.day != _dt.date.today() else None  # --as-of: that day is screened once too
-        screen = settings.red_flag_screen and not journal.screened_today(day)
+        screen = settings.red_flag_screen and (kiosk or not journal.screened_today(day))
         offer = resume_offer(journal, routine, RESUME_WITHIN)
         script = compile_script(routine, load_locale(routine.language))
         return Session(script, locale, settings, resume=offer, screen=screen, day=day.isoformat() if day else None)
@@ -303,6 +304,6 @@ def kiosk_today(args: argparse.Namespace, loaded: LoadedSettings) -> Callable[[]
                 told.append(str(exc))
                 print(f"coach: kiosk: today's programme session cannot be offered: {exc}", file=sys.stderr)
             return None
-        return TodaysSession(preview, lambda journal: todays_machine(plan, loaded, journal).machine, done)
+        return TodaysSession(preview, lambda journal: todays_machine(plan, loaded, journal, kiosk=True).machine, done)
 
     return todays
