@@ -349,3 +349,11 @@ def test_sync_unit_has_the_network_and_no_devices_and_writes_only_the_state_dir(
     assert {"PrivateDevices=yes", "DevicePolicy=closed", "ProtectSystem=strict", "CapabilityBoundingSet="} <= set(lines)
     assert not [line for line in lines if line.startswith(("DeviceAllow=", "ReadWritePaths=", "SupplementaryGroups="))]
     assert "StateDirectory=coach" in lines  # the one writable place: /var/lib/coach
+
+
+def test_sync_password_file_is_read_through_the_safe_reader_capped(tmp_path: Path) -> None:
+    huge = tmp_path / "huge"
+    huge.write_text("x" * 10_000)
+    huge.chmod(0o600)
+    with pytest.raises(SyncError, match="password_file: .*huge:0: file is too large"):
+        read_password(str(huge))

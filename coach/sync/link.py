@@ -16,11 +16,11 @@ import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
-from coach.errors import CoachError
+from coach.errors import CoachError, InputFileError
 from coach.spec.config import parse_broker
+from coach.spec.files import read_capped
 
 
 class SyncError(CoachError, ConnectionError):
@@ -52,6 +52,10 @@ class Message:
     payload: bytes
 
 
+PASSWORD_MAX_BYTES = 4096
+"""A password file is a line; anything bigger is not one."""
+
+
 def read_password(path: str, where: str = "") -> str:
     """The password in ``path`` (its first line), refusing a file others could read or that is not ours."""
     label = f"{where}: password_file: " if where else "password_file: "
@@ -65,10 +69,12 @@ def read_password(path: str, where: str = "") -> str:
         raise SyncError(f"{label}{path}: belongs to uid {info.st_uid}, not to the user coach runs as ({os.geteuid()})")
     if info.st_mode & 0o077:
         raise SyncError(f"{label}{path}: others may read it (mode {stat.S_IMODE(info.st_mode):o}); make it 0600 (chmod 600)")
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeError) as exc:
-        raise SyncError(f"{label}{path}: cannot read it: {getattr(exc, 'strerror', None) or exc}") from None
+    try:  # the one safe reader: a path swapped for a FIFO or a device after the lstat is refused on the open file
+        text = read_capped(path, PASSWORD_MAX_BYTES, "a password file").decode("utf-8")
+    except InputFileError as exc:
+        raise SyncError(f"{label}{exc.problems[0]}") from None
+    except UnicodeError as exc:
+        raise SyncError(f"{label}{path}: cannot read it: {exc}") from None
     return text.splitlines()[0] if text else ""
 
 
