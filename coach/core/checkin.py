@@ -18,15 +18,24 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 
-from coach.core.messages import CONFIRMED_SOURCES, Answer, Command, CommandName, Event, Listen, Rating, Say, StateChanged
+from coach.core.messages import (
+    CONFIRMED_SOURCES,
+    COUNT_SOURCES,
+    Answer,
+    Command,
+    CommandName,
+    Event,
+    Listen,
+    Rating,
+    Say,
+    StateChanged,
+)
 from coach.core.progression import ANSWERS, Morning
 from coach.core.records import CheckIn, Record
 from coach.core.script import INSTRUCTION
 from coach.spec.locale import Locale
 from coach.spec.routine import estimate_speech_seconds
 
-COUNT_SOURCES = frozenset({"button", "keyboard", "script"})
-"""Where a number 1-3 answers the question (a press count, a typed digit), not a voice."""
 STATE = "pain-check"
 """The state shown while the check-in asks: the buttons count presses in it, the console asks for a number."""
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from coach.core.messages import Listen, Say
+from coach.core.messages import COUNT_SOURCES, Listen, Say
 from coach.core.records import ExerciseFeedback, Record
 from coach.core.script import INSTRUCTION
 from coach.spec.locale import Locale
@@ -23,8 +23,6 @@ from coach.spec.routine import estimate_speech_seconds
 
 FEEDBACK = ("easy", "right", "hard")
 """The answers, in the order the question says them (one, two, three presses)."""
-COUNT_SOURCES = frozenset({"button", "keyboard", "script"})
-"""Where a number 1-3 answers the question (a press count, a typed digit), not a voice."""
 
 
 @dataclass

@@ -81,6 +81,9 @@ Event = Tick | Command | Rating | Symptom | Answer
 
 CONFIRMED_SOURCES = frozenset({"voice", "heard"})
 """Ratings from speech recognition are read back for confirmation before they count."""
+COUNT_SOURCES = frozenset({"button", "keyboard", "script"})
+"""Where a small number is a count (presses, a typed digit) that answers a choice ("press once for better"), not a
+voice: the check-in and the feedback question take 1-3 from these only (a misheard "three" must not choose)."""
 
 
 # --- actions out ----------------------------------------------------------------------------
