@@ -270,3 +270,27 @@ def test_patient_code_a_list_without_a_length_is_refused_in_the_config(tmp_path:
     with pytest.raises(ConfigError) as caught:
         load_settings(bad)
     assert caught.value.problems == [f"{bad}:2: patient_codes_file: needs kiosk.patient_code_digits (how many digits a code has)"]
+
+
+def test_patient_code_a_log_the_kiosk_cannot_use_is_said_once_for_the_station_not_once_a_person(
+    coach_here: Any, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    from coach.log.store import SqliteJournal
+
+    state = tmp_path / "state"
+    SqliteJournal(state).close()
+    conn = sqlite3.connect(state / "coach.db")
+    conn.execute("PRAGMA user_version = 99")  # written by a newer coach: left alone, the kiosk runs without logging
+    conn.close()
+    config = tmp_path / "config.yaml"
+    config.write_text("session:\n  red_flag_screen: false\nkiosk:\n  patient_code_digits: 1\n", encoding="utf-8")
+    script = tmp_path / "in.txt"
+    script.write_text("1 start\n2 rating 1\n3 yes\n4 start\n8 stop\n400 start\n401 rating 2\n402 yes\n403 start\n407 stop\n",
+                      encoding="utf-8")  # fmt: skip
+    ran = coach_here("--config", str(config), "kiosk", "--simulate", "--state-dir", str(state), "--input-script", str(script),
+                     "--max-sessions", "2", "--events", "-")  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    said = [line for line in ran.stderr.splitlines() if "newer coach" in line]
+    assert len(said) == 1, ran.stderr

@@ -279,13 +279,15 @@ def _print_levels(plan: TodayPlan, decision: Decision, locale: Locale, out: Any,
         out.write(f"  change: {change.exercise} {change.old} -> {change.new} ({change.reason})\n")
 
 
-def kiosk_today(args: argparse.Namespace, loaded: LoadedSettings) -> Callable[[], TodaysSession | None] | None:
+def kiosk_today(
+    args: argparse.Namespace, loaded: LoadedSettings, told: list[str] | None = None
+) -> Callable[[], TodaysSession | None] | None:
     """For the kiosk: each round, today's programme session (``None`` when none is active), read afresh from
     the log (the date may have changed, a session may have been done); ``None`` for a simulation without a log."""
     if args.simulate and not args.state_dir:
         return None
     state = resolve_state_dir(args.state_dir, loaded.settings.state_dir)
-    told: list[str] = []
+    told = [] if told is None else told  # each problem said once (shared by every person at a station with codes)
 
     def todays() -> TodaysSession | None:
         day = today_of(args)

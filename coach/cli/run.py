@@ -231,7 +231,8 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
         feed.live = True  # real time: a stop request or a device can always come; never "nobody is coming"
     texts = _kiosk_phrases(routines, loaded)
     speaker = _speaker(args, loaded, locale.language, clock, texts, console, keep_trying=True)
-    open_journal = _kiosk_journal(args, loaded)
+    told: list[str] = []  # a log the kiosk cannot use is said once, for every person's journal
+    open_journal = _kiosk_journal(args, loaded, told)
     _close_journal(open_journal())  # a log this coach cannot use is said now, not when the first person comes
     kiosk = Kiosk(
         routines,
@@ -247,7 +248,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     )
     kiosk.todays = kiosk_today(args, loaded)  # a programme's session first in the menu, and its reminders (issue 15)
     kiosk.reminder_at = loaded.settings.programme.reminder_times()
-    _patient_codes(args, loaded, kiosk)
+    _patient_codes(args, loaded, kiosk, told)
     if args.as_of is not None or args.simulate:
         kiosk.wall = _wall(args, clock)
     retrying = Retrying([] if args.simulate else _kiosk_parts(args, loaded, locale, kiosk), feed.inbox, clock)
@@ -266,7 +267,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     return 0
 
 
-def _patient_codes(args: argparse.Namespace, loaded: LoadedSettings, kiosk: Kiosk) -> None:
+def _patient_codes(args: argparse.Namespace, loaded: LoadedSettings, kiosk: Kiosk, told: list[str]) -> None:
     """A shared station (``kiosk.patient_code_digits``): each person's code, their journal and programme. A list
     of codes that cannot be read is said once, and no code is taken until it is fixed (sessions run anonymous):
     a code nobody can check could file one person's session under another's."""
@@ -281,10 +282,11 @@ def _patient_codes(args: argparse.Namespace, loaded: LoadedSettings, kiosk: Kios
             print(f"coach: {exc.problems[0]}; no code is accepted until it is fixed: sessions run anonymous.", file=sys.stderr)
             known = frozenset()
     kiosk.patient_codes = PatientCodes(settings.patient_code_digits, known)
+    offered: list[str] = []  # a problem is said once for the station, not once a person
 
     def for_person(code: str | None) -> PersonParts:
         theirs = replace(loaded, settings=replace(loaded.settings, profile=code))
-        return _kiosk_journal(args, theirs), kiosk_today(args, theirs)
+        return _kiosk_journal(args, theirs, told), kiosk_today(args, theirs, offered)
 
     kiosk.for_person = for_person
 
@@ -341,10 +343,11 @@ def _kiosk_routines(names: str, loaded: LoadedSettings) -> list[Routine]:
     return [load_routine(path, available_languages()) for path in shipped]
 
 
-def _kiosk_journal(args: argparse.Namespace, loaded: LoadedSettings) -> Callable[[], Journal]:
+def _kiosk_journal(args: argparse.Namespace, loaded: LoadedSettings, told: list[str] | None = None) -> Callable[[], Journal]:
     """Each session's journal; when the log cannot be used (written by a newer coach), the kiosk says so
-    once and runs without logging rather than exiting into a restart loop."""
-    told: list[str] = []
+    once (``told``: shared by every person's journal at a station with codes) and runs without logging rather
+    than exiting into a restart loop."""
+    told = [] if told is None else told
 
     def open_one() -> Journal:
         try:
