@@ -114,17 +114,11 @@ class Screen:
         """Symptom words at ``at``: bladder or bowel ends at once; a leg symptom is asked about."""
         if kind in URGENT:
             return self._red_flag(at, f"symptom-{kind}")
-        self.symptom, self.asked = kind, 1
-        text = self.locale.say("symptom_question")
-        self.deadline = at + self._window(text)
-        return ScreenReply([self._say(text, at), Enter(State.SCREEN, at), Listen("confirm")])
+        return self._ask_about(kind, "symptom_question", at)
 
     def side_check(self, at: float) -> ScreenReply:
         """The check after a nerve glide's first side: has pain or tingling moved further down the leg?"""
-        self.symptom, self.asked = SIDE_CHECK, 1
-        text = self.locale.say("side_check_question")
-        self.deadline = at + self._window(text)
-        return ScreenReply([self._say(text, at), Enter(State.SCREEN, at), Listen("confirm")])
+        return self._ask_about(SIDE_CHECK, "side_check_question", at)
 
     def yes(self, at: float) -> ScreenReply:
         if self.symptom == SIDE_CHECK:
@@ -197,6 +191,13 @@ class Screen:
         self.deadline = at + self._window(text)
         reply.actions += [self._say(text, at), Listen("confirm")]
         return reply
+
+    def _ask_about(self, symptom: str, key: str, at: float) -> ScreenReply:
+        """Hold the session in the screen state and ask the question ``key`` about ``symptom``."""
+        self.symptom, self.asked = symptom, 1
+        text = self.locale.say(key)
+        self.deadline = at + self._window(text)
+        return ScreenReply([self._say(text, at), Enter(State.SCREEN, at), Listen("confirm")])
 
     def _red_flag(self, at: float, reason: str) -> ScreenReply:
         """End with advice: a safety record, and the screen's answer if it was under way."""
