@@ -21,7 +21,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 SUITE = "bookworm"
@@ -97,6 +97,17 @@ def remove_stale_runs(workdir: Path) -> None:
         pid = entry.name.removeprefix("run-")
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
             shutil.rmtree(entry, ignore_errors=True)
+
+
+def wait_for(what: Callable[[], bool], timeout: float, every: float = 0.5) -> bool:
+    """Poll ``what`` until it is true (True) or ``timeout`` seconds have passed (False): every wait is bounded."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if what():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every)
 
 
 def tail(path: Path, lines: int) -> str:

@@ -22,9 +22,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from container import Container
+from container import Container, wait_for
 
 SYNC_UNIT = "coach-sync.service"
 STATION = "pi-1"
@@ -45,15 +45,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _wait(what: Callable[[], bool], timeout: float, every: float = 0.5) -> bool:
-    deadline = time.monotonic() + timeout
-    while not what():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(every)
-    return True
 
 
 def _stop(process: subprocess.Popen[bytes] | None) -> None:
@@ -83,7 +74,7 @@ def check_sync(c: Container, report: Checks, checkout: Path, reinstall: Callable
         mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         quiet = subprocess.DEVNULL
         broker = subprocess.Popen([mosquitto, "-c", str(work / "mosquitto.conf")], stdout=quiet, stderr=quiet)
-        if not _wait(lambda: _listening(port), 10, 0.1):
+        if not wait_for(lambda: _listening(port), 10, 0.1):
             report.check(name, False, f"the test broker did not listen on 127.0.0.1:{port}")
             return
         url = f"mqtt://127.0.0.1:{port}"
@@ -108,7 +99,7 @@ def check_sync(c: Container, report: Checks, checkout: Path, reinstall: Callable
             station[:] = [int(x) for x in done.stdout.split()] if done.returncode == 0 else []
             return len(station) == 2 and station[1] == 0 and _clinic_records(clinic) == station[0] > 0
 
-        arrived = _wait(delivered, 90, 1.0)
+        arrived = wait_for(delivered, 90, 1.0)
         props = dict(line.split("=", 1) for line in c.run(
             ["systemctl", "show", "-p", "ActiveState,SubState,NRestarts,MainPID", SYNC_UNIT], timeout=20
         ).stdout.splitlines() if "=" in line)  # fmt: skip
@@ -138,26 +129,25 @@ def _listening(port: int) -> bool:
         return False
 
 
-def _clinic_records(clinic: Path) -> int:
+def _clinic(clinic: Path, query: str) -> list[tuple[Any, ...]]:
+    """Rows of ``query`` on the clinic store, read-only; none while it does not exist yet (or is busy)."""
     try:
         conn = sqlite3.connect(f"file:{clinic / 'coach.db'}?mode=ro", uri=True, timeout=5)
         try:
-            return int(conn.execute("SELECT count(*) FROM records WHERE message_id IS NOT NULL").fetchone()[0])
+            return conn.execute(query).fetchall()
         finally:
             conn.close()
     except sqlite3.Error:
-        return 0
+        return []
+
+
+def _clinic_records(clinic: Path) -> int:
+    rows = _clinic(clinic, "SELECT count(*) FROM records WHERE message_id IS NOT NULL")
+    return int(rows[0][0]) if rows else 0
 
 
 def _clinic_stations(clinic: Path) -> set[str]:
-    try:
-        conn = sqlite3.connect(f"file:{clinic / 'coach.db'}?mode=ro", uri=True, timeout=5)
-        try:
-            return {str(row[0]) for row in conn.execute("SELECT DISTINCT station FROM sessions")}
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return set()
+    return {str(row[0]) for row in _clinic(clinic, "SELECT DISTINCT station FROM sessions")}
 
 
 def _exposure(c: Container) -> float | None:

@@ -27,13 +27,13 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from container import Container, SystemTestError, build_rootfs, prepare_root, remove_stale_runs, tail  # noqa: E402
+from container import Container, SystemTestError, build_rootfs, prepare_root, remove_stale_runs, tail, wait_for  # noqa: E402
 from sync_check import check_sync  # noqa: E402
 
 CHECKOUT = Path(__file__).resolve().parents[2]
@@ -96,16 +96,6 @@ def journal(c: Container, since: float | None = None, lines: int = 25) -> str:
         command += ["--since", f"@{since:.0f}"]
     text = [line for line in c.run(command, timeout=20).stdout.splitlines() if "ALSA lib" not in line]
     return "\n".join("    " + line for line in text[-lines:])
-
-
-def wait_for(what: Callable[[], bool], timeout: float, every: float = 0.5) -> bool:
-    deadline = time.monotonic() + timeout
-    while True:
-        if what():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(every)
 
 
 def exec_start(c: Container) -> list[str]:
